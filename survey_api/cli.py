@@ -1,0 +1,163 @@
+"""The `survey-api` command: a Flask CLI group with the operator's commands."""
+
+import io
+import os
+import shutil
+import sqlite3
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .db import connect, write_tx
+from .migrations import current_version, migrate
+from .passwords import hash_password
+from .roles import ROLES
+from .services import accounts
+from .storage import units as unit_store
+from .storage import users as user_store
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             load_dotenv=False, add_version_option=True)
+def main():
+    """survey-api: the door-to-door survey backend (入户走访 / 问题清单 / 整改清单)."""
+
+
+def _conn():
+    app = current_app
+    return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db():
+    """Create the database or migrate it to the latest schema (safe to repeat)."""
+    conn = _conn()
+    applied = migrate(conn)
+    version = current_version(conn)
+    conn.close()
+    if applied:
+        click.echo(f"Migrated {current_app.config['DATABASE']} to schema version {version}.")
+    else:
+        click.echo(f"{current_app.config['DATABASE']} is at schema version {version}; nothing to do.")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The user's role.")
+@click.option("--unit", "units", multiple=True,
+              help="Unit code (repeat for a grid worker's several grids; none for admin).")
+@click.option("--display-name", default="", help="Name shown in lists.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+@with_appcontext
+def create_user(username, role, units, display_name, password_stdin):
+    """Create a user with a role and its units (password prompted unless --password-stdin)."""
+    conn = _conn()
+    try:
+        if role != "admin" and not units:
+            raise click.UsageError(f"--unit is required for role {role}.")
+        for code in units:
+            if unit_store.get(conn, code) is None:
+                raise click.UsageError(f"No unit {code}; import units first.")
+        try:
+            accounts.check_units_for_role(conn, role, list(units), field="--unit")
+        except Exception as e:  # ApiError: show its detail as a usage error
+            raise click.UsageError(str(getattr(e, "errors", None) or e)) from None
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.UsageError("The password needs at least 8 characters.")
+        if user_store.get_by_username(conn, username):
+            raise click.ClickException(f"User {username} exists already.")
+        with write_tx(conn):
+            user = user_store.create(conn, username=username, password_hash=hash_password(password),
+                                     role=role, unit_codes=list(units), display_name=display_name)
+        click.echo(f"Created {role} {username} ({user['id']}).")
+    finally:
+        conn.close()
+
+
+@main.command("import-units")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_units(file):
+    """Import units from a CSV with header code,name,level,parent_code (all or nothing)."""
+    from .services.unit_import import UnitImportError, import_units_csv
+
+    with open(file, encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    conn = _conn()
+    try:
+        created, updated = import_units_csv(conn, io.StringIO(text))
+    except UnitImportError as e:
+        for line in e.problems:
+            click.echo(line, err=True)
+        click.echo(f"Nothing imported: {len(e.problems)} bad row(s).", err=True)
+        sys.exit(1)
+    finally:
+        conn.close()
+    click.echo(f"Imported units: {created} created, {updated} updated.")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo", is_flag=True, help="Seed the demo district first if the database is empty.")
+@with_appcontext
+def serve(host, port, workers, demo):
+    """Migrate, then serve the API with gunicorn."""
+    conn = _conn()
+    migrate(conn)
+    empty = user_store.count(conn) == 0
+    conn.close()
+    if demo and empty:
+        from .demo import seed_demo
+
+        logins = seed_demo(current_app)
+        _print_logins(logins)
+    env = dict(os.environ, SURVEY_API_INSTANCE_PATH=current_app.instance_path)
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--graceful-timeout", "5", "--timeout", "120",
+            "--access-logfile", "-", "survey_api.wsgi:app"]
+    click.echo(f"Serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
+    sys.stdout.flush()
+    os.execvpe(sys.executable, args, env)
+
+
+def _print_logins(logins):
+    click.echo("Demo logins (username / password / role / unit):")
+    for login in logins:
+        click.echo(f"  {login['username']:<18} {login['password']:<14} {login['role']:<15} "
+                   f"{login.get('unit') or '-'}")
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(dest):
+    """Online backup to DEST (SQLite backup API; blobs copied to DEST.blobs/)."""
+    src = _conn()
+    dst = sqlite3.connect(dest)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    blob_dir = current_app.config["BLOB_DIR"]
+    if os.path.isdir(blob_dir):
+        shutil.copytree(blob_dir, dest + ".blobs", dirs_exist_ok=True)
+    click.echo(f"Backed up to {dest}" + (f" (blobs in {dest}.blobs/)" if os.path.isdir(blob_dir) else ""))
+
+
+

@@ -1,0 +1,81 @@
+"""The one place that opens SQLite connections and starts transactions."""
+
+import sqlite3
+from contextlib import contextmanager
+
+import sqlite_utils
+from flask import current_app, g
+
+
+def connect(path, busy_timeout_ms=15000):
+    """Open a connection with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a push we acknowledged survives power loss, not only a killed process.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's database, opened on first use and closed at teardown."""
+    if "db" not in g:
+        conn = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+        g.db = sqlite_utils.Database(conn)
+    return g.db
+
+
+def close_db(exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+@contextmanager
+def write_tx(db):
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred BEGIN upgrades its lock on the first write and fails at once with
+    "database is locked" when another process got there first; IMMEDIATE waits
+    for busy_timeout instead.
+    """
+    conn = db.conn if isinstance(db, sqlite_utils.Database) else db
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def read_tx(db):
+    """A read transaction: every query inside sees one consistent snapshot."""
+    conn = db.conn if isinstance(db, sqlite_utils.Database) else db
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+@contextmanager
+def savepoint(conn, name="item"):
+    """A nested atomic step inside a write transaction: all of it or none of it."""
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,302 @@
+"""Schema versions. Each migration runs once, in order, tracked by PRAGMA user_version.
+
+Append new migrations at the end of MIGRATIONS; never edit one that has shipped.
+"""
+
+import uuid
+
+from .categories_seed import seed_categories
+from .db import write_tx
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE units (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('district', 'street', 'community', 'grid')),
+    parent_code TEXT REFERENCES units(code),
+    path TEXT NOT NULL,               -- '/<root code>/.../<code>/': subtree = path LIKE prefix%
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX units_parent ON units(parent_code);
+CREATE INDEX units_path ON units(path);
+
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('grid_worker', 'secretary', 'street_admin', 'district_admin', 'admin')),
+    active INTEGER NOT NULL DEFAULT 1,
+    token_generation INTEGER NOT NULL DEFAULT 0,  -- bumped to revoke every token of the user
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE user_units (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    PRIMARY KEY (user_id, unit_code)
+);
+CREATE INDEX user_units_unit ON user_units(unit_code);
+
+CREATE TABLE refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    access_jti TEXT NOT NULL,
+    device_id TEXT,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    rotated_at TEXT,
+    revoked_at TEXT
+);
+CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at TEXT NOT NULL);
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    at REAL NOT NULL                  -- unix time
+);
+CREATE INDEX login_failures_username ON login_failures(username, at);
+CREATE INDEX login_failures_ip ON login_failures(ip, at);
+
+CREATE TABLE categories (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_code TEXT REFERENCES categories(code),
+    working_days INTEGER,
+    sort INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE calendar_overrides (
+    date TEXT PRIMARY KEY,            -- YYYY-MM-DD
+    is_workday INTEGER NOT NULL,
+    name TEXT
+);
+
+-- Every change to a syncable record takes the next seq and writes a row here in the
+-- same transaction; a pull reads it by (grid_code, seq). A household that moves grid
+-- writes one row for the old grid and one for the new.
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity TEXT NOT NULL CHECK (entity IN ('household', 'visit', 'problem')),
+    record_id TEXT NOT NULL,
+    grid_code TEXT NOT NULL
+);
+CREATE INDEX changes_grid_seq ON changes(grid_code, seq);
+
+CREATE TABLE households (
+    id TEXT PRIMARY KEY,
+    grid_code TEXT NOT NULL REFERENCES units(code),
+    address TEXT NOT NULL,
+    building TEXT,
+    unit_no TEXT,
+    room TEXT,
+    head_name TEXT,
+    phone TEXT,
+    members INTEGER,
+    tags TEXT NOT NULL DEFAULT '[]',          -- JSON list of tag codes
+    notes TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    field_versions TEXT NOT NULL DEFAULT '{}', -- JSON {field: version that last changed it}
+    create_hash TEXT,                          -- sha256 of the create's data (duplicate check)
+    created_by TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_at_client TEXT,
+    updated_at_client TEXT,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX households_grid ON households(grid_code, deleted);
+CREATE INDEX households_match ON households(grid_code, address, building, unit_no, room);
+
+CREATE TABLE visits (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households(id),
+    grid_code TEXT NOT NULL,                   -- the household's grid when visited
+    visitor_id TEXT NOT NULL REFERENCES users(id),
+    visited_at TEXT NOT NULL,                  -- as sent (aware ISO 8601)
+    visited_at_utc TEXT NOT NULL,              -- sortable, for filters
+    outcome TEXT NOT NULL,
+    notes TEXT,
+    lat REAL, lng REAL, accuracy_m REAL,
+    photos TEXT NOT NULL DEFAULT '[]',
+    create_hash TEXT,
+    received_at TEXT NOT NULL,
+    created_at_client TEXT,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX visits_grid_time ON visits(grid_code, visited_at_utc);
+CREATE INDEX visits_household ON visits(household_id, visited_at_utc);
+
+CREATE TABLE problem_counters (
+    community_code TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    PRIMARY KEY (community_code, year)
+);
+
+CREATE TABLE problems (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    visit_id TEXT REFERENCES visits(id),
+    household_id TEXT REFERENCES households(id),
+    grid_code TEXT NOT NULL REFERENCES units(code),
+    community_code TEXT NOT NULL,
+    source TEXT NOT NULL,
+    category TEXT NOT NULL REFERENCES categories(code),
+    description TEXT NOT NULL,
+    urgency TEXT NOT NULL DEFAULT 'normal',
+    lat REAL, lng REAL, accuracy_m REAL,
+    photos_before TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'reported',
+    suspended_from TEXT,                       -- status to return to on resume
+    suspended_at TEXT,
+    level TEXT NOT NULL DEFAULT 'grid',
+    responsible_unit TEXT,
+    responsible_person TEXT,
+    responsible_user_id TEXT,
+    measures TEXT,
+    accepted_at TEXT,
+    due_at TEXT,
+    due_estimated INTEGER NOT NULL DEFAULT 0,
+    rectified_at TEXT,
+    photos_after TEXT NOT NULL DEFAULT '[]',
+    verified_by TEXT,
+    verified_at TEXT,
+    closed_at TEXT,
+    rating INTEGER,
+    rating_comment TEXT,
+    cost_share_resident REAL,
+    cost_share_society REAL,
+    cost_share_subsidy REAL,
+    supervised INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    create_hash TEXT,
+    created_by TEXT,
+    reported_at TEXT NOT NULL,                 -- = created_at; lists filter on it
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_at_client TEXT,
+    updated_at_client TEXT,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX problems_grid_reported ON problems(grid_code, reported_at);
+CREATE INDEX problems_community_reported ON problems(community_code, reported_at);
+CREATE INDEX problems_status ON problems(status, due_at);
+
+CREATE TABLE problem_events (
+    id TEXT PRIMARY KEY,
+    problem_id TEXT NOT NULL REFERENCES problems(id),
+    action TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    actor_id TEXT,
+    at TEXT NOT NULL,
+    note TEXT,
+    payload TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX problem_events_problem ON problem_events(problem_id, at);
+
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_by TEXT,
+    created_at TEXT NOT NULL
+);
+-- Which records reference which photo: photos_missing and blob read access.
+CREATE TABLE photo_refs (
+    sha256 TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    grid_code TEXT NOT NULL,
+    PRIMARY KEY (sha256, entity, record_id)
+);
+CREATE INDEX photo_refs_record ON photo_refs(entity, record_id);
+
+-- Push bookkeeping: one row per (user, Idempotency-Key), one per applied op_id.
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
+    started_at REAL NOT NULL,         -- unix time, for stale in-flight marks
+    response TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE TABLE push_ops (
+    user_id TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    result TEXT NOT NULL,             -- JSON of the first result
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, op_id)
+);
+
+-- Pull cursors remember the scope (grid set) they were issued for.
+CREATE TABLE scope_snapshots (
+    id INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    grids_hash TEXT NOT NULL,
+    grids TEXT NOT NULL,              -- JSON list of grid codes
+    UNIQUE (user_id, grids_hash)
+);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    at TEXT NOT NULL,
+    ip TEXT,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_action ON audit_log(action, id);
+"""
+
+
+def _v1(conn):
+    for statement in _split(V1_SCHEMA):
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", (uuid.uuid4().hex,))
+    seed_categories(conn)
+
+
+def _split(script):
+    """Split a DDL script on ';' at line ends (no ';' inside our statements)."""
+    parts, buf = [], []
+    for line in script.splitlines():
+        stripped = line.split("--", 1)[0].rstrip()
+        if not stripped:
+            continue
+        buf.append(stripped)
+        if stripped.endswith(";"):
+            parts.append("\n".join(buf))
+            buf = []
+    return parts
+
+
+MIGRATIONS = [_v1]
+
+
+def current_version(conn):
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn):
+    """Bring the database to the latest version; returns the versions applied."""
+    applied = []
+    with write_tx(conn):
+        version = current_version(conn)
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            migration(conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+            applied.append(number)
+    return applied

@@ -1,0 +1,104 @@
+"""Reading JSON request bodies: content type, UTF-8, JSON syntax and nesting depth.
+
+Every JSON body is checked once here, before any view runs, so that a malformed
+body is always a 400/415 problem and nothing downstream parses it again.
+"""
+
+import json
+
+from flask import g, request
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from .errors import ApiError
+
+# Endpoints that take a raw (non-JSON) body: they check their own content type.
+RAW_BODY_ENDPOINTS = {"blobs.put_blob", "households.import_households"}
+_NO_BODY = object()
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth_ok(value, limit):
+    """True when no array/object nests deeper than limit (iterative: no recursion limit)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > limit:
+                return False
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            if depth > limit:
+                return False
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return True
+
+
+def parse_json_bytes(raw, max_depth=32):
+    """Decode and parse a JSON body, raising the 400 problem the contract asks for."""
+    try:
+        text = raw.decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        value = json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise ApiError(400, "MALFORMED_BODY", "The body is not valid UTF-8.") from None
+    except RecursionError:
+        raise ApiError(400, "MALFORMED_BODY", f"The body nests deeper than {max_depth}.") from None
+    except ValueError as e:
+        raise ApiError(400, "MALFORMED_BODY", f"The body is not valid JSON: {e}") from None
+    if not _depth_ok(value, max_depth):
+        raise ApiError(400, "MALFORMED_BODY", f"The body nests deeper than {max_depth}.")
+    return value
+
+
+def is_json_mimetype(mimetype):
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def check_json_body():
+    """before_request: validate the body of every JSON write request."""
+    g.json_body = _NO_BODY
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.endpoint in RAW_BODY_ENDPOINTS or request.endpoint is None:
+        return
+    raw = request.get_data(cache=True)  # 413 here when over MAX_CONTENT_LENGTH
+    if not raw:
+        return
+    if not is_json_mimetype(request.mimetype):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                       "Send the body as application/json.")
+    g.json_body = parse_json_bytes(raw, _max_depth())
+
+
+def _max_depth():
+    from flask import current_app
+
+    return current_app.config["JSON_MAX_DEPTH"]
+
+
+def json_body():
+    """The parsed body (None when the request had none)."""
+    value = g.get("json_body", _NO_BODY)
+    return None if value is _NO_BODY else value
+
+
+class BodyParser(FlaskParser):
+    """webargs parser that reads the body check_json_body already parsed."""
+
+    def _raw_load_json(self, req):
+        value = g.get("json_body", _NO_BODY)
+        if value is _NO_BODY:
+            return core.missing
+        return value
+
+    def load_json(self, req, schema):
+        value = self._raw_load_json(req)
+        # A missing body validates as an empty object, so required fields are reported.
+        return {} if value is core.missing else value

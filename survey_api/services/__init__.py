@@ -1,0 +1,1 @@
+"""Business rules: validation beyond the schema, state machines, permissions."""

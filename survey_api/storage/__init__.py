@@ -1,0 +1,1 @@
+"""SQL lives here: one module per table family. Functions take a sqlite3 connection."""

@@ -1,0 +1,132 @@
+"""JWT access/refresh tokens: issue, rotate, revoke; every token error a 401 problem.
+
+Revocation lives in the database (it survives restarts and is shared by workers):
+a revoked jti, or a token whose `gen` claim is older than the user's token_generation.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, g
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+
+from .db import get_db
+from .errors import problem
+from .storage import tokens as token_store
+from .storage import users as user_store
+from .timeutil import iso
+
+jwt = JWTManager()
+
+
+def init_app(app):
+    app.config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["ACCESS_TOKEN_SECONDS"])
+    app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["REFRESH_TOKEN_SECONDS"])
+    jwt.init_app(app)
+
+
+def _token_error(code, detail):
+    return problem(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+@jwt.unauthorized_loader
+def _missing(reason):
+    return _token_error("TOKEN_MISSING", "Send 'Authorization: Bearer <access token>'.")
+
+
+@jwt.invalid_token_loader
+def _invalid(reason):
+    return _token_error("TOKEN_INVALID", "The token is not valid.")
+
+
+@jwt.expired_token_loader
+def _expired(header, payload):
+    return _token_error("TOKEN_EXPIRED", "The token has expired; refresh it or log in again.")
+
+
+@jwt.revoked_token_loader
+def _revoked(header, payload):
+    return _token_error("TOKEN_REVOKED", "The token has been revoked; log in again.")
+
+
+@jwt.user_lookup_error_loader
+def _user_gone(header, payload):
+    return _token_error("TOKEN_REVOKED", "The account behind this token is no longer active.")
+
+
+@jwt.token_verification_failed_loader
+def _claims_failed(header, payload):
+    return _token_error("TOKEN_INVALID", "The token's claims are not valid.")
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(header, payload):
+    """Load the user once per request and decide whether this token still stands."""
+    conn = get_db().conn
+    user = user_store.get(conn, payload.get("sub"))
+    g.auth_user = user
+    if user is None or not user["active"]:
+        return True
+    if payload.get("gen") != user["token_generation"]:
+        return True
+    if payload.get("type") == "refresh":
+        record = token_store.get_refresh(conn, payload["jti"])
+        if record is None or record["revoked_at"]:
+            return True
+        if record["rotated_at"]:
+            _revoke_all_after_reuse(conn, user)
+            return True
+    return token_store.is_revoked(conn, payload["jti"])
+
+
+def _revoke_all_after_reuse(conn, user):
+    """A rotated refresh token came back: someone holds a copy. Revoke everything."""
+    from flask import request
+
+    from .db import write_tx
+    from .storage import audit
+
+    with write_tx(conn):
+        user_store.bump_token_generation(conn, user["id"])
+        audit.record(conn, actor=user["id"], action="auth.refresh_reuse", target=user["id"],
+                     ip=request.remote_addr)
+
+
+@jwt.user_lookup_loader
+def _load_user(header, payload):
+    return g.get("auth_user")
+
+
+def _exp_iso(seconds):
+    return iso(datetime.now(UTC) + timedelta(seconds=seconds))
+
+
+def issue_pair(conn, user, device_id=None):
+    """Create an access and a refresh token that know each other (logout revokes both)."""
+    access_jti, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
+    gen = user["token_generation"]
+    access = create_access_token(
+        identity=user["id"], additional_claims={"jti": access_jti, "gen": gen, "rjti": refresh_jti}
+    )
+    refresh = create_refresh_token(
+        identity=user["id"], additional_claims={"jti": refresh_jti, "gen": gen, "ajti": access_jti}
+    )
+    token_store.record_refresh(
+        conn, jti=refresh_jti, user_id=user["id"], access_jti=access_jti, device_id=device_id,
+        expires_at=_exp_iso(current_app.config["REFRESH_TOKEN_SECONDS"]),
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": current_app.config["ACCESS_TOKEN_SECONDS"],
+    }
+
+
+def revoke_pair(conn, access_payload):
+    """Logout: the access token and the refresh token issued with it."""
+    token_store.revoke_jti(conn, access_payload["jti"], iso(datetime.fromtimestamp(access_payload["exp"], UTC)))
+    rjti = access_payload.get("rjti")
+    if rjti:
+        token_store.revoke_jti(conn, rjti, _exp_iso(current_app.config["REFRESH_TOKEN_SECONDS"]))
+        token_store.revoke_refresh(conn, rjti)

@@ -1,0 +1,126 @@
+"""Fixtures: a real SQLite file per test, a client, a CLI runner, and a small unit tree."""
+
+import os
+
+import pytest
+
+from survey_api import create_app
+from survey_api.db import connect, write_tx
+from survey_api.passwords import hash_password
+from survey_api.storage import units as unit_store
+from survey_api.storage import users as user_store
+
+PASSWORD = "correct-horse-9"
+
+# district 370303 > street 370303001000 > communities ...001001 / ...001002 > grids
+UNITS = [
+    ("370303", "张店区", "district", None),
+    ("370303001000", "车站街道", "street", "370303"),
+    ("370303002000", "公园街道", "street", "370303"),
+    ("370303001001", "杏园社区", "community", "370303001000"),
+    ("370303001002", "华光社区", "community", "370303001000"),
+    ("370303002001", "世纪社区", "community", "370303002000"),
+    ("370303001001-01", "杏园一网格", "grid", "370303001001"),
+    ("370303001001-02", "杏园二网格", "grid", "370303001001"),
+    ("370303001002-01", "华光一网格", "grid", "370303001002"),
+    ("370303002001-01", "世纪一网格", "grid", "370303002001"),
+]
+
+# username → (role, units)
+USERS = {
+    "admin": ("admin", []),
+    "district": ("district_admin", ["370303"]),
+    "street": ("street_admin", ["370303001000"]),
+    "street2": ("street_admin", ["370303002000"]),
+    "secretary": ("secretary", ["370303001001"]),
+    "secretary2": ("secretary", ["370303001002"]),
+    "worker": ("grid_worker", ["370303001001-01"]),
+    "worker2": ("grid_worker", ["370303001001-02"]),
+    "worker3": ("grid_worker", ["370303001002-01"]),
+}
+
+
+# Password hashing dominates test time; hash once per session.
+_HASH = hash_password(PASSWORD)
+
+
+def seed_tree(db_path):
+    """Units and one user per role (ids are the usernames' stable uuids)."""
+    conn = connect(db_path)
+    ids = {}
+    with write_tx(conn):
+        for code, name, level, parent in UNITS:
+            unit_store.upsert(conn, code, name, level, parent)
+        for username, (role, units) in USERS.items():
+            user = user_store.create(conn, username=username, password_hash=_HASH, role=role,
+                                     unit_codes=units, display_name=username.title())
+            ids[username] = user["id"]
+    conn.close()
+    return ids
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "DATABASE": str(tmp_path / "survey.db"),
+        "BLOB_DIR": str(tmp_path / "blobs"),
+    })
+    app.config["USER_IDS"] = seed_tree(app.config["DATABASE"])
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    """Logs users in once per test and builds Authorization headers."""
+
+    def __init__(self, client):
+        self.client = client
+        self._tokens = {}
+
+    def login(self, username, password=PASSWORD, **extra):
+        return self.client.post("/api/v1/auth/login",
+                                json={"username": username, "password": password, **extra})
+
+    def tokens(self, username):
+        if username not in self._tokens:
+            resp = self.login(username)
+            assert resp.status_code == 200, resp.get_json()
+            self._tokens[username] = resp.get_json()
+        return self._tokens[username]
+
+    def headers(self, username, **extra):
+        return {"Authorization": f"Bearer {self.tokens(username)['access_token']}", **extra}
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def user_ids(app):
+    return app.config["USER_IDS"]
+
+
+def assert_problem(resp, status, code):
+    """The response is an RFC 9457 problem with this status and code."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:500])
+    assert resp.mimetype == "application/problem+json", resp.mimetype
+    body = resp.get_json()
+    assert body["status"] == status and body["code"] == code, body
+    assert body["type"] and body["title"] and body["detail"]
+    return body
+
+
+os.environ.setdefault("SURVEY_API_TEST", "1")
