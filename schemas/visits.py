@@ -1,0 +1,57 @@
+"""Visits (走访): append-only records of a household visit."""
+
+from marshmallow import Schema, fields, validate
+
+from .common import SHA256_RE, UNIT_CODE_RE, AwareDateTime, PageSchema, PeriodQuery, StrictSchema, Uuid
+
+OUTCOMES = ("met", "not_home", "refused", "vacant", "moved")
+MAX_PHOTOS = 20
+
+
+class LocationSchema(StrictSchema):
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(allow_none=True, allow_nan=False,
+                              validate=validate.Range(0, 100000))
+
+
+def Photos(**kwargs):
+    return fields.List(
+        fields.String(validate=validate.Regexp(SHA256_RE, error="Not a lowercase sha256.")),
+        validate=validate.Length(max=MAX_PHOTOS), **kwargs)
+
+
+class VisitCreateSchema(StrictSchema):
+    """POST /visits and push `visit` create data."""
+
+    id = Uuid()
+    household_id = Uuid(required=True)
+    visited_at = AwareDateTime(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    location = fields.Nested(LocationSchema, allow_none=True)
+    photos = Photos()
+
+
+class VisitSchema(Schema):
+    id = fields.String()
+    household_id = fields.String()
+    grid_code = fields.String()
+    visitor_id = fields.String()
+    visited_at = fields.String()
+    outcome = fields.String()
+    notes = fields.String(allow_none=True)
+    location = fields.Dict(allow_none=True)
+    photos = fields.List(fields.String())
+    photos_missing = fields.List(fields.String())
+    received_at = fields.String()
+    created_at_client = fields.String(allow_none=True)
+
+
+class VisitListQuery(PeriodQuery):
+    grid = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    household = Uuid()
+
+
+class VisitPageSchema(PageSchema):
+    items = fields.List(fields.Nested(VisitSchema))

@@ -1,0 +1,94 @@
+"""Household rules: create (offline ids, duplicates), versioned update with per-field merge,
+tombstone delete, and who sees them unmasked."""
+
+from schemas.households import HouseholdCreateSchema, HouseholdPatchSchema
+
+from ..errors import ApiError
+from ..storage import households as store
+from . import creates
+from .masking import mask_household
+
+_CREATE = HouseholdCreateSchema()
+_PATCH = HouseholdPatchSchema()
+
+
+def visible(scope, row):
+    return row is not None and scope.holds_grid(row["grid_code"])
+
+
+def present(scope, row, unmask=False):
+    """The API record: grid workers (own grids) and unmask=true see personal data."""
+    record = store.to_api(row)
+    if unmask or scope.is_grid_worker:
+        return record
+    return mask_household(record)
+
+
+def get_visible(conn, scope, household_id):
+    """A household the caller may see: 404 otherwise, 410 when deleted."""
+    row = store.get_row(conn, household_id)
+    if not visible(scope, row):
+        raise ApiError(404, "NOT_FOUND", "No such household.")
+    if row["deleted"]:
+        raise ApiError(410, "GONE", "This household was deleted.")
+    return row
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Create a household; raises creates.Duplicate for a repeated identical create."""
+    household_id = creates.record_id_for(record_id, data)
+    digest = creates.create_hash(data)
+    existing = store.get_row(conn, household_id)
+    creates.check_existing(existing, digest, visible(scope, existing),
+                           lambda r: present(scope, r))
+    fields = creates.load(_CREATE, data)
+    fields.pop("id", None)
+    creates.writable_grid(conn, scope, fields["grid_code"])
+    row = store.insert(conn, household_id, fields, created_by=scope.user_id, create_hash=digest,
+                       created_at_client=creates.at_client_iso(at_client))
+    return present(scope, row) if represent else row
+
+
+def update(conn, scope, household_id, base_version, data, at_client=None, *, merge=True,
+           represent=True):
+    """Apply changed fields at base_version.
+
+    merge=True (push): a stale base_version still applies when none of the sent fields changed
+    on the server after it; merge=False (REST If-Match): any stale version is 409.
+    """
+    row = store.get_row(conn, household_id)
+    if not visible(scope, row):
+        raise ApiError(404, "NOT_FOUND", "No such household.")
+    if row["deleted"]:
+        raise ApiError(410, "GONE", "This household was deleted.")
+    fields = creates.load(_PATCH, data)
+    if "grid_code" in fields and fields["grid_code"] != row["grid_code"]:
+        creates.writable_grid(conn, scope, fields["grid_code"])
+    changes = store.changed_fields(row, fields)
+    if base_version != row["version"]:
+        overlap = store.fields_changed_since(row, base_version) & set(changes)
+        if not merge or base_version > row["version"] or overlap:
+            raise ApiError(409, "STALE_VERSION",
+                           f"The household is at version {row['version']}.",
+                           current=present(scope, row))
+    if changes:
+        row = store.update(conn, household_id, changes,
+                           updated_at_client=creates.at_client_iso(at_client))
+    return present(scope, row) if represent else row
+
+
+def delete(conn, scope, household_id, base_version, at_client=None):
+    """Tombstone a household: 'deleted', or 'absent'/'already_deleted' when there is nothing to do.
+
+    A stale base_version on a live household is 409 STALE_VERSION.
+    """
+    row = store.get_row(conn, household_id)
+    if not visible(scope, row):
+        return "absent"
+    if row["deleted"]:
+        return "already_deleted"
+    if base_version != row["version"]:
+        raise ApiError(409, "STALE_VERSION", f"The household is at version {row['version']}.",
+                       current=present(scope, row))
+    store.mark_deleted(conn, household_id, updated_at_client=creates.at_client_iso(at_client))
+    return "deleted"

@@ -1,0 +1,132 @@
+"""Problem records: reporting (creation), and edits or deletion while still `reported`.
+
+Everything after reporting is a lifecycle action (services/lifecycle.py). A problem may be
+edited (category, description, urgency, source, location, photos_before) or deleted by anyone
+whose scope holds its grid, only while its status is `reported`; otherwise 409
+INVALID_TRANSITION. Edits and deletes take base_version (stale → 409 STALE_VERSION, no merge).
+"""
+
+from schemas.problems import ProblemCreateSchema, ProblemPatchSchema
+
+from ..errors import ApiError, validation_error
+from ..storage import households as household_store
+from ..storage import problems as store
+from ..storage import visits as visit_store
+from ..timeutil import local_date, now
+from . import creates
+
+_CREATE = ProblemCreateSchema()
+_PATCH = ProblemPatchSchema()
+
+
+def visible(scope, row):
+    return row is not None and scope.holds_grid(row["grid_code"])
+
+
+def present(conn, row):
+    return store.rows_to_api(conn, [row])[0]
+
+
+def get_visible(conn, scope, problem_id):
+    """A problem the caller may see: 404 otherwise, 410 when deleted."""
+    row = store.get_row(conn, problem_id)
+    if not visible(scope, row):
+        raise ApiError(404, "NOT_FOUND", "No such problem.")
+    if row["deleted"]:
+        raise ApiError(410, "GONE", "This problem was deleted.")
+    return row
+
+
+def _check_category(conn, code):
+    leaf = conn.execute(
+        "SELECT 1 FROM categories c WHERE code = ? AND NOT EXISTS "
+        "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)", (code,)).fetchone()
+    if leaf is None:
+        raise validation_error({"category": ["Not a leaf category code."]})
+
+
+def _location_columns(fields):
+    if "location" not in fields:
+        return {}
+    loc = fields.pop("location") or {}
+    return {"lat": loc.get("lat"), "lng": loc.get("lng"), "accuracy_m": loc.get("accuracy_m")}
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Report a problem (status reported, level grid, numbered); creates.Duplicate on a repeat."""
+    problem_id = creates.record_id_for(record_id, data)
+    digest = creates.create_hash(data)
+    existing = store.get_row(conn, problem_id)
+    creates.check_existing(existing, digest, visible(scope, existing),
+                           lambda r: present(conn, r))
+    fields = creates.load(_CREATE, data)
+    fields.pop("id", None)
+    grid = creates.writable_grid(conn, scope, fields["grid_code"])
+    _check_category(conn, fields["category"])
+    household_id = (fields.get("household_id") or "").lower() or None
+    visit_id = (fields.get("visit_id") or "").lower() or None
+    if household_id:
+        household = household_store.get_row(conn, household_id)
+        if household is None or not scope.holds_grid(household["grid_code"]):
+            raise ApiError(404, "NOT_FOUND", "No such household.",
+                           errors={"household_id": ["No such household."]})
+        if household["grid_code"] != grid["code"]:
+            raise validation_error({"household_id": ["The household is in another grid."]})
+    if visit_id:
+        visit = visit_store.get_row(conn, visit_id)
+        if visit is None or not scope.holds_grid(visit["grid_code"]):
+            raise ApiError(404, "NOT_FOUND", "No such visit.",
+                           errors={"visit_id": ["No such visit."]})
+        if household_id and visit["household_id"] != household_id:
+            raise validation_error({"visit_id": ["The visit is of another household."]})
+        household_id = household_id or visit["household_id"]
+    fields.update(_location_columns(fields))
+    fields.update(household_id=household_id, visit_id=visit_id,
+                  community_code=grid["parent_code"], create_hash=digest,
+                  created_by=scope.user_id, created_at_client=creates.at_client_iso(at_client),
+                  photos_before=list(dict.fromkeys(fields.get("photos_before") or [])))
+    number = store.next_number(conn, grid["parent_code"], local_date(now()).year)
+    row = store.insert(conn, problem_id, number, fields)
+    store.add_event(conn, problem_id, action="report", from_status=None, to_status="reported",
+                    actor_id=scope.user_id, at=row["reported_at"])
+    return present(conn, row) if represent else row
+
+
+def _editable(conn, scope, problem_id, base_version):
+    row = get_visible(conn, scope, problem_id)
+    if row["status"] != "reported":
+        raise ApiError(409, "INVALID_TRANSITION",
+                       f"A {row['status']} problem can no longer be edited.",
+                       current=present(conn, row))
+    if base_version != row["version"]:
+        raise ApiError(409, "STALE_VERSION", f"The problem is at version {row['version']}.",
+                       current=present(conn, row))
+    return row
+
+
+def update(conn, scope, problem_id, base_version, data, at_client=None, *, represent=True):
+    """Edit a reported problem."""
+    fields = creates.load(_PATCH, data)
+    _editable(conn, scope, problem_id, base_version)
+    if "category" in fields:
+        _check_category(conn, fields["category"])
+    fields.update(_location_columns(fields))
+    if fields:
+        fields["updated_at_client"] = creates.at_client_iso(at_client)
+        row = store.update(conn, problem_id, fields)
+    else:
+        row = store.get_row(conn, problem_id)
+    return present(conn, row) if represent else row
+
+
+def delete(conn, scope, problem_id, base_version, at_client=None):
+    """Withdraw a reported problem: 'deleted', or 'absent'/'already_deleted'."""
+    row = store.get_row(conn, problem_id)
+    if not visible(scope, row):
+        return "absent"
+    if row["deleted"]:
+        return "already_deleted"
+    _editable(conn, scope, problem_id, base_version)
+    store.update(conn, problem_id, {"deleted": 1,
+                                    "updated_at_client": creates.at_client_iso(at_client)})
+    return "deleted"

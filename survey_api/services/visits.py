@@ -1,0 +1,48 @@
+"""Visit rules: append-only, written by the visitor in the token, in a visible household."""
+
+from schemas.visits import VisitCreateSchema
+
+from ..errors import ApiError
+from ..storage import households as household_store
+from ..storage import visits as store
+from . import creates
+
+_CREATE = VisitCreateSchema()
+
+
+def visible(scope, row):
+    return row is not None and scope.holds_grid(row["grid_code"])
+
+
+def present(conn, row):
+    return store.rows_to_api(conn, [row])[0]
+
+
+def get_visible(conn, scope, visit_id):
+    row = store.get_row(conn, visit_id)
+    if not visible(scope, row):
+        raise ApiError(404, "NOT_FOUND", "No such visit.")
+    return row
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Record a visit; raises creates.Duplicate for a repeated identical create."""
+    visit_id = creates.record_id_for(record_id, data)
+    digest = creates.create_hash(data)
+    existing = store.get_row(conn, visit_id)
+    creates.check_existing(existing, digest, visible(scope, existing),
+                           lambda r: present(conn, r))
+    fields = creates.load(_CREATE, data)
+    fields["visited_at"] = data["visited_at"]  # kept as sent (validated aware above)
+    household = household_store.get_row(conn, fields["household_id"].lower())
+    if household is None or not scope.holds_grid(household["grid_code"]):
+        raise ApiError(404, "NOT_FOUND", "No such household.",
+                       errors={"household_id": ["No such household."]})
+    if household["deleted"]:
+        raise ApiError(410, "GONE", "The household was deleted.",
+                       errors={"household_id": ["The household was deleted."]})
+    fields["household_id"] = household["id"]
+    row = store.insert(conn, visit_id, fields, grid_code=household["grid_code"],
+                       visitor_id=scope.user_id, create_hash=digest,
+                       created_at_client=creates.at_client_iso(at_client))
+    return present(conn, row) if represent else row

@@ -1,0 +1,82 @@
+"""Visits (append-only): SQL and the API representation."""
+
+import json
+
+from ..timeutil import iso, now_iso, parse_iso
+from . import blobs
+from .changes import record_change
+
+
+def get_row(conn, visit_id):
+    row = conn.execute("SELECT * FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
+           created_at_client=None):
+    """Insert a visit (fields: household_id, visited_at (ISO text), outcome, notes, location,
+    photos); logs the change and the photo references; returns the row."""
+    location = fields.get("location") or {}
+    photos = list(dict.fromkeys(fields.get("photos") or []))
+    visited_at = fields["visited_at"]
+    if not isinstance(visited_at, str):
+        visited_at = visited_at.isoformat()
+    seq = record_change(conn, "visit", visit_id, grid_code)
+    conn.execute(
+        "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
+        " outcome, notes, lat, lng, accuracy_m, photos, create_hash, received_at,"
+        " created_at_client, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
+         iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
+         location.get("lat"), location.get("lng"), location.get("accuracy_m"),
+         json.dumps(photos), create_hash, now_iso(), created_at_client, seq))
+    if photos:
+        blobs.set_refs(conn, "visit", visit_id, grid_code, photos)
+    return get_row(conn, visit_id)
+
+
+def to_api(row, photos_missing=None):
+    """The visit as GET /visits/{id} and pulls return it."""
+    photos = json.loads(row["photos"])
+    location = None
+    if row["lat"] is not None:
+        location = {"lat": row["lat"], "lng": row["lng"], "accuracy_m": row["accuracy_m"]}
+    return {
+        "id": row["id"],
+        "household_id": row["household_id"],
+        "grid_code": row["grid_code"],
+        "visitor_id": row["visitor_id"],
+        "visited_at": row["visited_at"],
+        "outcome": row["outcome"],
+        "notes": row["notes"],
+        "location": location,
+        "photos": photos,
+        "photos_missing": photos if photos_missing is None else photos_missing,
+        "received_at": row["received_at"],
+        "created_at_client": row["created_at_client"],
+    }
+
+
+def rows_to_api(conn, rows):
+    """Many visits with photos_missing in one blob query."""
+    shas = [s for r in rows for s in json.loads(r["photos"])]
+    stored = blobs.stored_among(conn, shas) if shas else set()
+    return [to_api(r, [s for s in json.loads(r["photos"]) if s not in stored]) for r in rows]
+
+
+def list_rows(conn, *, scope_sql, scope_params, grid=None, household=None, lo=None, hi=None,
+              after=None, limit=100):
+    """Visits newest first, keyset-paginated on (visited_at_utc, id)."""
+    where, params = [scope_sql], list(scope_params)
+    for cond, value in (("grid_code = ?", grid), ("household_id = ?", household),
+                        ("visited_at_utc >= ?", lo), ("visited_at_utc <= ?", hi)):
+        if value is not None:
+            where.append(cond)
+            params.append(value)
+    if after:
+        where.append("(visited_at_utc, id) < (?, ?)")
+        params += list(after)
+    sql = ("SELECT * FROM visits WHERE " + " AND ".join(where)
+           + " ORDER BY visited_at_utc DESC, id DESC LIMIT ?")
+    params.append(limit)
+    return [dict(r) for r in conn.execute(sql, params)]
