@@ -1,0 +1,149 @@
+"""Deadlines in working days, Asia/Shanghai.
+
+Whether a day is a working day comes from, in order:
+1. the admin-edited override table (``calendar_overrides``),
+2. the ``chinesecalendar`` package (official holidays and make-up workdays, 调休),
+3. Monday–Friday, marked *estimated*, where neither has data (the package stops at
+   2026-12-31 in version 1.11; it raises NotImplementedError beyond its years).
+
+A deadline of N working days after an acceptance on date D is 23:59:59 Asia/Shanghai of
+the Nth working day after D (day 1 = the first working day after D). Urgent problems are
+due 24 hours after acceptance instead.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+
+from ..storage import calendar as calendar_store
+from ..timeutil import SHANGHAI, end_of_local_day, local_date
+
+OVERRIDE, PACKAGE, ESTIMATED = "override", "package", "estimated"
+URGENT_HOURS = 24
+# No deadline is further away than this many calendar days (guards against a calendar
+# whose overrides mark everything as a holiday).
+MAX_SCAN_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    is_workday: bool
+    source: str  # override | package | estimated
+    name: str | None
+
+    def to_api(self):
+        return {"date": self.date.isoformat(), "is_workday": self.is_workday,
+                "source": self.source, "name": self.name}
+
+
+def _package_day(d):
+    """(is_workday, name) from chinesecalendar, or None beyond its data."""
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(d)
+    except NotImplementedError:
+        return None
+    # get_holiday_detail is (True, None) on an ordinary weekend, (False, name) on a make-up
+    # workday (调休) and (True, name) on a public holiday.
+    return (not is_holiday), name
+
+
+def _day(d, overrides):
+    override = overrides.get(d.isoformat())
+    if override is not None:
+        return Day(d, override["is_workday"], OVERRIDE, override["name"])
+    package = _package_day(d)
+    if package is not None:
+        return Day(d, package[0], PACKAGE, package[1])
+    return Day(d, d.weekday() < 5, ESTIMATED, None)
+
+
+def days(conn, lo, hi):
+    """Every day lo..hi (inclusive) with whether it is a working day and why."""
+    overrides = calendar_store.between(conn, lo.isoformat(), hi.isoformat())
+    out, d = [], lo
+    while d <= hi:
+        out.append(_day(d, overrides))
+        d += timedelta(days=1)
+    return out
+
+
+def day(conn, d):
+    return days(conn, d, d)[0]
+
+
+class _Calendar:
+    """Walks forward day by day, loading overrides a window at a time."""
+
+    WINDOW = 62
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.overrides = {}
+        self.loaded_until = None
+
+    def day(self, d):
+        if self.loaded_until is None or d > self.loaded_until:
+            hi = d + timedelta(days=self.WINDOW)
+            self.overrides.update(calendar_store.between(self.conn, d.isoformat(), hi.isoformat()))
+            self.loaded_until = hi
+        return _day(d, self.overrides)
+
+
+def add_working_days(conn, start, n):
+    """The Nth working day after the date start (n=0: start itself) and whether any day
+    on the way came from the Monday–Friday estimate."""
+    cal = _Calendar(conn)
+    d, counted, estimated = start, 0, False
+    for _ in range(MAX_SCAN_DAYS):
+        if counted >= n:
+            return d, estimated
+        d += timedelta(days=1)
+        info = cal.day(d)
+        estimated = estimated or info.source == ESTIMATED
+        if info.is_workday:
+            counted += 1
+    raise ValueError(f"no {n} working days within {MAX_SCAN_DAYS} days after {start}")
+
+
+def working_days_between(conn, start, end):
+    """Working days d with start < d <= end (dates), and whether any was estimated.
+
+    A problem suspended on Monday and resumed on Wednesday lost two working days
+    (Tuesday and Wednesday); suspended and resumed the same day, none.
+    """
+    if end <= start:
+        return 0, False
+    count, estimated = 0, False
+    for info in days(conn, start + timedelta(days=1), end):
+        estimated = estimated or info.source == ESTIMATED
+        count += info.is_workday
+    return count, estimated
+
+
+def due_after(conn, accepted_at: datetime, working_days: int, urgent=False):
+    """(due_at, due_estimated) for a problem accepted (or reopened) at accepted_at."""
+    if urgent:
+        return accepted_at + timedelta(hours=URGENT_HOURS), False
+    due_date, estimated = add_working_days(conn, local_date(accepted_at), working_days)
+    return end_of_local_day(due_date), estimated
+
+
+def shift_due(conn, due_at: datetime, working_days: int):
+    """due_at moved later by working days, keeping its Asia/Shanghai time of day."""
+    if working_days <= 0:
+        return due_at, False
+    local = due_at.astimezone(SHANGHAI)
+    new_date, estimated = add_working_days(conn, local.date(), working_days)
+    return datetime.combine(new_date, local.timetz()), estimated
+
+
+def next_working_day_end(conn, now: datetime):
+    """23:59:59 Asia/Shanghai of the first working day after now's date.
+
+    The bound of the "due soon" filter: an open problem not yet overdue whose due_at is at
+    most this is due within one working day.
+    """
+    d, _ = add_working_days(conn, local_date(now), 1)
+    return end_of_local_day(d)
