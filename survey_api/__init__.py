@@ -3,11 +3,11 @@
 import os
 
 from flask import Flask
-from flask_smorest import Api
 
 from . import config, db, errors, request_body, tokens
 from .api import API_PREFIX, guards
 from .migrations import MIGRATIONS, current_version, migrate
+from .openapi import SurveyApi
 
 API_DESCRIPTION = """Door-to-door survey backend (入户走访, 问题清单, 整改清单).
 
@@ -38,7 +38,7 @@ def create_app(test_config=None):
     )
     db.init_app(app)
     tokens.init_app(app)
-    api = Api(app)
+    api = SurveyApi(app)
     _register_blueprints(api)
     errors.register(app)
     app.before_request(guards.require_token)
