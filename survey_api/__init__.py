@@ -49,9 +49,9 @@ def create_app(test_config=None):
 
 
 def _register_blueprints(api):
-    from .api import auth, units, users
+    from .api import auth, units, users, lists, audit
 
-    for module in (auth, units, users):
+    for module in (auth, units, users, lists, audit):
         api.register_blueprint(module.blp)
 
 

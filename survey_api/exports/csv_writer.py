@@ -1,0 +1,38 @@
+"""CSV export: UTF-8 with BOM (Excel opens it right), CRLF, header on row 1, streamed."""
+
+import csv
+import io
+
+from .columns import headers, local_datetime
+
+CHUNK_ROWS = 500
+
+
+def _cell(column, value):
+    if value is None:
+        return ""
+    if column.kind == "datetime":
+        return local_datetime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if column.kind == "bool":
+        return "true" if value else "false"
+    if column.kind == "number" and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def csv_chunks(columns, rows, lang):
+    """Yield the CSV as UTF-8 byte chunks of CHUNK_ROWS rows: memory flat in the row count."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")
+    writer.writerow(headers(columns, lang))
+    pending = 0
+    for row in rows:
+        writer.writerow([_cell(c, row.get(c.key)) for c in columns])
+        pending += 1
+        if pending >= CHUNK_ROWS:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+            pending = 0
+    yield buf.getvalue().encode("utf-8")

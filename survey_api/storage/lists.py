@@ -1,0 +1,171 @@
+"""SQL of the secretaries' lists: problem list, rectification list, visit ledger.
+
+Every list is read with keyset pagination, one statement per page, so a JSON page and a
+full export share the same query and an export never holds more than a page in memory.
+"""
+
+import json
+
+# Open, not suspended, past due: the SQL twin of problems.is_overdue.
+OVERDUE_SQL = ("(p.status NOT IN ('closed', 'rejected', 'suspended') AND p.due_at IS NOT NULL"
+               " AND p.due_at < :now)")
+
+_PROBLEM_SELECT = f"""
+SELECT p.id, p.number, p.reported_at, p.source, p.grid_code, g.name AS grid_name,
+       h.address, p.category, c.name AS category_name, p.description, p.urgency, p.status,
+       p.level, p.responsible_unit, p.responsible_person, p.measures, p.accepted_at, p.due_at,
+       p.due_estimated, p.rectified_at, p.verified_at, p.closed_at, {OVERDUE_SQL} AS overdue,
+       p.supervised, p.rating, p.cost_share_resident, p.cost_share_society,
+       p.cost_share_subsidy, h.head_name, h.phone
+FROM problems p
+LEFT JOIN units g ON g.code = p.grid_code
+LEFT JOIN households h ON h.id = p.household_id
+LEFT JOIN categories c ON c.code = p.category
+"""
+
+PROBLEM_LIST_KEYS = (
+    "seq", "number", "reported_at", "source", "grid_code", "grid_name", "address", "category",
+    "category_name", "description", "urgency", "status", "level", "responsible_unit",
+    "responsible_person", "measures", "due_at", "rectified_at", "closed_at", "overdue",
+    "supervised", "rating", "cost_share_resident", "cost_share_society", "cost_share_subsidy",
+    "head_name", "phone",
+)
+RECTIFICATION_LIST_KEYS = (
+    "seq", "number", "description", "category_name", "measures", "responsible_unit",
+    "responsible_person", "accepted_at", "due_at", "due_estimated", "rectified_at",
+    "verified_at", "status", "overdue", "supervised", "rating", "cost_share_resident",
+    "cost_share_society", "cost_share_subsidy",
+)
+BOOL_KEYS = ("overdue", "supervised", "due_estimated")
+
+
+def _problem_where(community_code, *, accepted_only, lo, hi, status, category, grid, overdue,
+                   supervised):
+    where = ["p.community_code = :community", "p.deleted = 0"]
+    params = {"community": community_code}
+    if accepted_only:
+        where.append("p.accepted_at IS NOT NULL")
+    if lo is not None:
+        where.append("p.reported_at >= :lo")
+        params["lo"] = lo
+    if hi is not None:
+        where.append("p.reported_at <= :hi")
+        params["hi"] = hi
+    if status:
+        names = [f":status{i}" for i in range(len(status))]
+        where.append(f"p.status IN ({', '.join(names)})")
+        params.update({n[1:]: s for n, s in zip(names, status, strict=True)})
+    if category:
+        where.append("p.category IN (SELECT code FROM categories WHERE code = :category"
+                     " OR parent_code = :category)")
+        params["category"] = category
+    if grid:
+        where.append("p.grid_code = :grid")
+        params["grid"] = grid
+    if overdue is not None:
+        where.append(OVERDUE_SQL if overdue else f"NOT {OVERDUE_SQL}")
+    if supervised is not None:
+        where.append("p.supervised = :supervised")
+        params["supervised"] = int(supervised)
+    return where, params
+
+
+def problem_rows(conn, community_code, *, now, kind="problem-list", after=None, limit=None,
+                 lo=None, hi=None, status=None, category=None, grid=None, overdue=None,
+                 supervised=None):
+    """Rows of a community's problem or rectification list, oldest report first.
+
+    after: the cursor [reported_at, number, seq] of the previous page's last row. Yields
+    row dicts with the list's keys, numbered on from that row's seq.
+    """
+    where, params = _problem_where(
+        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
+        category=category, grid=grid, overdue=overdue, supervised=supervised)
+    params["now"] = now
+    seq = 0
+    if after is not None:
+        where.append("(p.reported_at, p.number) > (:after_at, :after_number)")
+        params.update(after_at=after[0], after_number=after[1])
+        seq = after[2]
+    sql = _PROBLEM_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY p.reported_at, p.number"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    keys = PROBLEM_LIST_KEYS if kind == "problem-list" else RECTIFICATION_LIST_KEYS
+    for row in conn.execute(sql, params):
+        seq += 1
+        record = dict(row)
+        record["seq"] = seq
+        for key in BOOL_KEYS:
+            record[key] = bool(record[key])
+        yield {k: record[k] for k in keys}, (record["reported_at"], record["number"], seq)
+
+
+# --- visit ledger -----------------------------------------------------------------------
+
+_HOUSEHOLD_ORDER = ("h.address, coalesce(h.building, ''), coalesce(h.unit_no, ''),"
+                    " coalesce(h.room, ''), h.id")
+_VISITED_SQL = ("EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id"
+                " AND v.outcome = 'met'{period})")
+
+
+def _period(column, lo, hi):
+    sql = ""
+    if lo is not None:
+        sql += f" AND {column} >= :lo"
+    if hi is not None:
+        sql += f" AND {column} <= :hi"
+    return sql
+
+
+def ledger_households(conn, grid_code, *, lo=None, hi=None, after=None, limit=500,
+                      visited=None, tag=None):
+    """One page of a grid's live households in ledger order, each with `visited`.
+
+    after: the cursor [address, building, unit_no, room, id, seq] of the previous page.
+    """
+    visited_sql = _VISITED_SQL.format(period=_period("v.visited_at_utc", lo, hi))
+    where = ["h.grid_code = :grid", "h.deleted = 0"]
+    params = {"grid": grid_code, "lo": lo, "hi": hi, "limit": limit}
+    if visited is not None:
+        where.append(visited_sql if visited else f"NOT {visited_sql}")
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(h.tags) WHERE json_each.value = :tag)")
+        params["tag"] = tag
+    seq = 0
+    if after is not None:
+        where.append(f"({_HOUSEHOLD_ORDER}) > (:a0, :a1, :a2, :a3, :a4)")
+        params.update({f"a{i}": after[i] for i in range(5)})
+        seq = after[5]
+    sql = (f"SELECT h.id, h.address, h.building, h.unit_no, h.room, h.head_name, h.phone,"
+           f" h.tags, {visited_sql} AS visited FROM households h WHERE {' AND '.join(where)}"
+           f" ORDER BY {_HOUSEHOLD_ORDER} LIMIT :limit")
+    out = []
+    for row in conn.execute(sql, params):
+        seq += 1
+        household = dict(row)
+        visited_flag = bool(household.pop("visited"))
+        household["tags"] = json.loads(household["tags"])
+        cursor = [household["address"], household["building"] or "", household["unit_no"] or "",
+                  household["room"] or "", household["id"], seq]
+        out.append((seq, household, visited_flag, cursor))
+    return out
+
+
+def visits_of(conn, household_ids, *, lo=None, hi=None):
+    """{household_id: [visit, …]} in the period, oldest first."""
+    out = {hid: [] for hid in household_ids}
+    ids = list(household_ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        names = [f"h{j}" for j in range(len(chunk))]
+        params = dict(zip(names, chunk, strict=True), lo=lo, hi=hi)
+        sql = ("SELECT v.id, v.household_id, v.visited_at, v.outcome, v.notes,"
+               " coalesce(nullif(u.display_name, ''), u.username) AS visitor"
+               " FROM visits v LEFT JOIN users u ON u.id = v.visitor_id"
+               f" WHERE v.household_id IN ({', '.join(':' + n for n in names)})"
+               f"{_period('v.visited_at_utc', lo, hi)} ORDER BY v.visited_at_utc, v.id")
+        for row in conn.execute(sql, params):
+            visit = dict(row)
+            out[visit.pop("household_id")].append(visit)
+    return out
