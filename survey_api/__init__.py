@@ -49,9 +49,11 @@ def create_app(test_config=None):
 
 
 def _register_blueprints(api):
-    from .api import auth, units, users, lists, audit
+    from .api import auth, units, users, lists, audit, problem_actions, categories, calendar
+    from .api import blobs, households, problems, visits
 
-    for module in (auth, units, users, lists, audit):
+    for module in (auth, units, users, lists, audit, problem_actions, categories, calendar,
+                   households, visits, problems, blobs):
         api.register_blueprint(module.blp)
 
 

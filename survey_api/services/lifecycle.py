@@ -6,8 +6,9 @@ the ``problem_action`` push items alike. It runs inside the caller's write trans
 
 Checks, in order (the first that fails decides the answer):
 
-1. visibility  — the problem exists, is not deleted and lies in the caller's scope, else
-   404 ``NOT_FOUND`` (no existence leak);
+1. visibility  — the problem exists and lies in the caller's scope, else 404 ``NOT_FOUND``
+   (no existence leak); a visible but deleted (withdrawn) problem is 410 ``GONE``, as its
+   ``GET`` is;
 2. validation  — ``action`` known, ``base_version`` a positive integer, the action's
    parameters valid (unknown ones refused; an ``extend`` due in the past; an ``assign``
    naming an unknown unit or user), else 422 ``VALIDATION_ERROR``;
@@ -319,13 +320,15 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
     """Apply one action inside the caller's write transaction; the updated problem.
 
     data = {"action": ..., **parameters}. Raises ApiError (see the module docstring).
-    at_client, when given (a push item's device time, ISO text), is kept as
+    at_client, when given (a push item's device time, ISO text or datetime), is kept as
     updated_at_client.
     """
     now = timeutil.now()
     row = problem_store.get_row(conn, problem_id) if isinstance(problem_id, str) else None
-    if row is None or row["deleted"] or not scope.holds_grid(row["grid_code"]):
+    if row is None or not scope.holds_grid(row["grid_code"]):
         raise ApiError(404, "NOT_FOUND", "No such problem.")
+    if row["deleted"]:
+        raise ApiError(410, "GONE", "This problem was deleted.")
     action, params = _validate(conn, base_version, data, now)
     rule = TRANSITIONS[action]
     if not may(scope.role, rule.who, row["level"]):
@@ -343,7 +346,8 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
     fields, to_status, note, payload = APPLY[action](conn, scope, row, params, now)
     fields["status"] = to_status
     if at_client is not None:
-        fields["updated_at_client"] = at_client
+        fields["updated_at_client"] = (at_client if isinstance(at_client, str)
+                                       else at_client.isoformat())
     problem_store.update(conn, problem_id, fields)
     problem_store.add_event(conn, problem_id, action=action, from_status=row["status"],
                             to_status=to_status, actor_id=scope.user_id, note=note,
