@@ -161,3 +161,42 @@ def backup(dest):
 
 
 
+@main.command("demo")
+@with_appcontext
+def demo():
+    """Seed the demo district (张店区) into an empty database and print its logins."""
+    from .demo import DemoRefused, seed_demo
+
+    conn = _conn()
+    migrate(conn)
+    conn.close()
+    try:
+        logins = seed_demo(current_app)
+    except DemoRefused as e:
+        click.echo(f"Refused: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"Seeded the demo district into {current_app.config['DATABASE']}.")
+    _print_logins(logins)
+
+
+@main.command("bench")
+@click.option("--scale", type=click.Choice(["tiny", "small", "full"]), default="full",
+              show_default=True, help="District size: full = 250,000 households.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write the figures as JSON to this file.")
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="Measure this many times and report medians.")
+@click.option("--workers", default=None, type=click.IntRange(2, 64),
+              help="gunicorn workers (default: the CPU count, at least 2).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Build into this (empty) folder and keep it, instead of a temp folder.")
+def bench(scale, json_path, runs, workers, keep):
+    """Benchmark: build a synthetic district, serve it with gunicorn, measure (DESIGN §9)."""
+    from . import bench as bench_pkg
+
+    result = bench_pkg.run(scale, runs=runs, workers=workers, keep=keep,
+                           log=lambda msg: click.echo(msg, err=True))
+    click.echo(bench_pkg.table(result))
+    if json_path:
+        bench_pkg.write_json(result, json_path)
+        click.echo(f"Wrote {json_path}")

@@ -1,0 +1,317 @@
+"""The measurements: push and replay, the in-process floor, pulls, summary and exports."""
+
+import csv
+import io
+import random
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from .. import demo_data
+from ..db import connect
+from ..timeutil import SHANGHAI, iso
+from .district import BENCH_PASSWORD
+
+BATCH = 500
+CLIENTS = 4
+
+
+class Client:
+    """A logged-in requests.Session against the served API."""
+
+    def __init__(self, base, username, password=BENCH_PASSWORD):
+        self.base = base
+        self.session = requests.Session()
+        resp = self.session.post(f"{base}/auth/login",
+                                 json={"username": username, "password": password}, timeout=60)
+        _check(resp, f"login {username}")
+        self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+
+    def get(self, path, **params):
+        return self.session.get(self.base + path, params=params, timeout=300)
+
+    def push(self, body, key):
+        return self.session.post(self.base + "/sync/push", json=body, timeout=300,
+                                 headers={"Idempotency-Key": key})
+
+
+def _check(resp, what):
+    if resp.status_code >= 400:
+        raise RuntimeError(f"{what}: HTTP {resp.status_code} {resp.text[:300]}")
+    return resp
+
+
+def _uuid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def make_batches(rng, grid, household_ids, n_batches, now=None):
+    """n 500-item push bodies for one grid: groups of 4 visits then a problem on the 4th visit."""
+    now = now or datetime.now(UTC)
+    categories = list(demo_data.PROBLEMS)
+    batches = []
+    for _ in range(n_batches):
+        items = []
+        while len(items) < BATCH:
+            hid = rng.choice(household_ids)
+            at = (now - timedelta(minutes=rng.randrange(1, 3 * 24 * 60))).astimezone(SHANGHAI)
+            at = at.replace(microsecond=0)
+            vid = _uuid(rng)
+            outcome = rng.choices(demo_data.OUTCOMES, (70, 15, 4, 6, 5))[0]
+            location = {"lat": round(36.8 + rng.random() / 20, 6),
+                        "lng": round(118.03 + rng.random() / 20, 6), "accuracy_m": 8.0}
+            items.append({"op_id": _uuid(rng), "entity": "visit", "op": "create", "id": vid,
+                          "at_client": at.isoformat(),
+                          "data": {"household_id": hid, "visited_at": at.isoformat(),
+                                   "outcome": outcome,
+                                   "notes": rng.choice(demo_data.VISIT_NOTES[outcome]),
+                                   "location": location}})
+            if len(items) % 5 == 4:
+                category = rng.choice(categories)
+                items.append({"op_id": _uuid(rng), "entity": "problem", "op": "create",
+                              "id": _uuid(rng), "at_client": at.isoformat(),
+                              "data": {"grid_code": grid, "category": category,
+                                       "description": rng.choice(demo_data.PROBLEMS[category]),
+                                       "visit_id": vid, "household_id": hid, "source": "visit",
+                                       "location": location}})
+        batches.append({"device_id": f"bench-{grid}", "device_time": iso(now), "items": items})
+    return batches
+
+
+def _run_clients(clients_batches, keys):
+    """Send every client's batches from its own thread; returns (seconds, summaries)."""
+    summaries, errors = [], []
+    lock = threading.Lock()
+
+    def work(client, batches, batch_keys):
+        try:
+            for body, key in zip(batches, batch_keys, strict=True):
+                resp = _check(client.push(body, key), "push")
+                with lock:
+                    summaries.append(resp.json()["summary"])
+        except Exception as e:  # reported after the join
+            with lock:
+                errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(c, b, k))
+               for (c, b), k in zip(clients_batches, keys, strict=True)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed, summaries
+
+
+def push_plan(district, scale, rng):
+    """{grid: [batch body, …]} for the 4 clients, grids spread over the district."""
+    return {grid: make_batches(rng, grid, district.households_by_grid[grid],
+                               scale.push_batches_per_client)
+            for grid in _spread(district.grids, CLIENTS)}
+
+
+def measure_push(base, district, plan):
+    """Push 4 clients' batches, then replay them (new keys: every item a duplicate op_id)."""
+    clients_batches = [(Client(base, district.workers[grid]), batches)
+                       for grid, batches in plan.items()]
+    n_items = sum(len(b["items"]) for batches in plan.values() for b in batches)
+
+    def keys():
+        return [[f"bench-{uuid.uuid4().hex}" for _ in batches] for _, batches in clients_batches]
+
+    push_keys = keys()
+    push_s, summaries = _run_clients(clients_batches, push_keys)
+    applied = sum(s["applied"] for s in summaries)
+    replay_s, replays = _run_clients(clients_batches, keys())
+    duplicate = sum(s["duplicate"] for s in replays)
+    same_key_s, _ = _run_clients(clients_batches, push_keys)
+    out = {
+        "push_items": n_items,
+        "push_items_per_s": n_items / push_s,
+        "push_applied": applied,
+        "replay_items_per_s": n_items / replay_s,
+        "replay_duplicates": duplicate,
+        "replay_same_key_items_per_s": n_items / same_key_s,
+    }
+    notes = []
+    if applied != n_items:
+        notes.append(f"push applied {applied} of {n_items} items")
+    if duplicate != n_items:
+        notes.append(f"replay found {duplicate} duplicates of {n_items} items")
+    return out, notes
+
+
+def measure_floor(db_path, plan, district):
+    """Marshmallow load with the push schemas + executemany of the same rows, one transaction.
+
+    The rows get fresh ids (the pushed ones are stored already) and are deleted afterwards,
+    untimed, so the database stays as the services left it.
+    """
+    from schemas.problems import ProblemCreateSchema
+    from schemas.sync import PushItemSchema
+    from schemas.visits import VisitCreateSchema
+
+    rng = random.Random(7)
+    remap = {}
+    fresh = []
+    for body in (b for batches in plan.values() for b in batches):
+        items = []
+        for item in body["items"]:
+            item = dict(item, op_id=_uuid(rng))
+            item["id"] = remap.setdefault(item["id"], _uuid(rng))
+            data = dict(item["data"])
+            if "visit_id" in data:
+                data["visit_id"] = remap[data["visit_id"]]
+            item["data"] = data
+            items.append(item)
+        fresh.append(items)
+    conn = connect(db_path)
+    visitor = district.workers
+    user_ids = dict(conn.execute(
+        "SELECT username, id FROM users WHERE role = 'grid_worker'").fetchall())
+    grid_of = {}
+    for items in fresh:
+        for item in items:
+            hid = item["data"].get("household_id")
+            if hid and hid not in grid_of:
+                grid_of[hid] = conn.execute("SELECT grid_code FROM households WHERE id = ?",
+                                            (hid,)).fetchone()[0]
+
+    item_schema, visit_schema, problem_schema = (PushItemSchema(), VisitCreateSchema(),
+                                                 ProblemCreateSchema())
+    started = time.perf_counter()
+    visits, problems = [], []
+    now = iso(datetime.now(UTC))
+    n = 0
+    for items in fresh:
+        for raw in items:
+            item = item_schema.load(raw)
+            n += 1
+            if item["entity"] == "visit":
+                d = visit_schema.load(item["data"])
+                grid = grid_of[d["household_id"]]
+                loc = d.get("location") or {}
+                visits.append((item["id"], d["household_id"], grid, user_ids[visitor[grid]],
+                               d["visited_at"].isoformat(), iso(d["visited_at"]), d["outcome"],
+                               d.get("notes"), loc.get("lat"), loc.get("lng"),
+                               loc.get("accuracy_m"), now, iso(item["at_client"])))
+            else:
+                d = problem_schema.load(item["data"])
+                loc = d.get("location") or {}
+                problems.append((item["id"], f"floor-{item['id']}", d.get("visit_id"),
+                                 d.get("household_id"), d["grid_code"],
+                                 d["grid_code"].split("-")[0], d["source"], d["category"],
+                                 d["description"], d["urgency"], loc.get("lat"), loc.get("lng"),
+                                 loc.get("accuracy_m"), d["grid_code"], now, now, now,
+                                 iso(item["at_client"])))
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
+        " outcome, notes, lat, lng, accuracy_m, received_at, created_at_client) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", visits)
+    conn.executemany(
+        "INSERT INTO problems (id, number, visit_id, household_id, grid_code, community_code, "
+        "source, category, description, urgency, lat, lng, accuracy_m, responsible_unit, "
+        "reported_at, created_at, updated_at, created_at_client) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", problems)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("DELETE FROM problems WHERE id = ?", [(p[0],) for p in problems])
+    conn.executemany("DELETE FROM visits WHERE id = ?", [(v[0],) for v in visits])
+    conn.execute("COMMIT")
+    conn.close()
+    return {"floor_items_per_s": n / elapsed}
+
+
+def measure_pull(base, district, rng):
+    """A grid worker's full initial sync, then an incremental pull after one new visit."""
+    grids = _spread(district.grids, CLIENTS)
+    others = [g for g in district.grids if g not in grids]
+    grid = others[0] if others else district.grids[0]
+    client = Client(base, district.workers[grid])
+    started = time.perf_counter()
+    cursor, records, pages = None, 0, 0
+    while True:
+        params = {"limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        resp = _check(client.get("/sync/pull", **params), "pull")
+        body = resp.json()
+        pages += 1
+        records += _pulled(body)
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    initial_ms = (time.perf_counter() - started) * 1000
+    batch = make_batches(rng, grid, district.households_by_grid[grid], 1)[0]
+    batch["items"] = batch["items"][:5]  # 4 visits and a problem
+    _check(client.push(batch, f"bench-inc-{uuid.uuid4().hex}"), "push")
+    started = time.perf_counter()
+    body = _check(client.get("/sync/pull", cursor=cursor, limit=1000), "pull").json()
+    incremental_ms = (time.perf_counter() - started) * 1000
+    return {"pull_initial_ms": initial_ms, "pull_initial_records": records,
+            "pull_initial_pages": pages,
+            "pull_initial_records_per_s": records / (initial_ms / 1000),
+            "pull_incremental_ms": incremental_ms,
+            "pull_incremental_records": _pulled(body)}
+
+
+def _pulled(body):
+    changes = body["changes"]
+    return sum(len(changes[kind].get(part, [])) for kind in changes
+               for part in ("upserted", "deleted"))
+
+
+def measure_summary(base, district, n):
+    client = Client(base, district.district_admin)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        _check(client.get(f"/units/{district.district_code}/summary"), "summary")
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"summary_p50_ms": statistics.median(times),
+            "summary_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+            "summary_requests": n}
+
+
+def measure_exports(base, district, server):
+    """Problem and rectification list of one community, CSV and XLSX, and the workers' peak RSS."""
+    community = district.communities[0]
+    client = Client(base, district.secretaries[community])
+    reset = server.reset_peak_rss()
+    out = {"export_rss_reset": reset}
+    totals = {"csv": [0, 0.0], "xlsx": [0, 0.0]}
+    for kind in ("problem-list", "rectification-list"):
+        rows = None
+        for fmt in ("csv", "xlsx"):
+            started = time.perf_counter()
+            resp = _check(client.get(f"/communities/{community}/{kind}", format=fmt), kind)
+            content = resp.content
+            elapsed = time.perf_counter() - started
+            if fmt == "csv":
+                text = content.decode("utf-8-sig")
+                rows = sum(1 for _ in csv.reader(io.StringIO(text, newline=""))) - 1
+            totals[fmt][0] += rows
+            totals[fmt][1] += elapsed
+            out[f"export_{kind.replace('-', '_')}_rows"] = rows
+    out["export_csv_rows_per_s"] = totals["csv"][0] / totals["csv"][1]
+    out["export_xlsx_rows_per_s"] = totals["xlsx"][0] / totals["xlsx"][1]
+    out["export_peak_rss_mb"] = server.peak_rss_mb()
+    return out
+
+
+def _spread(items, n):
+    """n items spread evenly over the list (different communities and streets)."""
+    if len(items) <= n:
+        return list(items)
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
