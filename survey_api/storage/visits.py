@@ -80,3 +80,8 @@ def list_rows(conn, *, scope_sql, scope_params, grid=None, household=None, lo=No
            + " ORDER BY visited_at_utc DESC, id DESC LIMIT ?")
     params.append(limit)
     return [dict(r) for r in conn.execute(sql, params)]
+
+
+def iso_utc(visited_at):
+    """The sortable UTC form of a visited_at as sent."""
+    return iso(parse_iso(visited_at))

@@ -1,0 +1,56 @@
+"""HTTP details shared by the record endpoints: bare JSON records, ETag, If-Match, ids, unmask."""
+
+import re
+
+from flask import current_app, json, request
+
+from schemas.common import UUID_RE
+
+from ..errors import ApiError
+from ..storage import audit
+
+_UUID = re.compile(UUID_RE)
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+
+
+def record_response(record, status=200, *, etag=None, location=None):
+    """A bare record as JSON (exactly the service's representation)."""
+    resp = current_app.response_class(json.dumps(record), status=status,
+                                      mimetype="application/json")
+    if etag is not None:
+        resp.headers["ETag"] = f'"{etag}"'
+    if location:
+        resp.headers["Location"] = location
+    return resp
+
+
+def path_id(value):
+    """A record id from the path: a malformed one is 404, like an unknown one."""
+    if not _UUID.match(value or ""):
+        raise ApiError(404, "NOT_FOUND", "No such record.")
+    return value.lower()
+
+
+def if_match_version():
+    """The version named by If-Match (`3` or `"3"`): 428 without one."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise ApiError(428, "PRECONDITION_REQUIRED",
+                       "Send If-Match: <version> (the version you last read).")
+    m = _IF_MATCH.match(header)
+    if not m:
+        raise ApiError(428, "PRECONDITION_REQUIRED", "If-Match must be a version number.")
+    return int(m.group(1))
+
+
+def check_unmask(scope, unit=None):
+    """unmask=true: secretaries and above, in their own scope (else 403 UNMASK_FORBIDDEN)."""
+    if scope.is_grid_worker:
+        raise ApiError(403, "UNMASK_FORBIDDEN", "Grid workers may not unmask personal data.")
+    if unit is not None and not scope.holds(unit):
+        raise ApiError(403, "UNMASK_FORBIDDEN", "The unit is outside your scope.")
+
+
+def audit_unmask(conn, scope, target, details):
+    audit.record(conn, actor=scope.user_id, action="personal_data.unmask", target=target,
+                 ip=request.remote_addr, details=details)
