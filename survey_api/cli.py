@@ -200,3 +200,38 @@ def bench(scale, json_path, runs, workers, keep):
     if json_path:
         bench_pkg.write_json(result, json_path)
         click.echo(f"Wrote {json_path}")
+
+
+@main.command("calendar-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def calendar_import(file):
+    """Import working-day overrides from a CSV `date,is_workday,name` (all or nothing).
+
+    One row per day of a holiday notice: `2027-10-01,0,国庆节` for a day off,
+    `2027-10-09,1,国庆节调休` for a make-up workday. Existing overrides of those days are
+    replaced; deadlines computed afterwards use them.
+    """
+    from .services.calendar_import import CalendarImportError, parse, store
+
+    with open(file, encoding="utf-8-sig", newline="") as f:
+        text = f.read()
+    try:
+        rows = parse(io.StringIO(text))
+    except CalendarImportError as e:
+        for line in e.problems:
+            click.echo(line, err=True)
+        click.echo(f"Nothing imported: {len(e.problems)} bad row(s).", err=True)
+        sys.exit(1)
+    conn = _conn()
+    try:
+        migrate(conn)
+        with write_tx(conn):
+            created, updated = store(conn, rows)
+            from .storage import audit
+
+            audit.record(conn, actor=None, action="calendar.import", target=os.path.basename(file),
+                         details={"created": created, "updated": updated})
+    finally:
+        conn.close()
+    click.echo(f"Imported calendar overrides: {created} created, {updated} updated.")
