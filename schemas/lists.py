@@ -173,25 +173,27 @@ class VisitLedgerPageSchema(_ListPage):
     items = fields.List(fields.Nested(VisitLedgerRowSchema))
 
 
-class MetricsSchema(Schema):
-    households = fields.Integer()
-    visited = fields.Integer()
-    coverage_pct = fields.Float()
-    problems = fields.Integer()
-    problems_by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
-    rectified = fields.Integer()
-    rectification_rate_pct = fields.Float()
-    on_time_rate_pct = fields.Float()
-    overdue = fields.Integer()
-    supervised = fields.Integer()
-    rated = fields.Integer()
-    satisfaction_rate_pct = fields.Float()
+def _metric_fields():
+    return {
+        "households": fields.Integer(),
+        "visited": fields.Integer(),
+        "coverage_pct": fields.Float(),
+        "problems": fields.Integer(),
+        "problems_by_category": fields.Dict(keys=fields.String(), values=fields.Integer()),
+        "rectified": fields.Integer(),
+        "rectification_rate_pct": fields.Float(),
+        "on_time_rate_pct": fields.Float(),
+        "overdue": fields.Integer(),
+        "supervised": fields.Integer(),
+        "rated": fields.Integer(),
+        "satisfaction_rate_pct": fields.Float(),
+    }
 
 
-class SummaryChildSchema(MetricsSchema):
-    code = fields.String()
-    name = fields.String()
-    level = fields.String()
+MetricsSchema = Schema.from_dict(_metric_fields(), name="SummaryMetrics")
+SummaryChildSchema = Schema.from_dict(
+    {"code": fields.String(), "name": fields.String(), "level": fields.String(),
+     **_metric_fields()}, name="SummaryChild")
 
 
 class SummarySchema(Schema):

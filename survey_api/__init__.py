@@ -50,10 +50,11 @@ def create_app(test_config=None):
 
 def _register_blueprints(api):
     from .api import auth, units, users, lists, audit, problem_actions, categories, calendar
-    from .api import blobs, households, problems, visits
+    from .api import blobs, households, problems, sync, visits
+    from .api import household_import
 
     for module in (auth, units, users, lists, audit, problem_actions, categories, calendar,
-                   households, visits, problems, blobs):
+                   households, visits, problems, blobs, household_import, sync):
         api.register_blueprint(module.blp)
 
 

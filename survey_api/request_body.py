@@ -13,7 +13,8 @@ from webargs.flaskparser import FlaskParser
 from .errors import ApiError
 
 # Endpoints that take a raw (non-JSON) body: they check their own content type.
-RAW_BODY_ENDPOINTS = {"blobs.put_blob", "households.import_households"}
+RAW_BODY_ENDPOINTS = {"blobs.put_blob", "households.import_households",
+                      "household_import.import_households"}
 _NO_BODY = object()
 
 

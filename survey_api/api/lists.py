@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from flask import request
+from flask import current_app, request
 
 from schemas.lists import (ProblemListPageSchema, ProblemListQuery, RectificationListPageSchema,
                            SummaryQuery, SummarySchema, VisitLedgerPageSchema, VisitLedgerQuery)
 
-from ..db import get_db, read_tx, write_tx
+from ..db import connect, get_db, read_tx, write_tx
 from ..errors import ApiError
 from ..exports import csv_chunks, file_chunks, spool_xlsx
 from ..exports.columns import Column
@@ -97,15 +97,21 @@ def _export(unit, list_name, args, rows, columns=None):
     file_period = f"{lo_text}_{hi_text}".replace(" ", "T").replace(":", "")
     base = f"{unit['name']}-{word}-{file_period}"
     fallback = f"{unit['code']}-{list_name}-{file_period}"
-    conn = get_db().conn
     if args["format"] == "csv":
+        # The stream outlives the request's connection: it reads through its own.
+        conn = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+
         def chunks():
-            with read_tx(conn):
-                yield from csv_chunks(columns, rows(), lang)
+            try:
+                with read_tx(conn):
+                    yield from csv_chunks(columns, rows(conn), lang)
+            finally:
+                conn.close()
         return stream_response(chunks(), content_type=CSV_TYPE, filename=base + ".csv",
                                fallback=fallback + ".csv")
+    conn = get_db().conn
     with read_tx(conn):
-        path, size = spool_xlsx(columns, rows(), lang, title, sheet_name=word)
+        path, size = spool_xlsx(columns, rows(conn), lang, title, sheet_name=word)
     return stream_response(file_chunks(path), content_type=XLSX_TYPE, filename=base + ".xlsx",
                            fallback=fallback + ".xlsx", length=size)
 
@@ -142,7 +148,7 @@ def _problem_list(code, args, list_name):
                 unmask=args["unmask"], filters=filters)
         return _page_body(unit, args, items, cursor)
 
-    def rows():
+    def rows(conn):
         return list_service.problem_export_rows(conn, list_name, code, now=current,
                                                 unmask=args["unmask"], filters=filters)
     return _export(unit, list_name, args, rows)
@@ -181,7 +187,7 @@ def visit_ledger(args, code):
                 unmask=args["unmask"], filters=filters)
         return _page_body(unit, args, items, cursor)
 
-    def rows():
+    def rows(conn):
         return list_service.ledger_export_rows(conn, code, lo=lo, hi=hi, unmask=args["unmask"],
                                                filters=filters)
     return _export(unit, "visit-ledger", args, rows)
@@ -213,7 +219,7 @@ def unit_summary(args, code):
     _audit(scope, unit, "summary", args, {"category": args.get("category")})
     columns = _summary_columns(conn)
 
-    def rows():
+    def rows(_conn):
         own = {**body["unit"], **body["totals"]}
         for row in [*body["children"], own]:
             flat = {k: v for k, v in row.items() if k != "problems_by_category"}

@@ -1,0 +1,60 @@
+"""POST /households/import: a community's roster (台账) as a raw CSV or XLSX body."""
+
+from flask import request
+
+from schemas.household_import import HouseholdImportReportSchema, ImportQuery
+
+from ..db import get_db, write_tx
+from ..errors import ApiError
+from ..scope import current_scope
+from ..services import household_import as service
+from ..storage import audit
+from . import blueprint
+
+blp = blueprint("household_import", __name__,
+                description="Household roster import (CSV or XLSX, Chinese headers accepted)")
+
+CSV_TYPES = {"text/csv", "text/plain", "application/csv"}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.route("/households/import", methods=["POST"])
+@blp.arguments(ImportQuery, location="query")
+@blp.response(200, HouseholdImportReportSchema)
+@blp.doc(requestBody={"required": True, "content": {
+    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
+def import_households(args):
+    """Create or update households row by row; answers what each row became and why.
+
+    Secretary and above; every row's grid must lie in the caller's scope (else that row is
+    rejected). Re-importing the same file changes nothing.
+    """
+    scope = current_scope()
+    if scope.is_grid_worker:
+        raise ApiError(403, "FORBIDDEN", "Grid workers may not import rosters.")
+    data = request.get_data(cache=False)  # 413 here when over MAX_CONTENT_LENGTH
+    mimetype = request.mimetype
+    if mimetype == XLSX_TYPE or (mimetype == "application/octet-stream"
+                                 and data.startswith(service.XLSX_MAGIC)):
+        if not data.startswith(service.XLSX_MAGIC):
+            raise ApiError(400, "MALFORMED_BODY", "The body is not an XLSX file.")
+    elif mimetype not in CSV_TYPES:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                       f"Send text/csv or {XLSX_TYPE}.")
+    elif data.startswith(service.XLSX_MAGIC):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "An XLSX body needs the XLSX content type.")
+    if not data:
+        raise ApiError(400, "MALFORMED_BODY", "The body is empty.")
+    conn = get_db().conn
+    try:
+        report = service.import_households(conn, data, holds_grid=scope.holds_grid,
+                                   actor_id=scope.user_id)
+    except service.ImportFileError as e:
+        raise ApiError(422, "VALIDATION_ERROR", str(e),
+                       errors=e.errors or {"file": [str(e)]}) from None
+    body = report.as_dict()
+    with write_tx(conn):
+        audit.record(conn, actor=scope.user_id, action="household.import", target=args["name"],
+                     ip=request.remote_addr, details=body["summary"])
+    return body
