@@ -1,4 +1,4 @@
-"""The demo district: 张店区 with three streets, six communities, twelve grids, and a season of work.
+"""The demo district: 张店区, three streets, six communities, twelve grids, a season of work.
 
 Every household, visit, problem and action goes through the services the API uses
 (services.households/visits/problems.create, services.lifecycle.apply_action, the blob
@@ -89,7 +89,8 @@ def tiny_png(rgb, size=8):
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
     raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 

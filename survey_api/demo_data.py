@@ -57,8 +57,9 @@ PROBLEMS = {
     "care.hardship": ["家庭因病致困，申请临时救助。"],
     "other.other": ["小区公告栏破损。"],
 }
-MEASURES = ["联系物业维修，三日内完成。", "协调供电公司安装集中充电桩。", "组织志愿者清理并张贴提示。",
-            "社区与住户面对面调解，达成一致。", "上报街道，申请老旧小区改造资金。"]
+MEASURES = ["联系物业维修，三日内完成。", "协调供电公司安装集中充电桩。",
+            "组织志愿者清理并张贴提示。", "社区与住户面对面调解，达成一致。",
+            "上报街道，申请老旧小区改造资金。"]
 
 TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
         "rental", "vacant", "special_care")
