@@ -1,0 +1,56 @@
+"""Push bookkeeping: Idempotency-Key marks and stored responses, and first results by op_id."""
+
+import json
+import time
+from datetime import timedelta
+
+from ..timeutil import iso, now, now_iso
+
+
+def get_key(conn, user_id, key):
+    row = conn.execute("SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?",
+                       (user_id, key)).fetchone()
+    return dict(row) if row else None
+
+
+def mark_in_flight(conn, user_id, key, body_sha256):
+    """Take the key (insert or take over a dead mark); returns the mark's token (started_at)."""
+    token = time.time()
+    conn.execute(
+        "INSERT INTO idempotency_keys (user_id, key, body_sha256, state, started_at, created_at) "
+        "VALUES (?, ?, ?, 'in_flight', ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET "
+        "body_sha256 = excluded.body_sha256, state = 'in_flight', started_at = excluded.started_at",
+        (user_id, key, body_sha256, token, now_iso()))
+    return token
+
+
+def finish(conn, user_id, key, response):
+    conn.execute(
+        "UPDATE idempotency_keys SET state = 'done', response = ? WHERE user_id = ? AND key = ?",
+        (json.dumps(response, ensure_ascii=False, separators=(",", ":")), user_id, key))
+
+
+def release(conn, user_id, key, token):
+    """Drop our in-flight mark (the push failed before it was stored)."""
+    conn.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'in_flight'"
+                 " AND started_at = ?", (user_id, key, token))
+
+
+def purge(conn, ttl_days):
+    """Forget keys and op results older than the retention period."""
+    cutoff = iso(now() - timedelta(days=ttl_days))
+    conn.execute("DELETE FROM idempotency_keys WHERE created_at < ? AND state = 'done'", (cutoff,))
+    conn.execute("DELETE FROM push_ops WHERE created_at < ?", (cutoff,))
+
+
+def get_op(conn, user_id, op_id):
+    row = conn.execute("SELECT result FROM push_ops WHERE user_id = ? AND op_id = ?",
+                       (user_id, op_id)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def put_op(conn, user_id, op_id, result, created_at):
+    conn.execute("INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) "
+                 "VALUES (?, ?, ?, ?)",
+                 (user_id, op_id, json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+                  created_at))
