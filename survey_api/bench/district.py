@@ -166,7 +166,8 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
         ids = []
         for i in range(scale.households_per_grid):
             hid = new_uuid(rng)
-            building, unit_no, room = i // 24 + 1, (i // 8) % 3 + 1, (i % 8) // 2 * 100 + 101 + i % 2
+            building, unit_no = i // 24 + 1, (i // 8) % 3 + 1
+            room = (i % 8) // 2 * 100 + 101 + i % 2
             tags = demo_data.household_tags(rng)
             rows.append((hid, grid, f"{estate}{building}号楼{unit_no}单元{room}室", str(building),
                          str(unit_no), str(room), demo_data.person_name(rng),
