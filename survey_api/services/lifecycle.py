@@ -316,6 +316,10 @@ APPLY = {"accept": _accept, "reject": _reject, "assign": _assign, "start": _star
 
 # --- the entry point -------------------------------------------------------------------
 
+# The clock actions read (tests replace it to act on a given day).
+clock = timeutil.now
+
+
 def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None):
     """Apply one action inside the caller's write transaction; the updated problem.
 
@@ -323,7 +327,7 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
     at_client, when given (a push item's device time, ISO text or datetime), is kept as
     updated_at_client.
     """
-    now = timeutil.now()
+    now = clock()
     row = problem_store.get_row(conn, problem_id) if isinstance(problem_id, str) else None
     if row is None or not scope.holds_grid(row["grid_code"]):
         raise ApiError(404, "NOT_FOUND", "No such problem.")
