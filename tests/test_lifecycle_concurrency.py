@@ -93,3 +93,32 @@ def test_problem_numbers_unique_and_gap_free_in_parallel(instance):
     prefixes = {n.rsplit("-", 1)[0] for n in numbers}
     assert len(prefixes) == 1 and prefixes.pop().startswith("370303001001-20")
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 49))
+
+
+def test_problem_numbers_gap_free_with_parallel_pushes(instance):
+    import uuid
+
+    with running(instance, workers=2) as base:
+        users = [login(base, "worker"), login(base, "secretary"), login(base, "street")]
+
+        def push(i):
+            items = [{"op_id": str(uuid.uuid4()), "entity": "problem", "op": "create",
+                      "id": str(uuid.uuid4()),
+                      "data": {"grid_code": GRID, "category": "traffic.parking",
+                               "description": f"乱停车 {i}-{j}"}} for j in range(15)]
+            resp = requests.post(f"{base}/api/v1/sync/push", json={"items": items}, timeout=60,
+                                 headers={**users[i % 3], "Idempotency-Key": str(uuid.uuid4())})
+            assert resp.status_code == 200, resp.text
+            results = resp.json()["results"]
+            assert all(r["status"] == "applied" for r in results), results
+            return [r["id"] for r in results]
+
+        with ThreadPoolExecutor(6) as pool:
+            ids = [i for batch in pool.map(push, range(6)) for i in batch]
+    conn = connect(str(instance / "survey.db"))
+    marks = ",".join("?" * len(ids))
+    numbers = [r[0] for r in conn.execute(
+        f"SELECT number FROM problems WHERE id IN ({marks})", ids)]
+    conn.close()
+    assert len(numbers) == len(set(numbers)) == 90
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 91))
