@@ -281,7 +281,21 @@ def _split(script):
     return parts
 
 
-MIGRATIONS = [_v1]
+def _v2_list_indexes(conn):
+    """Indexes of the secretaries' lists and roll-ups (measured: docs/lists.md).
+
+    - problems(community_code, reported_at, number): the problem and rectification lists
+      read in this order with keyset paging, so a page or an export never sorts.
+    - visits(household_id, outcome, visited_at_utc): "visited in the period" is answered
+      from the index alone (district roll-up 1.9 s → 1.1 s at 250k households / 1M visits).
+    """
+    conn.execute("CREATE INDEX IF NOT EXISTS problems_community_list"
+                 " ON problems(community_code, reported_at, number)")
+    conn.execute("CREATE INDEX IF NOT EXISTS visits_met"
+                 " ON visits(household_id, outcome, visited_at_utc)")
+
+
+MIGRATIONS = [_v1, _v2_list_indexes]
 
 
 def current_version(conn):
