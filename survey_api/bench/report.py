@@ -17,6 +17,7 @@ ROWS = [
     ("export_xlsx_rows_per_s", "export XLSX (both lists)", "rows/s", (">=", 15_000), ",.0f"),
     ("export_problem_list_rows", "  problem list rows", "rows", None, ",.0f"),
     ("export_peak_rss_mb", "export peak RSS (worker)", "MiB", None, ",.1f"),
+    ("export_rss_growth_mb", "  growth during the exports", "MiB", None, ",.1f"),
 ]
 
 

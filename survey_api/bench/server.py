@@ -73,13 +73,20 @@ class Gunicorn:
         return ok
 
     def peak_rss_mb(self):
-        """The largest VmHWM among the workers, in MiB."""
+        """The largest VmHWM (peak resident set) among the workers, in MiB."""
+        return self._status_max("VmHWM:")
+
+    def rss_mb(self):
+        """The largest current VmRSS among the workers, in MiB."""
+        return self._status_max("VmRSS:")
+
+    def _status_max(self, field):
         peak = 0
         for pid in self.worker_pids():
             try:
                 with open(f"/proc/{pid}/status") as f:
                     for line in f:
-                        if line.startswith("VmHWM:"):
+                        if line.startswith(field):
                             peak = max(peak, int(line.split()[1]))
             except OSError:
                 pass
