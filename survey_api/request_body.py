@@ -53,7 +53,32 @@ def parse_json_bytes(raw, max_depth=32):
         raise ApiError(400, "MALFORMED_BODY", f"The body is not valid JSON: {e}") from None
     if not _depth_ok(value, max_depth):
         raise ApiError(400, "MALFORMED_BODY", f"The body nests deeper than {max_depth}.")
+    if "\\u" in text and _has_lone_surrogate(value):
+        raise ApiError(400, "MALFORMED_BODY",
+                       "The body escapes a lone UTF-16 surrogate (not valid Unicode text).")
     return value
+
+
+def _has_lone_surrogate(value):
+    """True when any key or string holds a lone surrogate (\\ud800 escapes): such text cannot
+    be stored in SQLite or encoded as UTF-8."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            node = [node]
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+            node = node.keys()
+        elif isinstance(node, list):
+            stack.extend(node)
+            continue
+        else:
+            continue
+        for text in node:
+            if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
+                return True
+    return False
 
 
 def is_json_mimetype(mimetype):

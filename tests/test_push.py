@@ -381,3 +381,12 @@ def test_visit_with_problem_in_one_push_numbers_problems(client, w):
     assert problem["number"].startswith("370303001001-20") and problem["number"].endswith("0001")
     assert problem["visit_id"] == vid and problem["household_id"] == hid
     assert GRID == problem["grid_code"]
+
+
+def test_lone_surrogate_in_body_is_400_malformed(client, app, w):
+    body = ('{"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",'
+            ' "op": "create", "data": {"\\ud800": 1}}]}')
+    resp = client.post(URL, data=body, content_type="application/json",
+                       headers={**w, "Idempotency-Key": uid()})
+    assert_problem(resp, 400, "MALFORMED_BODY")
+    assert count(app, "idempotency_keys") == 0
