@@ -26,6 +26,7 @@ blp = blueprint("lists", __name__, description="Problem and rectification lists,
 
 PROBLEM_FILTERS = ("status", "category", "grid", "overdue", "supervised")
 LEDGER_FILTERS = ("visited", "tag")
+EXPORT_CACHE_KIB = 4096
 
 
 def _unit_for(code, level, list_name, unmask):
@@ -97,10 +98,11 @@ def _export(unit, list_name, args, rows, columns=None):
     file_period = f"{lo_text}_{hi_text}".replace(" ", "T").replace(":", "")
     base = f"{unit['name']}-{word}-{file_period}"
     fallback = f"{unit['code']}-{list_name}-{file_period}"
+    # Exports read through their own connection: a CSV stream outlives the request's, and a
+    # small page cache keeps memory flat (an export reads each page once).
+    conn = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
+    conn.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
     if args["format"] == "csv":
-        # The stream outlives the request's connection: it reads through its own.
-        conn = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
-
         def chunks():
             try:
                 with read_tx(conn):
@@ -109,9 +111,11 @@ def _export(unit, list_name, args, rows, columns=None):
                 conn.close()
         return stream_response(chunks(), content_type=CSV_TYPE, filename=base + ".csv",
                                fallback=fallback + ".csv")
-    conn = get_db().conn
-    with read_tx(conn):
-        path, size = spool_xlsx(columns, rows(conn), lang, title, sheet_name=word)
+    try:
+        with read_tx(conn):
+            path, size = spool_xlsx(columns, rows(conn), lang, title, sheet_name=word)
+    finally:
+        conn.close()
     return stream_response(file_chunks(path), content_type=XLSX_TYPE, filename=base + ".xlsx",
                            fallback=fallback + ".xlsx", length=size)
 
