@@ -34,6 +34,9 @@ class Scale:
     problems: int
     push_batches_per_client: int  # 500-item batches each of the 4 clients sends per run
     summary_requests: int
+    # Of the problems, this many are hotline reports in the first community over ~3 years:
+    # the exported community, large enough that export rows/s is throughput, not overhead.
+    export_community_problems: int
 
     @property
     def grids(self):
@@ -45,9 +48,9 @@ class Scale:
 
 
 SCALES = {
-    "full": Scale("full", 10, 10, 10, 250, 1_000_000, 100_000, 4, 15),
-    "small": Scale("small", 2, 5, 2, 250, 20_000, 2_000, 2, 15),
-    "tiny": Scale("tiny", 1, 2, 2, 50, 400, 80, 1, 5),
+    "full": Scale("full", 10, 10, 10, 250, 1_000_000, 100_000, 4, 15, 20_000),
+    "small": Scale("small", 2, 5, 2, 250, 20_000, 2_000, 2, 15, 1_000),
+    "tiny": Scale("tiny", 1, 2, 2, 50, 400, 80, 1, 5, 20),
 }
 
 
@@ -188,7 +191,8 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
 
     # Visits over the last 300 days; a chosen subset of them found a problem.
     n_visits = scale.visits
-    with_problem = set(rng.sample(range(n_visits), scale.problems))
+    with_problem = set(rng.sample(range(n_visits),
+                                  scale.problems - scale.export_community_problems))
     visit_sql = (
         "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
         " outcome, notes, lat, lng, accuracy_m, photos, received_at, seq) "
@@ -219,6 +223,12 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
         tx(visit_sql, rows)
         flush_changes()
     log(f"  visits: {n_visits:,} ({time.perf_counter() - started:.1f}s)")
+    first_community = households[:scale.grids_per_community * scale.households_per_grid]
+    for _ in range(scale.export_community_problems):
+        hid, grid = rng.choice(first_community)
+        at = (now - timedelta(seconds=rng.randrange(3600, 1000 * 86400))).astimezone(SHANGHAI)
+        problems.append((at.replace(microsecond=0), None, hid, grid, rng.choice(categories),
+                         36.8 + rng.random() / 20, 118.03 + rng.random() / 20))
 
     _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, change, flush_changes)
     log(f"  problems: {len(problems):,} ({time.perf_counter() - started:.1f}s)")
@@ -324,7 +334,8 @@ def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, chan
             events.append((new_uuid(rng), pid, "supervise", current, current, secretary,
                            iso(at), "请加快办理", "{}"))
         problem_rows.append((
-            pid, f"{community}-{year}-{number:04d}", vid, hid, grid, community, "visit", category,
+            pid, f"{community}-{year}-{number:04d}", vid, hid, grid, community,
+            "visit" if vid else "hotline", category,
             rng.choice(demo_data.PROBLEMS[category]), "urgent" if rng.random() < 0.05 else "normal",
             lat, lng, 10.0, status, suspended_from, suspended_at, level, responsible_unit, person,
             None, measures, accepted_at, due_at, 0, rectified_at, verified_by, verified_at,

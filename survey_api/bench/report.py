@@ -16,8 +16,11 @@ ROWS = [
     ("export_csv_rows_per_s", "export CSV (both lists)", "rows/s", (">=", 100_000), ",.0f"),
     ("export_xlsx_rows_per_s", "export XLSX (both lists)", "rows/s", (">=", 15_000), ",.0f"),
     ("export_problem_list_rows", "  problem list rows", "rows", None, ",.0f"),
+    ("export_rectification_list_rows", "  rectification list rows", "rows", None, ",.0f"),
     ("export_peak_rss_mb", "export peak RSS (worker)", "MiB", None, ",.1f"),
     ("export_rss_growth_mb", "  growth during the exports", "MiB", None, ",.1f"),
+    ("export_small_list_peak_rss_mb", "  same, ordinary community", "MiB", None, ",.1f"),
+    ("export_small_list_rows", "  its rows (both lists)", "rows", None, ",.0f"),
 ]
 
 
