@@ -29,13 +29,13 @@ DAYS = 120
 
 # The printed logins: one per role.
 LOGINS = [
-    ("admin", "admin-demo-2026", "admin", None),
-    ("district", "district-demo-2026", "district_admin", "370303"),
-    ("street", "street-demo-2026", "street_admin", "370303001000"),
-    ("secretary", "secretary-demo-2026", "secretary", "370303001001"),
-    ("worker", "worker-demo-2026", "grid_worker", "370303001001-01"),
+    ("admin", "zd-admin-2026", "admin", None),
+    ("district", "zd-district-26", "district_admin", "370303"),
+    ("street", "zd-street-2026", "street_admin", "370303001000"),
+    ("secretary", "zd-sec-2026", "secretary", "370303001001"),
+    ("worker", "zd-worker-2026", "grid_worker", "370303001001-01"),
 ]
-STAFF_PASSWORD = "staff-demo-2026"
+STAFF_PASSWORD = "zd-staff-2026"
 GRIDS_PER_COMMUNITY = 2
 HOUSEHOLDS_PER_GRID = 12
 
