@@ -98,10 +98,11 @@ def test_override_beyond_the_package_is_not_estimated(conn):
 
 
 def test_working_days_between_and_shift(conn):
-    assert deadlines.working_days_between(conn, date(2026, 11, 16), date(2026, 11, 16)) == (0, False)
-    assert deadlines.working_days_between(conn, date(2026, 11, 20), date(2026, 11, 23)) == (1, False)
-    assert deadlines.working_days_between(conn, date(2026, 9, 30), date(2026, 10, 10)) == (3, False)
-    assert deadlines.working_days_between(conn, date(2026, 12, 30), date(2027, 1, 4))[1] is True
+    between = deadlines.working_days_between
+    assert between(conn, date(2026, 11, 16), date(2026, 11, 16)) == (0, False)
+    assert between(conn, date(2026, 11, 20), date(2026, 11, 23)) == (1, False)
+    assert between(conn, date(2026, 9, 30), date(2026, 10, 10)) == (3, False)
+    assert between(conn, date(2026, 12, 30), date(2027, 1, 4))[1] is True
     assert deadlines.shift_due(conn, end_of(2026, 11, 20), 1) == (end_of(2026, 11, 23), False)
     urgent_due = at(2026, 11, 20, 14, 15)
     assert deadlines.shift_due(conn, urgent_due, 2) == (at(2026, 11, 24, 14, 15), False)
@@ -178,8 +179,8 @@ def test_extend_bad_due_type_is_422(client, auth):
 
 
 def _report(client, auth, **extra):
-    body = {"grid_code": "370303001001-01", "category": "safety.fire", "description": "消防通道堵塞",
-            **extra}
+    body = {"grid_code": "370303001001-01", "category": "safety.fire",
+            "description": "消防通道堵塞", **extra}
     resp = client.post("/api/v1/problems", json=body, headers=auth.headers("worker"))
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()

@@ -2,8 +2,13 @@
 
 from flask import request
 
-from schemas.categories import (CategoryCreateSchema, CategoryListQuery, CategoryPageSchema,
-                                CategoryPatchSchema, CategorySchema)
+from schemas.categories import (
+    CategoryCreateSchema,
+    CategoryListQuery,
+    CategoryPageSchema,
+    CategoryPatchSchema,
+    CategorySchema,
+)
 
 from ..categories_seed import DEFAULT_WORKING_DAYS
 from ..db import get_db, write_tx

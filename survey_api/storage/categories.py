@@ -46,7 +46,8 @@ def insert(conn, code, name, parent_code, working_days):
         conn.execute("UPDATE categories SET sort = sort + 1 WHERE sort > ?", (last,))
         sort = last + 1
     conn.execute(
-        "INSERT INTO categories (code, name, parent_code, working_days, sort) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO categories (code, name, parent_code, working_days, sort) "
+        "VALUES (?, ?, ?, ?, ?)",
         (code, name, parent_code, working_days, sort))
     return get(conn, code)
 
