@@ -157,3 +157,11 @@ def test_cli_import_bad_header(runner, tmp_path):
 def test_cli_import_help(runner):
     result = runner.invoke(main, ["calendar-import", "--help"])
     assert result.exit_code == 0 and "date,is_workday,name" in result.output
+
+
+@pytest.mark.parametrize("query", ["from=9999-12-30", "from=9999-12-31&to=9999-12-31",
+                                   "from=0001-01-01&to=0001-01-02",
+                                   "from=9999-12-31T23:00:00-05:00"])
+def test_extreme_dates_do_not_crash(client, auth, query):
+    resp = client.get(f"{API}?{query}", headers=auth.headers("admin"))
+    assert resp.status_code in (200, 422), resp.get_json()

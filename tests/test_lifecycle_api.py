@@ -3,8 +3,9 @@
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import assert_problem
+from conftest import Auth, assert_problem, seed_tree
 
+from survey_api import create_app
 from survey_api.db import connect, write_tx
 from survey_api.services import lifecycle
 from survey_api.storage import problems as problem_store
@@ -12,6 +13,31 @@ from survey_api.timeutil import SHANGHAI, iso, now, parse_iso
 
 API = "/api/v1"
 GRID = "370303001001-01"
+
+
+# One database for the module (every test reports its own problems): logins are the slow part.
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lifecycle_api")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 48,
+                      "DATABASE": str(path / "survey.db"), "BLOB_DIR": str(path / "blobs")})
+    app.config["USER_IDS"] = seed_tree(app.config["DATABASE"])
+    return app
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture(scope="module")
+def user_ids(app):
+    return app.config["USER_IDS"]
 
 
 @pytest.fixture
@@ -272,6 +298,9 @@ def test_stale_version_carries_current(report, act):
     ({"action": "accept", "base_version": 0}, "base_version"),
     ({"base_version": 1}, "action"),
     ({"action": "close", "base_version": 1}, "action"),
+    ({"action": ["accept"], "base_version": 1}, "action"),
+    ({"action": None, "base_version": 1}, "action"),
+    ({"action": "accept", "base_version": None}, "base_version"),
     ({"action": "accept", "base_version": 1, "rating": 3}, "rating"),
     ({"action": "accept", "base_version": 1, "note": 5}, "note"),
     ({"action": "rate", "base_version": 1, "rating": 6}, "rating"),
@@ -374,3 +403,11 @@ def test_action_shows_in_openapi(client):
     op = spec["paths"]["/api/v1/problems/{problem_id}/actions"]["post"]
     assert op["requestBody"]["content"]["application/json"]["schema"]
     assert "ActionRequest" in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize("due", ["9999-12-31T23:00:00-05:00", "2099-01-01T00:00:00+08:00"])
+def test_extend_too_far_is_422(report, act, due):
+    p = ok(act("secretary", report(), "accept"))
+    body = assert_problem(act("secretary", p, "extend", due_at=due, reason="x"), 422,
+                          "VALIDATION_ERROR")
+    assert "due_at" in body["errors"]

@@ -19,10 +19,18 @@ from . import blueprint
 blp = blueprint("calendar", __name__, description="Working days for deadlines (admin)")
 
 
-def _as_date(value):
+def _as_date(value, field):
     if value is None or not isinstance(value, datetime):
         return value
-    return local_date(value)
+    try:
+        return local_date(value)
+    except OverflowError:
+        raise validation_error({field: ["Out of range."]}) from None
+
+
+def _plus(d, days):
+    """d + days, stopping at the last representable date."""
+    return d + timedelta(days=days) if (date.max - d).days >= days else date.max
 
 
 def _path_date(day):
@@ -42,8 +50,8 @@ def list_days(args):
     """Each day from..to (inclusive; default today and a year on) with is_workday, source
     (override | package | estimated) and name."""
     current_scope().require_role("admin")
-    lo = _as_date(args["from_"]) or local_date(now())
-    hi = _as_date(args["to"]) or min(lo + timedelta(days=365), date.max)
+    lo = _as_date(args["from_"], "from") or local_date(now())
+    hi = _as_date(args["to"], "to") or _plus(lo, 365)
     if hi < lo:
         raise validation_error({"to": ["Must not be before from."]})
     after = decode_cursor(args["cursor"])
@@ -54,7 +62,7 @@ def list_days(args):
             raise validation_error({"cursor": ["Not a valid cursor."]}) from None
     if lo > hi:
         return {"items": [], "next_cursor": None}
-    last = hi if (hi - lo).days < args["limit"] else lo + timedelta(days=args["limit"] - 1)
+    last = hi if (hi - lo).days < args["limit"] else _plus(lo, args["limit"] - 1)
     items = [d.to_api() for d in deadlines.days(get_db().conn, lo, last)]
     return {"items": items, "next_cursor": encode_cursor(last.isoformat()) if last < hi else None}
 

@@ -62,11 +62,7 @@ def _day(d, overrides):
 def days(conn, lo, hi):
     """Every day lo..hi (inclusive) with whether it is a working day and why."""
     overrides = calendar_store.between(conn, lo.isoformat(), hi.isoformat())
-    out, d = [], lo
-    while d <= hi:
-        out.append(_day(d, overrides))
-        d += timedelta(days=1)
-    return out
+    return [_day(lo + timedelta(days=i), overrides) for i in range((hi - lo).days + 1)]
 
 
 def day(conn, d):

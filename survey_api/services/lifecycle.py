@@ -23,6 +23,7 @@ Every applied action bumps ``version`` once and appends exactly one event.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from marshmallow import ValidationError
 
@@ -46,6 +47,8 @@ OPEN = (REPORTED, ACCEPTED, ASSIGNED, RECTIFYING, RECTIFIED, SUSPENDED)
 # Special targets: the status stays; resume goes back to where suspend left it; verify
 # depends on its `ok` parameter.
 SAME, PREVIOUS, BY_OUTCOME = "=", "<previous>", "<closed|rectifying>"
+# An extension further away than this is a typing error, not a plan.
+MAX_EXTEND_DAYS = 366 * 2
 
 # Who may act. `level` is the problem's current level.
 HANDLERS = "handlers"        # may accept: secretary (grid, community), street admin (up to
@@ -145,7 +148,7 @@ def _validate(conn, base_version, data, now):
     action = data.get("action")
     if action is None:
         errors["action"] = ["Missing data for required field."]
-    elif action not in TRANSITIONS:
+    elif not isinstance(action, str) or action not in TRANSITIONS:
         errors["action"] = [f"Must be one of: {', '.join(ACTIONS)}."]
     params = None
     if "action" not in errors:
@@ -164,8 +167,11 @@ def _validate(conn, base_version, data, now):
 def _check_values(conn, action, params, now):
     """Checks that need the clock or the database."""
     errors = {}
-    if action == "extend" and params["due_at"] <= now:
-        errors["due_at"] = ["The new due time must be in the future."]
+    if action == "extend":
+        if params["due_at"] <= now:
+            errors["due_at"] = ["The new due time must be in the future."]
+        elif params["due_at"] > now + timedelta(days=MAX_EXTEND_DAYS):
+            errors["due_at"] = [f"At most {MAX_EXTEND_DAYS} days ahead."]
     if action == "assign":
         if unit_store.get(conn, params["responsible_unit"]) is None:
             errors["responsible_unit"] = ["No such unit."]
