@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import Auth, assert_problem, seed_tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from survey_api import create_app
 from survey_api.db import connect, write_tx
@@ -411,3 +413,32 @@ def test_extend_too_far_is_422(report, act, due):
     body = assert_problem(act("secretary", p, "extend", due_at=due, reason="x"), 422,
                           "VALIDATION_ERROR")
     assert "due_at" in body["errors"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
+                                                                       children, max_size=3),
+    max_leaves=8)
+_param_names = st.sampled_from(["note", "ok", "rating", "rating_comment", "due_at", "reason",
+                                "measures", "photos_after", "cost_share", "responsible_unit",
+                                "responsible_person", "responsible_user_id", "junk"])
+
+
+@pytest.fixture(scope="module")
+def fuzz_problem(client, auth):
+    resp = client.post(f"{API}/problems", headers=auth.headers("worker"), json={
+        "grid_code": GRID, "category": "other.other", "description": "fuzz"})
+    return resp.get_json()["id"]
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(action=st.sampled_from(list(lifecycle.TRANSITIONS)) | st.text(max_size=10),
+       base_version=st.integers(-3, 4) | st.none() | st.text(max_size=3),
+       params=st.dictionaries(_param_names, _json_values, max_size=4))
+def test_fuzzed_actions_never_500(client, auth, fuzz_problem, action, base_version, params):
+    resp = client.post(f"{API}/problems/{fuzz_problem}/actions", headers=auth.headers("admin"),
+                       json={"action": action, "base_version": base_version, **params})
+    assert resp.status_code in (200, 403, 409, 422), resp.get_data(as_text=True)
+    assert resp.mimetype in ("application/json", "application/problem+json")
