@@ -155,22 +155,20 @@ class VisitLedgerRowSchema(Schema):
     visited = fields.Boolean()
 
 
-class _ListPage(PageSchema):
-    unit = fields.Nested(ListUnitSchema)
-    from_ = fields.String(data_key="from", allow_none=True)
-    to = fields.String(allow_none=True)
+def _list_page(name, row_schema):
+    """{unit, from, to, items, next_cursor}: a page of a list (format=json)."""
+    return Schema.from_dict({
+        "unit": fields.Nested(ListUnitSchema),
+        "from_": fields.String(data_key="from", allow_none=True),
+        "to": fields.String(allow_none=True),
+        "items": fields.List(fields.Nested(row_schema)),
+        "next_cursor": fields.String(allow_none=True, required=True),
+    }, name=name)
 
 
-class ProblemListPageSchema(_ListPage):
-    items = fields.List(fields.Nested(ProblemListRowSchema))
-
-
-class RectificationListPageSchema(_ListPage):
-    items = fields.List(fields.Nested(RectificationListRowSchema))
-
-
-class VisitLedgerPageSchema(_ListPage):
-    items = fields.List(fields.Nested(VisitLedgerRowSchema))
+ProblemListPageSchema = _list_page("ProblemListPage", ProblemListRowSchema)
+RectificationListPageSchema = _list_page("RectificationListPage", RectificationListRowSchema)
+VisitLedgerPageSchema = _list_page("VisitLedgerPage", VisitLedgerRowSchema)
 
 
 def _metric_fields():
