@@ -18,6 +18,7 @@ from .district import BENCH_PASSWORD
 
 BATCH = 500
 CLIENTS = 4
+PULL_REPEATS = 3  # each run takes the median of this many pulls
 
 
 class Client:
@@ -241,31 +242,37 @@ def measure_pull(base, district, rng):
               and not g.startswith(district.communities[0])]
     grid = others[0] if others else district.grids[-1]
     client = Client(base, district.workers[grid])
-    started = time.perf_counter()
-    cursor, records, pages = None, 0, 0
-    while True:
-        params = {"limit": 1000}
-        if cursor:
-            params["cursor"] = cursor
-        resp = _check(client.get("/sync/pull", **params), "pull")
-        body = resp.json()
-        pages += 1
-        records += _pulled(body)
+    initial = []
+    for _ in range(PULL_REPEATS):
+        started = time.perf_counter()
+        cursor, records, pages = None, 0, 0
+        while True:
+            params = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            body = _check(client.get("/sync/pull", **params), "pull").json()
+            pages += 1
+            records += _pulled(body)
+            cursor = body["next_cursor"]
+            if not body["has_more"]:
+                break
+        initial.append((time.perf_counter() - started) * 1000)
+    initial_ms = statistics.median(initial)
+    incremental, changed = [], 0
+    for _ in range(PULL_REPEATS):
+        batch = make_batches(rng, grid, district.households_by_grid[grid], 1)[0]
+        batch["items"] = batch["items"][:5]  # 4 visits and a problem
+        _check(client.push(batch, f"bench-inc-{uuid.uuid4().hex}"), "push")
+        started = time.perf_counter()
+        body = _check(client.get("/sync/pull", cursor=cursor, limit=1000), "pull").json()
+        incremental.append((time.perf_counter() - started) * 1000)
+        changed = _pulled(body)
         cursor = body["next_cursor"]
-        if not body["has_more"]:
-            break
-    initial_ms = (time.perf_counter() - started) * 1000
-    batch = make_batches(rng, grid, district.households_by_grid[grid], 1)[0]
-    batch["items"] = batch["items"][:5]  # 4 visits and a problem
-    _check(client.push(batch, f"bench-inc-{uuid.uuid4().hex}"), "push")
-    started = time.perf_counter()
-    body = _check(client.get("/sync/pull", cursor=cursor, limit=1000), "pull").json()
-    incremental_ms = (time.perf_counter() - started) * 1000
     return {"pull_initial_ms": initial_ms, "pull_initial_records": records,
             "pull_initial_pages": pages,
             "pull_initial_records_per_s": records / (initial_ms / 1000),
-            "pull_incremental_ms": incremental_ms,
-            "pull_incremental_records": _pulled(body)}
+            "pull_incremental_ms": statistics.median(incremental),
+            "pull_incremental_records": changed}
 
 
 def _pulled(body):
