@@ -5,6 +5,7 @@ body is always a 400/415 problem and nothing downstream parses it again.
 """
 
 import json
+import re
 
 from flask import g, request
 from webargs import core
@@ -53,30 +54,31 @@ def parse_json_bytes(raw, max_depth=32):
         raise ApiError(400, "MALFORMED_BODY", f"The body is not valid JSON: {e}") from None
     if not _depth_ok(value, max_depth):
         raise ApiError(400, "MALFORMED_BODY", f"The body nests deeper than {max_depth}.")
-    if "\\u" in text and _has_lone_surrogate(value):
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise ApiError(400, "MALFORMED_BODY",
                        "The body escapes a lone UTF-16 surrogate (not valid Unicode text).")
     return value
 
 
+# A \uD800-\uDFFF escape: only then can a parsed string hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _has_lone_surrogate(value):
-    """True when any key or string holds a lone surrogate (\\ud800 escapes): such text cannot
-    be stored in SQLite or encoded as UTF-8."""
+    """True when any key or string holds a lone surrogate: such text cannot be stored in
+    SQLite or encoded as UTF-8."""
     stack = [value]
     while stack:
         node = stack.pop()
-        if isinstance(node, str):
-            node = [node]
-        elif isinstance(node, dict):
+        if isinstance(node, dict):
             stack.extend(node.values())
-            node = node.keys()
+            stack.extend(node.keys())
         elif isinstance(node, list):
             stack.extend(node)
-            continue
-        else:
-            continue
-        for text in node:
-            if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
                 return True
     return False
 

@@ -27,7 +27,19 @@ STATUSES = ("applied", "duplicate", "conflict", "rejected")
 
 
 def claim(conn, scope, key, body_sha256, stale_seconds):
-    """Short write tx: ('replay', response) for a finished key, else ('run', token)."""
+    """Short write tx: ('replay', response) for a finished key, else ('run', token).
+
+    The in-flight mark need not survive a power loss (it expires after stale_seconds), so this
+    commit skips the fsync (synchronous=NORMAL under WAL); the push itself commits with FULL.
+    """
+    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        return _claim(conn, scope, key, body_sha256, stale_seconds)
+    finally:
+        conn.execute("PRAGMA synchronous = FULL")
+
+
+def _claim(conn, scope, key, body_sha256, stale_seconds):
     with write_tx(conn):
         row = idem.get_key(conn, scope.user_id, key)
         if row is not None:
@@ -102,13 +114,14 @@ def _parents(item):
 def apply_items(conn, scope, items):
     """Apply items strictly in order, each atomically; one result per item."""
     failed_creates, failed = set(), set()
-    batch_ops = {}
+    batch_ops = idem.get_ops(conn, scope.user_id, [i["op_id"].lower() for i in items])
+    to_keep = []
     at = iso(now())
     results = []
     for item in items:
         op_id = item["op_id"]
         key = op_id.lower()
-        first = batch_ops.get(key) or idem.get_op(conn, scope.user_id, key)
+        first = batch_ops.get(key)
         if first is not None:
             result = dict(first, op_id=op_id)
             if result["status"] == "applied":
@@ -125,13 +138,14 @@ def apply_items(conn, scope, items):
                     result = _rejected(item, "PARENT_FAILED", "A record it depends on failed "
                                        "in this push.", retryable=True)
             if result.get("code") not in RETRYABLE:
-                idem.put_op(conn, scope.user_id, key, result, at)
+                to_keep.append((key, result))
             batch_ops[key] = result
         if result["status"] in ("conflict", "rejected") and item.get("id"):
             failed.add(item["id"].lower())
             if item["op"] == "create":
                 failed_creates.add(item["id"].lower())
         results.append(result)
+    idem.put_ops(conn, scope.user_id, to_keep, at)
     return results
 
 

@@ -49,6 +49,28 @@ def get_op(conn, user_id, op_id):
     return json.loads(row[0]) if row else None
 
 
+def get_ops(conn, user_id, op_ids):
+    """{op_id: first result} for the op_ids already seen from this user."""
+    op_ids = list(dict.fromkeys(op_ids))
+    found = {}
+    for i in range(0, len(op_ids), 500):
+        chunk = op_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for op_id, result in conn.execute(
+                f"SELECT op_id, result FROM push_ops WHERE user_id = ? AND op_id IN ({marks})",
+                [user_id, *chunk]):
+            found[op_id] = json.loads(result)
+    return found
+
+
+def put_ops(conn, user_id, results, created_at):
+    """Keep many first results: [(op_id, result), …]."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
+        [(user_id, op_id, json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+          created_at) for op_id, result in results])
+
+
 def put_op(conn, user_id, op_id, result, created_at):
     conn.execute("INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) "
                  "VALUES (?, ?, ?, ?)",

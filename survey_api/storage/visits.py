@@ -21,18 +21,19 @@ def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
     visited_at = fields["visited_at"]
     if not isinstance(visited_at, str):
         visited_at = visited_at.isoformat()
-    seq = record_change(conn, "visit", visit_id, grid_code)
-    conn.execute(
-        "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
-        " outcome, notes, lat, lng, accuracy_m, photos, create_hash, received_at,"
-        " created_at_client, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
-         iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
-         location.get("lat"), location.get("lng"), location.get("accuracy_m"),
-         json.dumps(photos), create_hash, now_iso(), created_at_client, seq))
+    row = {"id": visit_id, "household_id": fields["household_id"], "grid_code": grid_code,
+           "visitor_id": visitor_id, "visited_at": visited_at,
+           "visited_at_utc": iso(parse_iso(visited_at)), "outcome": fields["outcome"],
+           "notes": fields.get("notes"), "lat": location.get("lat"), "lng": location.get("lng"),
+           "accuracy_m": location.get("accuracy_m"), "photos": json.dumps(photos),
+           "create_hash": create_hash, "received_at": now_iso(),
+           "created_at_client": created_at_client,
+           "seq": record_change(conn, "visit", visit_id, grid_code)}
+    conn.execute(f"INSERT INTO visits ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                 list(row.values()))
     if photos:
         blobs.set_refs(conn, "visit", visit_id, grid_code, photos)
-    return get_row(conn, visit_id)
+    return row
 
 
 def to_api(row, photos_missing=None):
