@@ -45,6 +45,7 @@ class ProblemListQuery(ExportQuery):
 class VisitLedgerQuery(ExportQuery):
     visited = Flag(load_default=None, metadata={"description": "Only visited / not visited"})
     tag = fields.String(load_default=None, validate=validate.OneOf(TAGS))
+    deleted = Flag(load_default=False, metadata={"description": "Include deleted households"})
 
 
 class SummaryQuery(Schema):
@@ -53,11 +54,15 @@ class SummaryQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     lang = fields.String(load_default="zh", validate=validate.OneOf(LANGS))
     category = fields.String(load_default=None, validate=validate.Regexp(CATEGORY_RE))
+    unmask = Flag(load_default=False, metadata={
+        "description": "Accepted for symmetry (a roll-up has no personal data); checked and "
+                       "audited like the lists"})
 
 
 class AuditQuery(PageQuery):
     action = fields.String(load_default=None, validate=validate.Length(1, 100))
-    actor = fields.String(load_default=None, validate=validate.Length(1, 100))
+    actor = fields.String(load_default=None, validate=validate.Length(1, 100),
+                          metadata={"description": "A user id or a username"})
     from_ = DateOrDateTime(data_key="from", load_default=None)
     to = DateOrDateTime(load_default=None)
 

@@ -59,3 +59,8 @@ def test_bad_queries(client, auth, entries, query):
 
 def test_needs_a_token(client):
     assert_problem(client.get("/api/v1/audit"), 401, "TOKEN_MISSING")
+
+
+def test_actor_filter_takes_a_username(client, auth, entries):
+    body = client.get("/api/v1/audit?actor=street", headers=auth.headers("admin")).get_json()
+    assert [i["action"] for i in body["items"]] == ["unmask"]

@@ -233,3 +233,17 @@ def test_street_sees_both_communities(client, auth, data):
 def test_unauthenticated(client, data):
     resp = client.get(PL)
     assert_problem(resp, 401, "TOKEN_MISSING")
+
+
+def test_visit_ledger_deleted_households_on_request(client, auth, data):
+    ids = [i["household"]["id"] for i in get(client, auth, LEDGER, deleted="true")
+           .get_json()["items"]]
+    assert ids == [data["h1"], data["h2"], data["h6"]]
+
+
+def test_summary_unmask_rules(client, auth, data):
+    assert_problem(get(client, auth, "/api/v1/units/370303001001/summary", user="worker",
+                       unmask="true"), 403, "UNMASK_FORBIDDEN")
+    assert_problem(get(client, auth, "/api/v1/units/370303001002/summary", unmask="true"),
+                   403, "UNMASK_FORBIDDEN")
+    assert get(client, auth, "/api/v1/units/370303001001/summary", unmask="1").status_code == 200

@@ -25,7 +25,11 @@ blp = blueprint("lists", __name__, description="Problem and rectification lists,
                 "roll-ups; exports as CSV (UTF-8 with BOM) or XLSX")
 
 PROBLEM_FILTERS = ("status", "category", "grid", "overdue", "supervised")
-LEDGER_FILTERS = ("visited", "tag")
+# format=csv|xlsx answer a file instead of the JSON page.
+EXPORT_DOC = {"responses": {200: {"content": {
+    CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
+LEDGER_FILTERS = ("visited", "tag", "deleted")
 EXPORT_CACHE_KIB = 4096
 
 
@@ -161,6 +165,7 @@ def _problem_list(code, args, list_name):
 @blp.route("/communities/<code>/problem-list", methods=["GET"])
 @blp.arguments(ProblemListQuery, location="query")
 @blp.response(200, ProblemListPageSchema)
+@blp.doc(**EXPORT_DOC)
 def problem_list(args, code):
     """问题清单: every problem of the community reported in the period, rejected included."""
     return _problem_list(code, args, "problem-list")
@@ -169,6 +174,7 @@ def problem_list(args, code):
 @blp.route("/communities/<code>/rectification-list", methods=["GET"])
 @blp.arguments(ProblemListQuery, location="query")
 @blp.response(200, RectificationListPageSchema)
+@blp.doc(**EXPORT_DOC)
 def rectification_list(args, code):
     """整改清单: problems reported in the period that were accepted (any later status)."""
     return _problem_list(code, args, "rectification-list")
@@ -177,6 +183,7 @@ def rectification_list(args, code):
 @blp.route("/grids/<code>/visit-ledger", methods=["GET"])
 @blp.arguments(VisitLedgerQuery, location="query")
 @blp.response(200, VisitLedgerPageSchema)
+@blp.doc(**EXPORT_DOC)
 def visit_ledger(args, code):
     """走访台账: every household of the grid, its visits in the period, visited or not."""
     scope, unit = _unit_for(code, "grid", "visit-ledger", args["unmask"])
@@ -207,9 +214,10 @@ def _summary_columns(conn):
 @blp.route("/units/<code>/summary", methods=["GET"])
 @blp.arguments(SummaryQuery, location="query")
 @blp.response(200, SummarySchema)
+@blp.doc(**EXPORT_DOC)
 def unit_summary(args, code):
     """Roll-up of a unit over its children; every parent's counts are its children's sums."""
-    scope, unit = _unit_for(code, None, "summary", False)
+    scope, unit = _unit_for(code, None, "summary", args["unmask"])
     lo, hi = period_bounds(args["from_"], args["to"])
     conn = get_db().conn
     with read_tx(conn):
@@ -217,10 +225,9 @@ def unit_summary(args, code):
                                     category=args.get("category"))
     body = {"unit": body["unit"], "from_": _period_text(args["from_"]),
             "to": _period_text(args["to"]), "totals": body["totals"], "children": body["children"]}
+    _audit(scope, unit, "summary", args, {"category": args.get("category")})
     if args["format"] == "json":
         return body
-    args = {**args, "unmask": False, "limit": None, "cursor": None}
-    _audit(scope, unit, "summary", args, {"category": args.get("category")})
     columns = _summary_columns(conn)
 
     def rows(_conn):

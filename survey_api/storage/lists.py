@@ -119,13 +119,13 @@ def _period(column, lo, hi):
 
 
 def ledger_households(conn, grid_code, *, lo=None, hi=None, after=None, limit=500,
-                      visited=None, tag=None):
+                      visited=None, tag=None, deleted=False):
     """One page of a grid's live households in ledger order, each with `visited`.
 
     after: the cursor [address, building, unit_no, room, id, seq] of the previous page.
     """
     visited_sql = _VISITED_SQL.format(period=_period("v.visited_at_utc", lo, hi))
-    where = ["h.grid_code = :grid", "h.deleted = 0"]
+    where = ["h.grid_code = :grid"] if deleted else ["h.grid_code = :grid", "h.deleted = 0"]
     params = {"grid": grid_code, "lo": lo, "hi": hi, "limit": limit}
     if visited is not None:
         where.append(visited_sql if visited else f"NOT {visited_sql}")
