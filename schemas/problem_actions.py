@@ -58,11 +58,12 @@ class AssignParams(StrictSchema):
 
 
 class CostShareSchema(StrictSchema):
-    """Amounts in yuan: residents pay a little, society helps a little, the street subsidises."""
+    """Amounts in yuan: residents pay a little, society helps a little, the street subsidises.
+    An amount left out is 0."""
 
-    resident = Amount(required=True)
-    society = Amount(required=True)
-    subsidy = Amount(required=True)
+    resident = Amount(load_default=0.0)
+    society = Amount(load_default=0.0)
+    subsidy = Amount(load_default=0.0)
 
 
 class RectifyParams(StrictSchema):

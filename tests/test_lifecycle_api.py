@@ -135,12 +135,14 @@ def test_verify_fail_returns_to_rectifying_and_clears_rectified_at(report, act):
                                  ("worker", "start", {}),
                                  ("worker", "rectify", {"measures": "修"})]:
         p = ok(act(user, p, action, **params))
+    assert p["cost_share"] is None
     p = ok(act("secretary", p, "verify", ok=False, note="没修好"))
     assert p["status"] == "rectifying"
     assert p["rectified_at"] is None and p["verified_at"] is None and p["closed_at"] is None
     assert p["events"][-1]["payload"] == {"ok": False}
-    p = ok(act("worker", p, "rectify", measures="重新修"))
+    p = ok(act("worker", p, "rectify", measures="重新修", cost_share={"subsidy": 80}))
     assert p["status"] == "rectified"
+    assert p["cost_share"] == {"resident": 0, "society": 0, "subsidy": 80}
 
 
 def _to_closed(report, act):
@@ -326,7 +328,9 @@ def test_stale_version_carries_current(report, act):
     ({"action": "rectify", "base_version": 1, "measures": "x", "photos_after": ["nope"]},
      "photos_after.0"),
     ({"action": "rectify", "base_version": 1, "measures": "x",
-      "cost_share": {"resident": 1, "society": 1}}, "cost_share.subsidy"),
+      "cost_share": {"resident": 1, "society": "1"}}, "cost_share.society"),
+    ({"action": "rectify", "base_version": 1, "measures": "x", "cost_share": [1, 2, 3]},
+     "cost_share"),
     ({"action": "rectify", "base_version": 1, "measures": "x",
       "cost_share": {"resident": -1, "society": 1, "subsidy": 1}}, "cost_share.resident"),
     ({"action": "rectify", "base_version": 1, "measures": "x",

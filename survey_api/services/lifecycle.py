@@ -156,7 +156,9 @@ def _validate(conn, base_version, data, now):
         try:
             params = PARAMS[action]().load(raw)
         except ValidationError as e:
-            errors.update(flatten_errors(e.messages))
+            for key, messages in flatten_errors(e.messages).items():
+                # A nested object of the wrong type: name the field, not "field._schema".
+                errors[key.removesuffix("._schema")] = messages
         else:
             errors.update(_check_values(conn, action, params, now))
     if errors:
