@@ -99,7 +99,7 @@ def build_district(db_path, *, streets=10, communities=10, grids=10, households=
     outcomes = ["met", "met", "met", "not_home", "refused"]
     with write_tx(conn):
         rows = []
-        for i in range(visits):
+        for _ in range(visits):
             hid, grid = hids[rnd.randrange(len(hids))]
             day = rnd.randint(1, 28)
             at = f"2026-{rnd.choice(('10', '11'))}-{day:02d}T0{rnd.randint(0, 9)}:00:00+00:00"

@@ -1,7 +1,8 @@
 """Run one export through the app in a fresh process and report time and peak memory.
 
 Usage: python export_probe.py DB_PATH URL  →  prints JSON {bytes, seconds, maxrss_kb,
-baseline_kb, peak_kb} (RSS sampled every 5 ms). Used by test_export_memory.py and the numbers in docs/lists.md.
+baseline_kb, peak_kb} (RSS sampled every 5 ms).
+Used by test_export_memory.py and the numbers in docs/lists.md.
 """
 
 import json

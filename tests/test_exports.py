@@ -96,7 +96,8 @@ def test_problem_list_xlsx(client, auth, data):
 
 def test_rectification_list_xlsx_english(client, auth, data):
     ws = read_xlsx(export(client, auth, RL, "xlsx", lang="en"))
-    assert ws["A1"].value.startswith("杏园社区 Rectification list 2026-11-01–2026-11-30 exported at ")
+    assert ws["A1"].value.startswith(
+        "杏园社区 Rectification list 2026-11-01–2026-11-30 exported at ")
     header = [c.value for c in ws[2]]
     assert header[:3] == ["No.", "Number", "Description"] and len(header) == 19
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]

@@ -65,7 +65,8 @@ def test_good_file_creates_every_row(client, auth, app):
     assert rows[None]["building"] is None
     # Imports go through the households storage: version 1 and a change-log row each.
     conn = connect(app.config["DATABASE"])
-    assert conn.execute("SELECT count(*) FROM changes WHERE entity = 'household'").fetchone()[0] == 3
+    changes = conn.execute("SELECT count(*) FROM changes WHERE entity = 'household'").fetchone()
+    assert changes[0] == 3
     conn.close()
     assert all(r["version"] == 1 for r in rows.values())
 
@@ -133,7 +134,8 @@ def _xlsx(rows):
 
 def test_xlsx_input_with_numbers_in_cells(client, auth, app):
     data = _xlsx([
-        ["网格编码", "地址", "楼栋", "单元", "房号", "户主姓名", "联系电话", "人数", "标签", "备注"],
+        ["网格编码", "地址", "楼栋", "单元", "房号", "户主姓名", "联系电话", "人数", "标签",
+         "备注"],
         ["370303001001-01", "杏园路1号", 3, 2, 301, "张三", 13812341234, 2, "elderly", None],
         ["370303001001-01", None, 3, 2, 302, "缺地址", None, 1, None, None],
     ])

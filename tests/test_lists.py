@@ -75,8 +75,8 @@ def test_problem_list_filters(client, auth, data):
     resp = client.get(PL, headers=auth.headers("secretary"))
     assert len(resp.get_json()["items"]) == 8 and resp.get_json()["from"] is None
     # An aware datetime bound.
-    assert descriptions(**{"from": "2026-11-05T09:00:00+08:00", "to": "2026-11-06T09:00:00+08:00"}) \
-        == ["问题 p4", "问题 p5"]
+    window = {"from": "2026-11-05T09:00:00+08:00", "to": "2026-11-06T09:00:00+08:00"}
+    assert descriptions(**window) == ["问题 p4", "问题 p5"]
 
 
 @pytest.mark.parametrize("params", [
@@ -84,6 +84,9 @@ def test_problem_list_filters(client, auth, data):
     {"from": "2026-13-01"}, {"to": "2026-11-01T10:00:00"}, {"limit": "0"},
     {"category": "Robert'); DROP TABLE problems;--"}, {"grid": "370303001002-01"},
     {"cursor": "bm9wZQ"}, {"overdue": "maybe"},
+    {"cursor": "WyJhIiwgImIiLCAieCJd"},        # ["a", "b", "x"]: seq not an int
+    {"cursor": "WzEsIDIsIDNd"},                # [1, 2, 3]
+    {"cursor": "WyJhIiwgImIiLCB0cnVlXQ"},      # ["a", "b", true]
 ])
 def test_problem_list_bad_query(client, auth, data, params):
     assert_problem(get(client, auth, PL, **params), 422, "VALIDATION_ERROR")
@@ -108,7 +111,8 @@ def test_rectification_list_content(client, auth, data):
     body = get(client, auth, RL).get_json()
     items = body["items"]
     # Accepted ones only (p3 rejected and p5 still reported are not there).
-    assert [i["description"] for i in items] == ["问题 p1", "问题 p2", "问题 p4", "问题 p7", "问题 p8"]
+    assert [i["description"] for i in items] == \
+        ["问题 p1", "问题 p2", "问题 p4", "问题 p7", "问题 p8"]
     assert list(items[0]) == [
         "seq", "number", "description", "category_name", "measures", "responsible_unit",
         "responsible_person", "accepted_at", "due_at", "due_estimated", "rectified_at",

@@ -41,7 +41,8 @@ def test_community_figures(client, auth, data):
         "satisfaction_rate_pct": 50.0}   # ratings 5 and 2
     grid1, grid2 = body["children"]
     assert list(grid1)[:3] == ["code", "name", "level"]
-    assert (grid1["code"], grid1["name"], grid1["level"]) == ("370303001001-01", "杏园一网格", "grid")
+    assert (grid1["code"], grid1["name"], grid1["level"]) == \
+        ("370303001001-01", "杏园一网格", "grid")
     assert (grid1["households"], grid1["visited"], grid1["coverage_pct"]) == (2, 1, 50.0)
     assert (grid1["problems"], grid1["rectified"], grid1["on_time_rate_pct"]) == (4, 1, 100.0)
     assert (grid2["households"], grid2["visited"], grid2["problems"]) == (1, 0, 2)

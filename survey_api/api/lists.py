@@ -4,8 +4,15 @@ from datetime import datetime
 
 from flask import current_app, request
 
-from schemas.lists import (ProblemListPageSchema, ProblemListQuery, RectificationListPageSchema,
-                           SummaryQuery, SummarySchema, VisitLedgerPageSchema, VisitLedgerQuery)
+from schemas.lists import (
+    ProblemListPageSchema,
+    ProblemListQuery,
+    RectificationListPageSchema,
+    SummaryQuery,
+    SummarySchema,
+    VisitLedgerPageSchema,
+    VisitLedgerQuery,
+)
 
 from ..db import connect, get_db, read_tx, write_tx
 from ..errors import ApiError
@@ -131,8 +138,13 @@ def _page_body(unit, args, items, cursor):
 
 
 def _cursor(args, length):
+    """The previous page's last sort key: `length - 1` strings, then the seq (an int)."""
     after = decode_cursor(args["cursor"])
-    if after is not None and (not isinstance(after, list) or len(after) != length):
+    if after is None:
+        return None
+    if (not isinstance(after, list) or len(after) != length
+            or not all(isinstance(v, str) for v in after[:-1])
+            or type(after[-1]) is not int or after[-1] < 0):
         raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
                        errors={"cursor": ["Not a valid cursor."]})
     return after

@@ -121,8 +121,8 @@ def _header(cells):
     if missing:
         raise ImportFileError(
             "Row 1 must be the header: grid_code,address,building,unit_no,room,head_name,"
-            "phone,members,tags,notes (or 网格编码, 地址, 楼栋, 单元, 房号, 户主姓名, 联系电话, 人数,"
-            " 标签, 备注), optional id.",
+            "phone,members,tags,notes (or 网格编码, 地址, 楼栋, 单元, 房号, 户主姓名, 联系电话,"
+            " 人数, 标签, 备注), optional id.",
             {"header": [f"Missing column {m}." for m in missing]})
     return mapping, ignored
 
