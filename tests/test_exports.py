@@ -65,7 +65,7 @@ def test_problem_list_csv(client, auth, data):
 def test_csv_english_headers_same_values(client, auth, data):
     zh = read_csv(export(client, auth, PL, "csv"))
     en = read_csv(export(client, auth, PL, "csv", lang="en"))
-    assert en[0][:3] == ["No.", "Number", "Reported at"]
+    assert en[0][:3] == ["seq", "number", "reported_at"]  # English headers = JSON keys
     assert en[1:] == zh[1:]
 
 
@@ -99,12 +99,14 @@ def test_rectification_list_xlsx_english(client, auth, data):
     assert ws["A1"].value.startswith(
         "杏园社区 Rectification list 2026-11-01–2026-11-30 exported at ")
     header = [c.value for c in ws[2]]
-    assert header[:3] == ["No.", "Number", "Description"] and len(header) == 19
+    json_keys = list(client.get(RL, query_string=PERIOD, headers=auth.headers("secretary"))
+                     .get_json()["items"][0])
+    assert header == json_keys and len(header) == 19
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
-    assert [r["Number"][-4:] for r in rows] == ["0001", "0002", "0004", "0007", "0008"]
-    assert [r["Overdue"] for r in rows] == [False, True, False, False, False]
-    assert [r["Rating"] for r in rows] == [5, None, 2, None, None]
-    assert rows[0]["Accepted at"] == datetime(2026, 11, 2, 10, 0)
+    assert [r["number"][-4:] for r in rows] == ["0001", "0002", "0004", "0007", "0008"]
+    assert [r["overdue"] for r in rows] == [False, True, False, False, False]
+    assert [r["rating"] for r in rows] == [5, None, 2, None, None]
+    assert rows[0]["accepted_at"] == datetime(2026, 11, 2, 10, 0)
 
 
 def test_visit_ledger_exports(client, auth, data):

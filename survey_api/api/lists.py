@@ -219,7 +219,7 @@ def visit_ledger(args, code):
 def _summary_columns(conn):
     leaves = conn.execute("SELECT code, name FROM categories WHERE parent_code IS NOT NULL"
                           " ORDER BY sort, code").fetchall()
-    return [*SUMMARY, *(Column(f"category:{code}", f"问题数-{name}", f"Problems: {code}", "int", 10)
+    return [*SUMMARY, *(Column(f"problems_by_category.{code}", f"问题数-{name}", "int", 10)
                         for code, name in leaves)]
 
 
@@ -246,6 +246,7 @@ def unit_summary(args, code):
         own = {**body["unit"], **body["totals"]}
         for row in [*body["children"], own]:
             flat = {k: v for k, v in row.items() if k != "problems_by_category"}
-            flat.update({f"category:{c}": n for c, n in row["problems_by_category"].items()})
+            flat.update({f"problems_by_category.{c}": n
+                         for c, n in row["problems_by_category"].items()})
             yield flat
     return _export(unit, "summary", args, rows, columns)

@@ -14,14 +14,16 @@ KINDS = ("text", "int", "number", "datetime", "bool")
 
 @dataclass(frozen=True)
 class Column:
+    """One export column. Its English header is its JSON key (lang=en), so an English
+    export reads like the JSON and a ledger export re-imports under the same names."""
+
     key: str
     zh: str
-    en: str
     kind: str = "text"
     width: float = 14
 
     def header(self, lang):
-        return self.zh if lang == "zh" else self.en
+        return self.zh if lang == "zh" else self.key
 
 
 def headers(columns, lang):
