@@ -27,7 +27,8 @@ FIELDS = ("grid_code", "address", "building", "unit_no", "room", "head_name", "p
 CHINESE = {"网格编码": "grid_code", "地址": "address", "楼栋": "building", "单元": "unit_no",
            "房号": "room", "户主姓名": "head_name", "联系电话": "phone", "人数": "members",
            "标签": "tags", "备注": "notes"}
-ALIASES = {"id": "id", "household_id": "id", "住户id": "id", "编号": "id", **{f: f for f in FIELDS}, **CHINESE}
+ALIASES = {"id": "id", "household_id": "id", "住户id": "id", "编号": "id",
+           **{f: f for f in FIELDS}, **CHINESE}
 REQUIRED = ("grid_code", "address")
 TAG_SPLIT = re.compile(r"[|、]")
 MAX_ROWS = 50_000
