@@ -158,13 +158,14 @@ def _problem_list(code, args, list_name):
                        errors={"grid": [f"Must be a grid of community {code}."]})
     lo, hi = period_bounds(args["from_"], args["to"])
     filters.update(lo=lo, hi=hi)
+    after = _cursor(args, 3)
     _audit(scope, unit, list_name, args, {k: args.get(k) for k in PROBLEM_FILTERS})
     conn = get_db().conn
     current = now_iso()
     if args["format"] == "json":
         with read_tx(conn):
             items, cursor = list_service.problem_page(
-                conn, list_name, code, now=current, after=_cursor(args, 3), limit=args["limit"],
+                conn, list_name, code, now=current, after=after, limit=args["limit"],
                 unmask=args["unmask"], filters=filters)
         return _page_body(unit, args, items, cursor)
 
@@ -201,12 +202,13 @@ def visit_ledger(args, code):
     scope, unit = _unit_for(code, "grid", "visit-ledger", args["unmask"])
     filters = {k: args.get(k) for k in LEDGER_FILTERS}
     lo, hi = period_bounds(args["from_"], args["to"])
+    after = _cursor(args, 6)
     _audit(scope, unit, "visit-ledger", args, filters)
     conn = get_db().conn
     if args["format"] == "json":
         with read_tx(conn):
             items, cursor = list_service.ledger_page(
-                conn, code, lo=lo, hi=hi, after=_cursor(args, 6), limit=args["limit"],
+                conn, code, lo=lo, hi=hi, after=after, limit=args["limit"],
                 unmask=args["unmask"], filters=filters)
         return _page_body(unit, args, items, cursor)
 
