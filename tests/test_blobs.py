@@ -84,3 +84,9 @@ def test_head_for_any_user_get_only_for_uploader_or_viewers(client, auth):
 def test_blob_needs_a_token(client):
     assert_problem(client.get(f"/api/v1/blobs/{sha(PNG)}"), 401, "TOKEN_MISSING")
     assert client.head(f"/api/v1/blobs/{sha(PNG)}").status_code == 401
+
+
+def test_photo_between_push_cap_and_blob_cap_is_accepted(client, auth):
+    data = b"\xff\xd8\xff" + b"\x01" * (6 * 1024 * 1024)
+    resp = put(client, auth.headers("worker"), data)
+    assert resp.status_code == 201 and resp.get_json()["size"] == len(data)
