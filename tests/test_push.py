@@ -109,8 +109,8 @@ def test_more_than_1000_items_is_413_too_many_items(client, app, w):
 
 
 def test_body_over_5_mib_is_413_payload_too_large(client, app, w):
-    big = {"items": [item("household", "create", uid(), household_data(notes="x" * 1900))
-                     for _ in range(1000)], "device_id": "x" * 3_500_000}
+    big = {"items": [item("household", "create", uid(), household_data())],
+           "device_id": "x" * 6_000_000}  # 6 MB
     resp = client.post(URL, data=json.dumps(big), content_type="application/json",
                        headers={**w, "Idempotency-Key": uid()})
     assert_problem(resp, 413, "PAYLOAD_TOO_LARGE")
@@ -133,6 +133,18 @@ def test_body_over_5_mib_is_413_payload_too_large(client, app, w):
                  "op": "update", "id": "2f1e7a8c-1111-4222-8333-444455556667",
                  "base_version": "1"}]}, "items.0.base_version"),
     ({"items": [], "device_time": "2026-11-27T09:00:00"}, "device_time"),
+    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
+                 "op": "create", "data": {}, "at_client": "2026-11-27 09:00"}]},
+     "items.0.at_client"),
+    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
+                 "op": "delete", "id": "2f1e7a8c-1111-4222-8333-44445555666", "base_version": 1}]},
+     "items.0.id"),
+    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
+                 "op": "delete", "id": "2f1e7a8c-1111-4222-8333-444455556667",
+                 "base_version": 1.5}]}, "items.0.base_version"),
+    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
+                 "op": "create", "data": "text"}]}, "items.0.data"),
+    ({"items": [], "device_id": "x" * 201}, "device_id"),
     ({"items": [], "extra": 1}, "extra"),
     ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
                  "op": "create", "data": [], "surprise": 1}]}, "items.0.surprise"),
