@@ -88,3 +88,19 @@ def test_list_filters(client, app, auth):
     rest = client.get(BASE + f"?limit=2&cursor={page['next_cursor']}", headers=h).get_json()
     assert len(page["items"]) == 2 and len(rest["items"]) == 1
     assert client.get(BASE, headers=auth.headers("worker2")).get_json()["items"] == []
+
+
+def test_due_soon_filter(client, app, auth):
+    from datetime import UTC, datetime, timedelta
+
+    soon, later = report(client, auth), report(client, auth)
+    conn = connect(app.config["DATABASE"])
+    with write_tx(conn):
+        for pid, hours in ((soon["id"], 2), (later["id"], 24 * 10)):
+            due = (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="microseconds")
+            conn.execute("UPDATE problems SET status = 'accepted', due_at = ? WHERE id = ?",
+                         (due, pid))
+    conn.close()
+    items = client.get(BASE + "?due_soon=true", headers=auth.headers("secretary")).get_json()[
+        "items"]
+    assert [p["id"] for p in items] == [soon["id"]]
