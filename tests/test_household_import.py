@@ -193,3 +193,20 @@ def test_cli_import(runner, app, tmp_path):
     assert "2 created, 1 updated, 0 unchanged, 0 rejected" in result.output
     result = runner.invoke(main, ["import-households", str(good)])
     assert "0 created, 0 updated, 3 unchanged, 0 rejected" in result.output
+
+
+def test_multipart_upload_of_one_file(client, auth, app):
+    resp = client.post(URL, data={"file": (io.BytesIO(GOOD.encode()), "杏园.csv")},
+                       headers=auth.headers("secretary"), content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["summary"]["created"] == 3
+    xlsx = _xlsx([line.split(",") for line in GOOD.strip().split("\r\n")])
+    resp = client.post(URL, data={"file": (io.BytesIO(xlsx), "杏园.xlsx")},
+                       headers=auth.headers("secretary"), content_type="multipart/form-data")
+    assert resp.get_json()["summary"]["unchanged"] == 3
+    entries = client.get("/api/v1/audit?action=household.import",
+                         headers=auth.headers("admin")).get_json()["items"]
+    assert [e["target"] for e in entries] == ["杏园.xlsx", "杏园.csv"]
+    empty = client.post(URL, data={}, headers=auth.headers("secretary"),
+                        content_type="multipart/form-data")
+    assert_problem(empty, 400, "MALFORMED_BODY")

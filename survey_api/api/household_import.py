@@ -23,7 +23,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @blp.response(200, HouseholdImportReportSchema)
 @blp.doc(requestBody={"required": True, "content": {
     "text/csv": {"schema": {"type": "string", "format": "binary"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"}}}}}})
 def import_households(args):
     """Create or update households row by row; answers what each row became and why.
 
@@ -33,19 +35,7 @@ def import_households(args):
     scope = current_scope()
     if scope.is_grid_worker:
         raise ApiError(403, "FORBIDDEN", "Grid workers may not import rosters.")
-    data = request.get_data(cache=False)  # 413 here when over MAX_CONTENT_LENGTH
-    mimetype = request.mimetype
-    if mimetype == XLSX_TYPE or (mimetype == "application/octet-stream"
-                                 and data.startswith(service.XLSX_MAGIC)):
-        if not data.startswith(service.XLSX_MAGIC):
-            raise ApiError(400, "MALFORMED_BODY", "The body is not an XLSX file.")
-    elif mimetype not in CSV_TYPES:
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       f"Send text/csv or {XLSX_TYPE}.")
-    elif data.startswith(service.XLSX_MAGIC):
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "An XLSX body needs the XLSX content type.")
-    if not data:
-        raise ApiError(400, "MALFORMED_BODY", "The body is empty.")
+    data, filename = _upload()
     conn = get_db().conn
     try:
         report = service.import_households(conn, data, holds_grid=scope.holds_grid,
@@ -55,6 +45,32 @@ def import_households(args):
                        errors=e.errors or {"file": [str(e)]}) from None
     body = report.as_dict()
     with write_tx(conn):
-        audit.record(conn, actor=scope.user_id, action="household.import", target=args["name"],
+        audit.record(conn, actor=scope.user_id, action="household.import",
+                     target=args["name"] or filename,
                      ip=request.remote_addr, details=body["summary"])
     return body
+
+
+def _upload():
+    """(file bytes, file name or None): a raw CSV/XLSX body, or one file of a multipart form."""
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        files = list(request.files.values())
+        if len(files) != 1:
+            raise ApiError(400, "MALFORMED_BODY", "Send exactly one file.")
+        data = files[0].read()
+        if not data:
+            raise ApiError(400, "MALFORMED_BODY", "The file is empty.")
+        return data, files[0].filename
+    data = request.get_data(cache=False)  # 413 here when over MAX_CONTENT_LENGTH
+    is_xlsx = data.startswith(service.XLSX_MAGIC)
+    if mimetype == XLSX_TYPE or (mimetype == "application/octet-stream" and is_xlsx):
+        if not is_xlsx:
+            raise ApiError(400, "MALFORMED_BODY", "The body is not an XLSX file.")
+    elif mimetype not in CSV_TYPES:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"Send text/csv or {XLSX_TYPE}.")
+    elif is_xlsx:
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "An XLSX body needs the XLSX content type.")
+    if not data:
+        raise ApiError(400, "MALFORMED_BODY", "The body is empty.")
+    return data, None
