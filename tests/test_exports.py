@@ -182,3 +182,22 @@ def test_export_refusals(client, auth, data):
     items = client.get("/api/v1/audit?action=export", headers=auth.headers("admin")) \
         .get_json()["items"]
     assert items == []
+
+
+def test_csv_cells_never_become_formulas():
+    from survey_api.exports.columns import Column
+    from survey_api.exports.csv_writer import csv_chunks
+
+    columns = [Column("description", "问题描述"), Column("phone", "联系电话"),
+               Column("rating", "满意度", "int")]
+    rows = [{"description": '=HYPERLINK("http://x","点我")', "phone": "+86 138 0000 1111",
+             "rating": -1},
+            {"description": "@SUM(A1)", "phone": "-", "rating": None},
+            {"description": "+cmd|' /C calc'!A0", "phone": "138-0000-1111", "rating": 5},
+            {"description": "普通描述 = 正常", "phone": None, "rating": None}]
+    text = b"".join(csv_chunks(columns, rows, "zh"))[3:].decode()
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert [r[0] for r in parsed[1:]] == ['\'=HYPERLINK("http://x","点我")', "'@SUM(A1)",
+                                          "'+cmd|' /C calc'!A0", "普通描述 = 正常"]
+    assert [r[1] for r in parsed[1:]] == ["+86 138 0000 1111", "-", "138-0000-1111", ""]
+    assert [r[2] for r in parsed[1:]] == ["-1", "", "5", ""]

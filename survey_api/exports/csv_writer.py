@@ -1,11 +1,20 @@
-"""CSV export: UTF-8 with BOM (Excel opens it right), CRLF, header on row 1, streamed."""
+"""CSV export: UTF-8 with BOM (Excel opens it right), CRLF, header on row 1, streamed.
+
+Text cells that a spreadsheet would evaluate as a formula get a leading apostrophe.
+"""
 
 import csv
 import io
+import re
 
 from .columns import headers, local_datetime
 
 CHUNK_ROWS = 500
+
+
+# Text a spreadsheet would run as a formula (CSV injection): "=HYPERLINK(…)", "@SUM(…)",
+# "+cmd…". Plain signed numbers and phone numbers ("+86 138…", "-5") stay as they are.
+_FORMULA_START = re.compile(r"^[=@\t\r]|^[+-](?![0-9 ()+-]*$)")
 
 
 def _cell(column, value):
@@ -17,7 +26,10 @@ def _cell(column, value):
         return "true" if value else "false"
     if column.kind == "number" and isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    if column.kind == "text" and _FORMULA_START.match(text):
+        return "'" + text
+    return text
 
 
 def csv_chunks(columns, rows, lang):
