@@ -55,3 +55,19 @@ def test_synthetic_district_is_consistent(tmp_path):
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM problems")}
     assert {"reported", "accepted", "closed", "rejected", "suspended"} <= statuses
+
+
+@pytest.mark.slow
+def test_a_failing_measurement_is_null_with_a_note(monkeypatch):
+    from survey_api import bench
+    from survey_api.bench import measure
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("summary: HTTP 404 not there yet")
+
+    monkeypatch.setattr(measure, "measure_summary", broken)
+    result = bench.run("tiny", runs=1, log=lambda msg: None)
+    assert result["summary_p50_ms"] is None and result["summary_p95_ms"] is None
+    assert any(note.startswith("summary: RuntimeError") for note in result["notes"])
+    assert isinstance(result["push_items_per_s"], float)
+    assert "n/a" in bench.table(result)
