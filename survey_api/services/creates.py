@@ -8,6 +8,7 @@ same id with other data is 409 ID_REUSED.
 import hashlib
 import json
 import uuid
+import weakref
 
 from marshmallow import ValidationError
 
@@ -60,9 +61,16 @@ def check_existing(row, digest, visible, represent):
                    current=represent(row))
 
 
+# Per-request memo of grid lookups, keyed by the scope object (one per request or push).
+_GRIDS = weakref.WeakKeyDictionary()
+
+
 def writable_grid(conn, scope, grid_code):
     """A grid named by a write: 422 unless it is a grid, 403 OUT_OF_SCOPE outside scope."""
-    unit = unit_store.get(conn, grid_code)
+    memo = _GRIDS.setdefault(scope, {})
+    if grid_code not in memo:
+        memo[grid_code] = unit_store.get(conn, grid_code)
+    unit = memo[grid_code]
     if unit is None or unit["level"] != "grid":
         raise validation_error({"grid_code": ["No such grid."]})
     if not scope.holds(unit):

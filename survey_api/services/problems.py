@@ -6,6 +6,8 @@ whose scope holds its grid, only while its status is `reported`; otherwise 409
 INVALID_TRANSITION. Edits and deletes take base_version (stale → 409 STALE_VERSION, no merge).
 """
 
+import weakref
+
 from schemas.problems import ProblemCreateSchema, ProblemPatchSchema
 
 from ..errors import ApiError, validation_error
@@ -37,12 +39,27 @@ def get_visible(conn, scope, problem_id):
     return row
 
 
-def _check_category(conn, code):
+def _check_category(conn, code, scope=None):
+    if scope is not None:
+        memo = _LEAVES.setdefault(scope, {})
+        if code not in memo:
+            memo[code] = _is_leaf(conn, code)
+        ok = memo[code]
+    else:
+        ok = _is_leaf(conn, code)
+    if not ok:
+        raise validation_error({"category": ["Not a leaf category code."]})
+
+
+# Per-request memo of category checks, keyed by the scope object.
+_LEAVES = weakref.WeakKeyDictionary()
+
+
+def _is_leaf(conn, code):
     leaf = conn.execute(
         "SELECT 1 FROM categories c WHERE code = ? AND NOT EXISTS "
         "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)", (code,)).fetchone()
-    if leaf is None:
-        raise validation_error({"category": ["Not a leaf category code."]})
+    return leaf is not None
 
 
 def _location_columns(fields):
@@ -62,11 +79,11 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     fields = creates.load(_CREATE, data)
     fields.pop("id", None)
     grid = creates.writable_grid(conn, scope, fields["grid_code"])
-    _check_category(conn, fields["category"])
+    _check_category(conn, fields["category"], scope)
     household_id = (fields.get("household_id") or "").lower() or None
     visit_id = (fields.get("visit_id") or "").lower() or None
     if household_id:
-        household = household_store.get_row(conn, household_id)
+        household = household_store.get_brief(conn, household_id)
         if household is None or not scope.holds_grid(household["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such household.",
                            errors={"household_id": ["No such household."]})

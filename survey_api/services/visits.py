@@ -34,7 +34,7 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
                            lambda r: present(conn, r))
     fields = creates.load(_CREATE, data)
     fields["visited_at"] = data["visited_at"]  # kept as sent (validated aware above)
-    household = household_store.get_row(conn, fields["household_id"].lower())
+    household = household_store.get_brief(conn, fields["household_id"].lower())
     if household is None or not scope.holds_grid(household["grid_code"]):
         raise ApiError(404, "NOT_FOUND", "No such household.",
                        errors={"household_id": ["No such household."]})

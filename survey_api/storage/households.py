@@ -14,6 +14,13 @@ def get_row(conn, household_id):
     return dict(row) if row else None
 
 
+def get_brief(conn, household_id):
+    """Just what a visit or problem needs of its household: id, grid_code, deleted."""
+    row = conn.execute("SELECT id, grid_code, deleted FROM households WHERE id = ?",
+                       (household_id,)).fetchone()
+    return {"id": row[0], "grid_code": row[1], "deleted": row[2]} if row else None
+
+
 def _encode(fields):
     out = {k: fields[k] for k in FIELDS if k in fields}
     if "tags" in out:

@@ -59,8 +59,9 @@ def insert(conn, problem_id, number, fields):
     cols = ", ".join(values)
     marks = ", ".join("?" * len(values))
     conn.execute(f"INSERT INTO problems ({cols}) VALUES ({marks})", list(values.values()))
-    _refresh_refs(conn, problem_id, fields["grid_code"], fields.get("photos_before") or [],
-                  fields.get("photos_after") or [])
+    if fields.get("photos_before") or fields.get("photos_after"):  # a new id has no refs yet
+        _refresh_refs(conn, problem_id, fields["grid_code"], fields.get("photos_before") or [],
+                      fields.get("photos_after") or [])
     return get_row(conn, problem_id)
 
 
