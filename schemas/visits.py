@@ -2,7 +2,15 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import SHA256_RE, UNIT_CODE_RE, AwareDateTime, PageSchema, PeriodQuery, StrictSchema, Uuid
+from .common import (
+    SHA256_RE,
+    UNIT_CODE_RE,
+    AwareDateTime,
+    PageSchema,
+    PeriodQuery,
+    StrictSchema,
+    Uuid,
+)
 
 OUTCOMES = ("met", "not_home", "refused", "vacant", "moved")
 MAX_PHOTOS = 20

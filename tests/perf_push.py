@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import PASSWORD, seed_tree  # noqa: E402
+
 from survey_api import create_app  # noqa: E402
 from survey_api.bench.measure import make_batches, measure_floor  # noqa: E402
 from survey_api.db import connect, write_tx  # noqa: E402

@@ -3,7 +3,6 @@
 import hashlib
 
 import pytest
-
 from conftest import assert_problem
 from sync_helpers import household_data, visit_data
 

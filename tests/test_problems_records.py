@@ -1,8 +1,9 @@
 """Problems over REST: reporting, numbering, reads with events, list filters, scope."""
 
 from conftest import assert_problem
-from survey_api.db import connect, write_tx
 from sync_helpers import GRID, OTHER_GRID, problem_data, uid
+
+from survey_api.db import connect, write_tx
 
 BASE = "/api/v1/problems"
 

@@ -1,11 +1,11 @@
 """GET /sync/pull: first load, incremental changes, tombstones, revocations, cursors."""
 
 import pytest
-
 from conftest import assert_problem
+from sync_helpers import GRID, GRID2, household_data, item, problem_data, push, uid, visit_data
+
 from survey_api.db import connect, write_tx
 from survey_api.storage import users as user_store
-from sync_helpers import GRID, GRID2, household_data, item, problem_data, push, uid, visit_data
 
 URL = "/api/v1/sync/pull"
 

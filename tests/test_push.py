@@ -4,11 +4,10 @@ import json
 import time
 
 import pytest
-
 from conftest import assert_problem
+from sync_helpers import GRID, OTHER_GRID, household_data, item, problem_data, push, uid, visit_data
+
 from survey_api.db import connect, write_tx
-from sync_helpers import (GRID, OTHER_GRID, household_data, item, problem_data, push, uid,
-                          visit_data)
 
 URL = "/api/v1/sync/push"
 

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
 from conftest import PASSWORD, seed_tree
 from live_server import running
-from survey_api.migrations import migrate
 from sync_helpers import GRID, GRID2, OTHER_GRID, household_data, problem_data, visit_data
+
+from survey_api.migrations import migrate
 
 pytestmark = pytest.mark.slow
 

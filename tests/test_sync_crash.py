@@ -9,11 +9,11 @@ import uuid
 
 import pytest
 import requests
-
 from conftest import PASSWORD, seed_tree
 from live_server import start, stop
+from sync_helpers import household_data, problem_data, visit_data
+
 from survey_api.migrations import migrate
-from sync_helpers import GRID, household_data, problem_data, visit_data
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ def test_kill_9_mid_push_then_replay_is_exactly_once(instance):
             key, body = uuid.uuid4().hex, _batch(households, 500)  # 1,000 items
             answer = {}
 
-            def send(key=key, body=body, answer=answer):
+            def send(key=key, body=body, answer=answer, base=base):
                 try:
                     resp = requests.post(base + "/api/v1/sync/push", json=body,
                                          headers={**headers, "Idempotency-Key": key}, timeout=60)

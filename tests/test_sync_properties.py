@@ -4,15 +4,15 @@ devices), every item is stored exactly once and every pull converges to the same
 import tempfile
 import uuid
 
+from conftest import seed_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sync_helpers import GRID, GRID2, household_data, problem_data, visit_data
 
-from conftest import seed_tree
 from survey_api import create_app
 from survey_api.db import connect, write_tx
 from survey_api.storage import users as user_store
 from survey_api.tokens import issue_pair
-from sync_helpers import GRID, GRID2, household_data, problem_data, visit_data
 
 DEVICES = [("worker", GRID), ("worker", GRID), ("worker2", GRID2)]
 ACTIONS = ("new", "push", "push_lost", "replay", "resend_new_key", "edit")

@@ -32,7 +32,8 @@ def _public(row):
 def _touch_referencing(conn, sha256):
     """A photo arrived: log a change for each record showing it as missing, so pulls resend it."""
     refs = conn.execute(
-        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?", (sha256,)).fetchall()
+        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?",
+        (sha256,)).fetchall()
     for entity, record_id, grid_code in refs:
         seq = record_change(conn, entity, record_id, grid_code)
         table = {"visit": "visits", "problem": "problems"}.get(entity)

@@ -2,8 +2,14 @@
 
 from flask import request
 
-from schemas.households import (HouseholdCreateSchema, HouseholdListQuery, HouseholdPageSchema,
-                                HouseholdPatchSchema, HouseholdSchema, UnmaskQuery)
+from schemas.households import (
+    HouseholdCreateSchema,
+    HouseholdListQuery,
+    HouseholdPageSchema,
+    HouseholdPatchSchema,
+    HouseholdSchema,
+    UnmaskQuery,
+)
 
 from ..db import get_db, write_tx
 from ..errors import ApiError
@@ -17,8 +23,7 @@ from ..storage import audit
 from ..storage import households as store
 from ..storage import units as unit_store
 from . import blueprint
-from .record_http import (audit_unmask, check_unmask, if_match_version, path_id,
-                          record_response)
+from .record_http import audit_unmask, check_unmask, if_match_version, path_id, record_response
 
 blp = blueprint("households", __name__, description="Households (户)")
 

@@ -10,8 +10,7 @@ from ..request_body import json_body
 from ..scope import current_scope
 from ..services import problems as service
 from ..services.creates import Duplicate
-from ..storage import audit
-from ..storage import problem_queries
+from ..storage import audit, problem_queries
 from ..storage import problems as store
 from ..storage import units as unit_store
 from ..timeutil import iso, now, period_bounds

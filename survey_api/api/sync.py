@@ -5,8 +5,13 @@ import re
 
 from flask import current_app, request
 
-from schemas.sync import (PUSH_DESCRIPTION, PullQuery, PullResponseSchema, PushResponseSchema,
-                          PushSchema)
+from schemas.sync import (
+    PUSH_DESCRIPTION,
+    PullQuery,
+    PullResponseSchema,
+    PushResponseSchema,
+    PushSchema,
+)
 
 from ..db import get_db
 from ..errors import ApiError

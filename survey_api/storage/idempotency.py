@@ -32,8 +32,8 @@ def finish(conn, user_id, key, response):
 
 def release(conn, user_id, key, token):
     """Drop our in-flight mark (the push failed before it was stored)."""
-    conn.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'in_flight'"
-                 " AND started_at = ?", (user_id, key, token))
+    conn.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? "
+                 "AND state = 'in_flight' AND started_at = ?", (user_id, key, token))
 
 
 def purge(conn, ttl_days):
