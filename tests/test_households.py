@@ -116,3 +116,33 @@ def test_list_masks_paginates_and_filters(client, auth):
     assert_problem(client.get(BASE + "?limit=0", headers=h), 422, "VALIDATION_ERROR")
     assert client.get(BASE, headers=auth.headers("worker3")).get_json()["items"] == []
     assert len(client.get(BASE, headers=auth.headers("street")).get_json()["items"]) == 5
+
+
+def test_patch_rules_scope_gone_and_server_fields(client, auth):
+    hh = create(client, auth)
+    url, h = f"{BASE}/{hh['id']}", auth.headers("worker")
+    assert_problem(client.patch(url, json={"grid_code": OTHER_GRID},
+                                headers={**h, "If-Match": "1"}), 403, "OUT_OF_SCOPE")
+    assert_problem(client.patch(url, json={"version": 5}, headers={**h, "If-Match": "1"}), 422,
+                   "VALIDATION_ERROR")
+    same = client.patch(url, json={"members": 3}, headers={**h, "If-Match": "1"})
+    assert same.status_code == 200 and same.get_json()["version"] == 1  # nothing changed
+    assert client.delete(url, headers={**h, "If-Match": "1"}).status_code == 204
+    assert_problem(client.patch(url, json={"members": 1}, headers={**h, "If-Match": "2"}), 410,
+                   "GONE")
+    assert_problem(client.patch(f"{BASE}/{uid()}", json={"members": 1},
+                                headers={**h, "If-Match": "1"}), 404, "NOT_FOUND")
+
+
+def test_list_unmask_rules_and_audit(client, auth):
+    create(client, auth)
+    s = auth.headers("secretary")
+    body = client.get(BASE + "?unmask=true", headers=s).get_json()
+    assert body["items"][0]["head_name"] == "张三"
+    assert_problem(client.get(BASE + "?unmask=true", headers=auth.headers("worker")), 403,
+                   "UNMASK_FORBIDDEN")
+    assert_problem(client.get(BASE + f"?unmask=1&grid={OTHER_GRID}", headers=s), 403,
+                   "UNMASK_FORBIDDEN")
+    audit = client.get("/api/v1/audit?action=personal_data.unmask",
+                       headers=auth.headers("admin")).get_json()
+    assert len(audit["items"]) == 1
