@@ -201,3 +201,34 @@ def test_csv_cells_never_become_formulas():
                                           "'+cmd|' /C calc'!A0", "普通描述 = 正常"]
     assert [r[1] for r in parsed[1:]] == ["+86 138 0000 1111", "-", "138-0000-1111", ""]
     assert [r[2] for r in parsed[1:]] == ["-1", "", "5", ""]
+
+
+@pytest.mark.parametrize("url", [PL, RL])
+@pytest.mark.parametrize("unmask", ["false", "true"])
+def test_csv_fast_path_equals_the_generic_writer(app, client, auth, data, url, unmask):
+    """The problem lists' CSV is formatted by SQLite; it must equal the generic writer's."""
+    from survey_api.db import connect, write_tx
+    from survey_api.exports.csv_writer import csv_chunks
+    from survey_api.exports.layouts import LAYOUTS
+    from survey_api.services.lists import problem_export_rows
+    from survey_api.storage import problems
+
+    conn = connect(app.config["DATABASE"])
+    with write_tx(conn):   # awkward values: formulas, fractions of seconds, odd amounts
+        problems.update(conn, data["p2"], {
+            "description": "=HYPERLINK(\"x\")", "measures": "-拆除", "responsible_person": "+1",
+            "due_at": "2026-11-06T15:59:59.999999+00:00", "cost_share_resident": 0.1,
+            "cost_share_society": 1e6, "cost_share_subsidy": 0})
+        conn.execute("UPDATE households SET head_name = '@坏', phone = '+86 138 1234 5678'"
+                     " WHERE id = ?", (data["h2"],))
+    kind = url.rsplit("/", 1)[1]
+    resp = export(client, auth, url, "csv", unmask=unmask)
+    columns = LAYOUTS[kind][0]
+    from survey_api.timeutil import now_iso
+    filters = dict(lo="2026-10-31T16:00:00.000000+00:00", hi="2026-11-30T15:59:59.999999+00:00",
+                   status=None, category=None, grid=None, overdue=None, supervised=None)
+    generic = b"".join(csv_chunks(columns, problem_export_rows(
+        conn, kind, COMMUNITY, now=now_iso(), unmask=unmask == "true", filters=filters), "zh"))
+    conn.close()
+    assert resp.get_data() == generic
+    assert b"'=HYPERLINK" in generic

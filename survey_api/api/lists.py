@@ -18,6 +18,7 @@ from ..db import connect, get_db, read_tx, write_tx
 from ..errors import ApiError
 from ..exports import csv_chunks, file_chunks, spool_xlsx
 from ..exports.columns import Column
+from ..exports.csv_writer import csv_tuple_chunks
 from ..exports.http import CSV_TYPE, XLSX_TYPE, stream_response
 from ..exports.layouts import LAYOUTS, SUMMARY, title_word
 from ..pagination import decode_cursor, encode_cursor
@@ -92,8 +93,12 @@ def _audit(scope, unit, list_name, args, filters):
                          ip=request.remote_addr, details=details)
 
 
-def _export(unit, list_name, args, rows, columns=None):
-    """A CSV (streamed) or XLSX (spooled) response with every row."""
+def _export(unit, list_name, args, rows, columns=None, csv_rows=None):
+    """A CSV (streamed) or XLSX (spooled) response with every row.
+
+    rows(conn) yields the JSON rows; csv_rows(conn, columns), when given, yields ready CSV
+    tuples instead (the problem lists' fast path).
+    """
     layout_columns, _zh, _en = LAYOUTS[list_name]
     columns = columns or layout_columns
     lang = args["lang"]
@@ -117,7 +122,10 @@ def _export(unit, list_name, args, rows, columns=None):
         def chunks():
             try:
                 with read_tx(conn):
-                    yield from csv_chunks(columns, rows(conn), lang)
+                    if csv_rows is not None:
+                        yield from csv_tuple_chunks(columns, csv_rows(conn, columns), lang)
+                    else:
+                        yield from csv_chunks(columns, rows(conn), lang)
             finally:
                 conn.close()
         return stream_response(chunks(), content_type=CSV_TYPE, filename=base + ".csv",
@@ -172,7 +180,11 @@ def _problem_list(code, args, list_name):
     def rows(conn):
         return list_service.problem_export_rows(conn, list_name, code, now=current,
                                                 unmask=args["unmask"], filters=filters)
-    return _export(unit, list_name, args, rows)
+
+    def csv_rows(conn, columns):
+        return list_service.problem_csv_rows(conn, list_name, code, columns, now=current,
+                                             unmask=args["unmask"], filters=filters)
+    return _export(unit, list_name, args, rows, csv_rows=csv_rows)
 
 
 @blp.route("/communities/<code>/problem-list", methods=["GET"])

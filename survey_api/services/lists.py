@@ -50,6 +50,16 @@ def problem_export_rows(conn, kind, community_code, *, now, unmask, filters):
         after = rows[-1][1]
 
 
+def problem_csv_rows(conn, kind, community_code, columns, *, now, unmask, filters):
+    """Every row of the list as CSV-ready tuples in column order (the CSV fast path:
+    SQLite formats and masks, csv.writer writes; no per-cell Python)."""
+    keys = [c.key for c in columns if c.key != "seq"]
+    cursor = list_store.problem_csv_tuples(conn, community_code, keys, now=now, kind=kind,
+                                           unmask=unmask, **filters)
+    for seq, row in enumerate(cursor, start=1):
+        yield (seq, *row)
+
+
 # --- visit ledger -----------------------------------------------------------------------------
 
 def _ledger_items(conn, page, lo, hi, unmask):

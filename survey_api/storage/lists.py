@@ -169,3 +169,87 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
             visit = dict(row)
             out[visit.pop("household_id")].append(visit)
     return out
+
+
+# --- the CSV fast path of the problem lists -------------------------------------------------
+# The CSV of a problem or rectification list is formatted by SQLite (Asia/Shanghai wall clock,
+# true/false, whole amounts without '.0', formula-looking text neutralised) and handed to
+# csv.writer as tuples: no per-cell Python. Masking is done in SQL too (_MASKED). The result
+# is byte for byte what the generic writer (exports/csv_writer.py) makes of the JSON rows;
+# tests/test_exports.py checks it.
+
+def _local_ts(expr):
+    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991)."""
+    return (f"strftime('%Y-%m-%d %H:%M:%S', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours')")
+
+
+def _safe_text(expr):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (as _cell does)."""
+    return (f"CASE WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
+            f" OR (substr({expr}, 1, 1) IN ('+', '-') AND substr({expr}, 2) GLOB '*[^0-9 ()+-]*')"
+            f" THEN '''' || {expr} ELSE {expr} END")
+
+
+def _flag(expr):
+    return f"CASE WHEN {expr} THEN 'true' ELSE 'false' END"
+
+
+def _amount(expr):
+    return (f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER)"
+            f" ELSE {expr} END")
+
+
+_CSV_SQL = {
+    "number": "p.number", "reported_at": _local_ts("p.reported_at"),
+    "source": _safe_text("p.source"), "grid_code": "p.grid_code",
+    "grid_name": _safe_text("g.name"), "category": "p.category",
+    "category_name": _safe_text("c.name"), "description": _safe_text("p.description"),
+    "urgency": "p.urgency", "status": "p.status", "level": "p.level",
+    "responsible_unit": _safe_text("p.responsible_unit"),
+    "responsible_person": _safe_text("p.responsible_person"),
+    "measures": _safe_text("p.measures"), "accepted_at": _local_ts("p.accepted_at"),
+    "due_at": _local_ts("p.due_at"), "due_estimated": _flag("p.due_estimated"),
+    "rectified_at": _local_ts("p.rectified_at"), "verified_at": _local_ts("p.verified_at"),
+    "closed_at": _local_ts("p.closed_at"), "overdue": _flag(OVERDUE_SQL),
+    "supervised": _flag("p.supervised"), "rating": "p.rating",
+    "cost_share_resident": _amount("p.cost_share_resident"),
+    "cost_share_society": _amount("p.cost_share_society"),
+    "cost_share_subsidy": _amount("p.cost_share_subsidy"),
+}
+_STARS = "'" + "*" * 64 + "'"   # names are at most 50 characters, phones 20
+_PHONE_DIGITS = "replace(replace(replace(h.phone, '-', ''), ' ', ''), '+', '')"
+# The SQL twins of services/masking.py: 张三 → 张*, 138-1234-5678 → 138****5678.
+_MASKED = {
+    "head_name": ("CASE WHEN h.head_name IS NULL OR h.head_name = '' THEN h.head_name"
+                  f" ELSE substr(h.head_name, 1, 1) || substr({_STARS}, 1, length(h.head_name) - 1)"
+                  " END"),
+    "phone": ("CASE WHEN h.phone IS NULL OR h.phone = '' THEN h.phone"
+              f" WHEN length({_PHONE_DIGITS}) < 8 THEN substr({_STARS}, 1, length(h.phone))"
+              f" ELSE substr({_PHONE_DIGITS}, 1, 3) || '****' || substr({_PHONE_DIGITS}, -4) END"),
+}
+
+
+def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
+                       status=None, category=None, grid=None, overdue=None, supervised=None):
+    """Tuples of CSV-ready values of keys (the list's columns without seq), in list order."""
+    where, params = _problem_where(
+        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
+        category=category, grid=grid, overdue=overdue, supervised=supervised)
+    params["now"] = now
+    select = []
+    for key in keys:
+        if key == "address":
+            select.append(_safe_text("h.address"))
+        elif key in _MASKED:
+            select.append(_safe_text(f"h.{key}" if unmask else f"({_MASKED[key]})"))
+        else:
+            select.append(_CSV_SQL[key])
+    sql = (f"SELECT {', '.join(select)} FROM problems p"
+           " LEFT JOIN units g ON g.code = p.grid_code"
+           " LEFT JOIN households h ON h.id = p.household_id"
+           " LEFT JOIN categories c ON c.code = p.category"
+           f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
