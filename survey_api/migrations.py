@@ -295,7 +295,32 @@ def _v2_list_indexes(conn):
                  " ON visits(household_id, outcome, visited_at_utc)")
 
 
-MIGRATIONS = [_v1, _v2_list_indexes]
+def _v3_last_met(conn):
+    """households.last_met_at: the latest `met` visit, kept by triggers on visits.
+
+    Lets a roll-up decide "visited in [from, to]" from an index for every household whose
+    last met visit is not after `to` (all of them for open-ended periods); only households
+    met again after `to` still need the per-household visit probe.
+    """
+    conn.execute("ALTER TABLE households ADD COLUMN last_met_at TEXT")
+    conn.execute(
+        "UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
+        " WHERE v.household_id = households.id AND v.outcome = 'met')")
+    conn.execute("CREATE INDEX households_grid_met ON households(grid_code, deleted, last_met_at)")
+    conn.execute(
+        "CREATE TRIGGER visits_last_met_insert AFTER INSERT ON visits"
+        " WHEN NEW.outcome = 'met' BEGIN"
+        " UPDATE households SET last_met_at = NEW.visited_at_utc WHERE id = NEW.household_id"
+        " AND (last_met_at IS NULL OR last_met_at < NEW.visited_at_utc); END")
+    conn.execute(
+        "CREATE TRIGGER visits_last_met_update AFTER UPDATE OF household_id, outcome,"
+        " visited_at_utc ON visits BEGIN"
+        " UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
+        " WHERE v.household_id = households.id AND v.outcome = 'met')"
+        " WHERE id IN (OLD.household_id, NEW.household_id); END")
+
+
+MIGRATIONS = [_v1, _v2_list_indexes, _v3_last_met]
 
 
 def current_version(conn):

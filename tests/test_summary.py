@@ -104,3 +104,49 @@ def test_summary_refusals(client, auth, data):
                    403, "OUT_OF_SCOPE")
     assert_problem(client.get("/api/v1/units/370303001001/summary?from=nope",
                               headers=auth.headers("secretary")), 422, "VALIDATION_ERROR")
+
+
+def test_visited_counts_met_visits_in_the_period_only(app, client, auth, user_ids):
+    """last_met_at answers most households from an index; the rest are probed: both exact."""
+    import uuid
+
+    from survey_api.db import connect, write_tx
+    from survey_api.storage import households, visits
+
+    grid = "370303002001-01"
+    conn = connect(app.config["DATABASE"])
+    met = {  # household → [(visited_at, outcome)]
+        "in_period": [("2026-11-10T10:00:00+08:00", "met")],
+        "in_and_after": [("2026-12-05T10:00:00+08:00", "met"),     # newest first on purpose
+                         ("2026-11-10T10:00:00+08:00", "met")],
+        "only_after": [("2026-12-05T10:00:00+08:00", "met")],
+        "only_before": [("2026-10-05T10:00:00+08:00", "met")],
+        "not_home_in_period": [("2026-11-10T10:00:00+08:00", "not_home"),
+                               ("2026-10-01T10:00:00+08:00", "met")],
+        "never": [],
+    }
+    ids = {}
+    with write_tx(conn):
+        for name, visit_list in met.items():
+            ids[name] = str(uuid.uuid4())
+            households.insert(conn, ids[name], {"grid_code": grid, "address": name})
+            for at, outcome in visit_list:
+                visits.insert(conn, str(uuid.uuid4()), {"household_id": ids[name],
+                              "visited_at": at, "outcome": outcome},
+                              grid_code=grid, visitor_id=user_ids["worker"])
+    last = dict(conn.execute("SELECT address, last_met_at FROM households").fetchall())
+    conn.close()
+    assert last["in_and_after"] == "2026-12-05T02:00:00.000000+00:00"   # the max, kept
+    assert last["never"] is None
+
+    def visited(**period):
+        return summary(client, auth, grid, **period)["totals"]["visited"]
+
+    assert visited() == 2                                     # PERIOD: November
+    assert visited(**{"from": "2026-11-01", "to": "2026-12-31"}) == 3
+    assert visited(**{"from": "2026-10-01", "to": "2026-10-31"}) == 2
+    open_ended = client.get(f"/api/v1/units/{grid}/summary?from=2026-12-01",
+                            headers=auth.headers("admin")).get_json()
+    assert open_ended["totals"]["visited"] == 2
+    all_time = client.get(f"/api/v1/units/{grid}/summary", headers=auth.headers("admin"))
+    assert all_time.get_json()["totals"]["visited"] == 5

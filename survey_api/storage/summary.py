@@ -2,10 +2,10 @@
 
 Everything is counted per grid with one grouped query per measure; a parent's figures are
 then the sums of its grids', so every parent equals the sum of its children by
-construction. The queries are driven by indexes (see migration 2 in storage order:
-visits_met_household), not by maintained counters: periods are arbitrary, and measured at
-district scale (250k households, 1M visits, 100k problems) the grouped queries answer in
-well under a second.
+construction. Periods are arbitrary, so there are no per-period counters: the queries are
+driven by indexes (migration 2) and by one maintained value, households.last_met_at
+(migration 3, kept by triggers on visits), which answers "visited in the period" from an
+index for every household not met again after the period. Measurements: docs/lists.md.
 """
 
 from .lists import OVERDUE_SQL
@@ -34,18 +34,25 @@ def households_by_grid(conn, path):
 
 
 def visited_by_grid(conn, path, lo, hi):
-    """Live households with a visit of outcome `met` in the period, per household grid."""
-    period = ""
+    """Live households with a visit of outcome `met` in the period, per household grid.
+
+    households.last_met_at (kept by triggers, migration 3) answers it from the index
+    households_grid_met: last met before `from` → not visited; between `from` and `to` →
+    visited; only a household met again after `to` is probed in visits_met.
+    """
+    params = {"prefix": like_prefix(path), "lo": lo, "hi": hi}
+    where = ["h.deleted = 0", f"h.grid_code IN {_SUBTREE_GRIDS}", "h.last_met_at IS NOT NULL"]
     if lo is not None:
-        period += " AND v.visited_at_utc >= :lo"
+        where.append("h.last_met_at >= :lo")
     if hi is not None:
-        period += " AND v.visited_at_utc <= :hi"
+        period = " AND v.visited_at_utc <= :hi"
+        if lo is not None:
+            period += " AND v.visited_at_utc >= :lo"
+        where.append("(h.last_met_at <= :hi OR EXISTS (SELECT 1 FROM visits v"
+                     f" WHERE v.household_id = h.id AND v.outcome = 'met'{period}))")
     rows = conn.execute(
-        f"SELECT h.grid_code, count(*) FROM households h WHERE h.deleted = 0"
-        f" AND h.grid_code IN {_SUBTREE_GRIDS}"
-        f" AND EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id"
-        f" AND v.outcome = 'met'{period}) GROUP BY h.grid_code",
-        {"prefix": like_prefix(path), "lo": lo, "hi": hi})
+        f"SELECT h.grid_code, count(*) FROM households h WHERE {' AND '.join(where)}"
+        " GROUP BY h.grid_code", params)
     return dict(rows.fetchall())
 
 
