@@ -32,11 +32,20 @@ def start(instance_path, workers=2, port=None, **config):
     log_path = os.path.join(str(instance_path), "gunicorn.log")
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
              str(workers), "--graceful-timeout", "3", "--timeout", "60", "survey_api.wsgi:app"],
             env=server_env(instance_path, **config), stdout=log, stderr=log,
             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(proc, base, log_path)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, base
+
+
+def _wait_until_ready(proc, base, log_path):
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -44,10 +53,9 @@ def start(instance_path, workers=2, port=None, **config):
                 raise RuntimeError("gunicorn exited: " + f.read()[-3000:])
         try:
             if requests.get(base + "/api/v1/openapi.json", timeout=1).status_code == 200:
-                return proc, base
+                return
         except requests.RequestException:
             time.sleep(0.1)
-    stop(proc)
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
