@@ -70,6 +70,12 @@ def _recent(days=1):
     return (datetime.now(timezone(timedelta(hours=8))) - timedelta(days=days)).isoformat()
 
 
+def _utc(days):
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
+
+
 def _sql(app, sql, params=()):
     conn = connect(app.config["DATABASE"])
     with write_tx(conn):
@@ -85,11 +91,15 @@ def test_first_pull_carries_households_open_problems_and_recent_visits(client, a
         hids[0], visited_at=_recent(91)))]))
     _sql(app, "UPDATE problems SET status = 'closed', closed_at = '2020-01-01T00:00:00+00:00' "
               "WHERE id = ?", (pids[1],))
+    _, _, more = seed(client, w, n=2)
+    _sql(app, "UPDATE problems SET status = 'closed', closed_at = ? WHERE id = ?",
+         (_utc(days=10), more[0]))
+    _sql(app, "UPDATE problems SET status = 'rejected' WHERE id = ?", (more[1],))
     seed(client, auth.headers("worker3"), grid="370303001002-01")  # another worker's grid
     pages, _ = pull_all(client, w)
-    assert sorted(ids(pages, "households")) == sorted(hids)
-    assert sorted(ids(pages, "visits")) == sorted(vids)
-    assert ids(pages, "problems") == [pids[0]]
+    assert len(ids(pages, "households")) == 4 and set(hids) <= set(ids(pages, "households"))
+    assert len(ids(pages, "visits")) == 4 and set(vids) <= set(ids(pages, "visits"))
+    assert sorted(ids(pages, "problems")) == sorted([pids[0], more[0]])  # open, closed 10 d ago
 
 
 def test_pulled_records_equal_get_records(client, auth):

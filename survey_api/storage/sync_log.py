@@ -59,9 +59,10 @@ def load_rows(conn, kind, *, grids, scope_grids, after, bound, cutoff, limit):
     if kind == "households":
         where.append("deleted = 0")
     elif kind == "problems":
-        where.append("deleted = 0 AND (status NOT IN ('closed', 'rejected') OR closed_at >= ? "
-                     "OR (status = 'rejected' AND updated_at >= ?))")
-        params += [cutoff, cutoff]
+        # open problems, and those closed in the last 90 days (DESIGN §5: not the rejected)
+        where.append("deleted = 0 AND (status NOT IN ('closed', 'rejected') "
+                     "OR (status = 'closed' AND closed_at >= ?))")
+        params.append(cutoff)
     else:
         where.append("visited_at_utc >= ?")
         params.append(cutoff)
