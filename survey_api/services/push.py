@@ -56,7 +56,7 @@ def _claim(conn, scope, key, body_sha256, stale_seconds):
 
 
 def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=None):
-    """The push response (a dict), or the stored one (a JSON string) for a replay."""
+    """The push response as JSON text: new, or the stored one for a replay (same bytes)."""
     state, value = claim(conn, scope, key, body_sha256, stale_seconds)
     if state == "replay":
         return value
@@ -73,7 +73,8 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
                                headers={"Retry-After": "1"})
             results = apply_items(conn, scope, envelope["items"])
             response = _response(envelope, results)
-            idem.finish(conn, scope.user_id, key, response)
+            text = idem.encode_response(response)
+            idem.finish(conn, scope.user_id, key, text)
             audit.record(conn, actor=scope.user_id, action="sync.push", target=key, ip=ip,
                          details={"device_id": envelope.get("device_id"),
                                   "items": len(results), **response["summary"]})
@@ -86,7 +87,7 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
         except Exception:  # the mark expires after stale_seconds anyway
             pass
         raise
-    return response
+    return text
 
 
 def _response(envelope, results):

@@ -24,10 +24,15 @@ def mark_in_flight(conn, user_id, key, body_sha256):
     return token
 
 
-def finish(conn, user_id, key, response):
+def encode_response(response):
+    """The push response as stored and as sent: a replay gets these exact bytes."""
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+
+
+def finish(conn, user_id, key, response_text):
     conn.execute(
         "UPDATE idempotency_keys SET state = 'done', response = ? WHERE user_id = ? AND key = ?",
-        (json.dumps(response, ensure_ascii=False, separators=(",", ":")), user_id, key))
+        (response_text, user_id, key))
 
 
 def release(conn, user_id, key, token):
