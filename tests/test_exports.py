@@ -232,3 +232,33 @@ def test_csv_fast_path_equals_the_generic_writer(app, client, auth, data, url, u
     conn.close()
     assert resp.get_data() == generic
     assert b"'=HYPERLINK" in generic
+
+
+def test_xlsx_fast_rows_read_back_like_xlsxwriter_api(tmp_path):
+    """The directly written row XML reads back exactly like XlsxWriter's own cells."""
+    from survey_api.exports.columns import Column
+    from survey_api.exports.xlsx_writer import write_xlsx
+
+    columns = [Column("text", "文本"), Column("n", "数", "number"), Column("i", "整数", "int"),
+               Column("at", "时间", "datetime"), Column("flag", "是否", "bool")]
+    rows = [
+        {"text": "a & b < c > d \"q\" 'x'", "n": 200.5, "i": 7,
+         "at": "2026-11-05T15:59:59.999999+00:00", "flag": True},
+        {"text": " leading and trailing ", "n": 0.1, "i": 0, "at": "2026-01-01T00:00:00Z",
+         "flag": False},
+        {"text": "ctrl\x01\x1fchar _x0041_ \ufffe", "n": 1e6, "i": -3,
+         "at": "1999-12-31T16:00:00+00:00", "flag": None},
+        {"text": "杏园社区\n第二行", "n": None, "i": None, "at": None, "flag": None},
+        {"text": "", "n": 3, "i": 1, "at": "2026-11-02T01:00:00.000000+00:00", "flag": 1},
+    ]
+    fast, api = tmp_path / "fast.xlsx", tmp_path / "api.xlsx"
+    assert write_xlsx(str(fast), columns, iter(rows), "zh", "标题") == 5
+    write_xlsx(str(api), columns, iter(rows), "zh", "标题", fast=False)
+    sheets = [openpyxl.load_workbook(p).active for p in (fast, api)]
+    values = [list(ws.iter_rows(values_only=True)) for ws in sheets]
+    assert values[0] == values[1]
+    assert values[0][2][3] == datetime(2026, 11, 5, 23, 59, 59)
+    assert values[0][4][3] == datetime(2000, 1, 1, 0, 0)
+    assert [c.number_format for c in sheets[0][3]] == [c.number_format for c in sheets[1][3]]
+    assert sheets[0].auto_filter.ref == sheets[1].auto_filter.ref == "A2:E7"
+    assert sheets[0].freeze_panes == "A3"

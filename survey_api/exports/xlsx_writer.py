@@ -5,9 +5,12 @@ table, datetimes are real Excel dates (Asia/Shanghai wall-clock time).
 """
 
 import os
+import re
 import tempfile
+from datetime import datetime
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .columns import headers, local_datetime
 
@@ -15,7 +18,7 @@ READ_CHUNK = 64 * 1024
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
-def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1"):
+def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True):
     """Write the workbook to path; returns the number of data rows."""
     workbook = xlsxwriter.Workbook(path, {
         "constant_memory": True,
@@ -36,26 +39,100 @@ def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1"):
         for index, text in enumerate(headers(columns, lang)):
             sheet.write_string(1, index, text, header_fmt)
         sheet.freeze_panes(2, 0)
-        row_index = 1
-        for row in rows:
-            row_index += 1
-            for index, column in enumerate(columns):
-                value = row.get(column.key)
-                if value is None or value == "":
-                    continue
-                kind = column.kind
-                if kind == "datetime":
-                    sheet.write_datetime(row_index, index, local_datetime(value), date_fmt)
-                elif kind == "bool":
-                    sheet.write_boolean(row_index, index, bool(value))
-                elif kind in ("int", "number"):
-                    sheet.write_number(row_index, index, value)
-                else:
-                    sheet.write_string(row_index, index, str(value))
+        if fast and hasattr(sheet, "row_data_fh"):
+            row_index = _write_rows_fast(sheet, columns, rows, date_fmt)
+        else:
+            row_index = _write_rows_api(sheet, columns, rows, date_fmt)
         sheet.autofilter(1, 0, max(row_index, 1), len(columns) - 1)
     finally:
         workbook.close()
     return row_index - 1
+
+
+def _write_rows_api(sheet, columns, rows, date_fmt):
+    """Data rows through XlsxWriter's API (~7 µs a cell); returns the last row index."""
+    row_index = 1
+    for row in rows:
+        row_index += 1
+        for index, column in enumerate(columns):
+            value = row.get(column.key)
+            if value is None or value == "":
+                continue
+            kind = column.kind
+            if kind == "datetime":
+                sheet.write_datetime(row_index, index, local_datetime(value), date_fmt)
+            elif kind == "bool":
+                sheet.write_boolean(row_index, index, bool(value))
+            elif kind in ("int", "number"):
+                sheet.write_number(row_index, index, value)
+            else:
+                sheet.write_string(row_index, index, str(value))
+    return row_index
+
+
+# Cell XML exactly as XlsxWriter's constant_memory mode writes it (inline strings).
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_ESCAPED_LOOKALIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_UNIX_EPOCH_SERIAL = 25569          # 1970-01-01 as an Excel (1900 system) serial
+_SHANGHAI_OFFSET_S = 8 * 3600       # no DST in China since 1991
+
+
+def _string_xml(ref, text):
+    if _NEEDS_ESCAPE.search(text):
+        text = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", text)
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    preserve = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
+
+
+def _excel_serial(value):
+    """A stored ISO datetime as the Excel serial of its Asia/Shanghai wall-clock second."""
+    seconds = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() // 1)
+    return (seconds + _SHANGHAI_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL
+
+
+def _write_rows_fast(sheet, columns, rows, date_fmt):
+    """Data rows written straight into the worksheet's constant_memory row file.
+
+    XlsxWriter spends ~7 µs a cell in its generic write path; the rows here are XML built
+    with one f-string a cell, the same XML XlsxWriter would write (inline strings, numbers
+    with .16G, booleans t="b", dates as serials with the date style). Relies on the
+    constant_memory internals of the pinned XlsxWriter (3.3.1): the row file `row_data_fh`,
+    `previous_row` and `dim_rowmax`; tests read every kind of cell back with openpyxl.
+    """
+    sheet._write_single_row(2)            # flush the header row; row 3 is ours
+    date_style = date_fmt._get_xf_index()
+    letters = [xl_col_to_name(i) for i in range(len(columns))]
+    plan = list(zip(letters, [c.key for c in columns], [c.kind for c in columns], strict=True))
+    write = sheet.row_data_fh.write
+    row_index = 1
+    for row in rows:
+        row_index += 1
+        number = row_index + 1
+        parts = [f'<row r="{number}">']
+        for letter, key, kind in plan:
+            value = row.get(key)
+            if value is None or value == "":
+                continue
+            ref = f"{letter}{number}"
+            if kind == "datetime":
+                serial = _excel_serial(value)
+                parts.append(f'<c r="{ref}" s="{date_style}"><v>{serial:.16G}</v></c>')
+            elif kind == "bool":
+                parts.append(f'<c r="{ref}" t="b"><v>{1 if value else 0}</v></c>')
+            elif kind in ("int", "number"):
+                parts.append(f'<c r="{ref}"><v>{value:.16G}</v></c>')
+            else:
+                parts.append(_string_xml(ref, str(value)))
+        parts.append("</row>")
+        write("".join(parts))
+    if row_index > 1:
+        sheet.dim_rowmax = row_index
+        sheet.previous_row = row_index + 1
+    return row_index
 
 
 def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1"):
