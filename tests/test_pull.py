@@ -240,3 +240,26 @@ def test_admin_pulls_everything(client, auth):
     b = seed(client, auth.headers("worker3"), grid="370303001002-01")
     pages, _ = pull_all(client, auth.headers("admin"))
     assert sorted(ids(pages, "households")) == sorted(a[0] + b[0])
+
+
+def test_scope_change_during_first_load_converges(client, app, auth, user_ids):
+    w = auth.headers("worker")
+    mine = seed(client, w, n=2)
+    theirs = seed(client, auth.headers("worker2"), grid=GRID2, n=2)
+    first = pull(client, w, limit=1)
+    assert first["has_more"]
+    conn = connect(app.config["DATABASE"])
+    with write_tx(conn):
+        user_store.set_units(conn, user_ids["worker"], [GRID2])
+    conn.close()
+    state = {"households": set(), "problems": set(), "visits": set()}
+    pages, _ = pull_all(client, w, first["next_cursor"], limit=3)
+    for p in [first, *pages]:
+        for kind, part in p["changes"].items():
+            state[kind] |= {r["id"] for r in part["upserted"]}
+        for kind, gone in p["revoked"].items():
+            state[kind] -= set(gone)
+    assert state["households"] == set(theirs[0])
+    assert state["problems"] == set(theirs[2])
+    assert set(theirs[1]) <= state["visits"]
+    assert not set(mine[0]) & state["households"]
