@@ -262,3 +262,36 @@ def test_xlsx_fast_rows_read_back_like_xlsxwriter_api(tmp_path):
     assert [c.number_format for c in sheets[0][3]] == [c.number_format for c in sheets[1][3]]
     assert sheets[0].auto_filter.ref == sheets[1].auto_filter.ref == "A2:E7"
     assert sheets[0].freeze_panes == "A3"
+
+
+@pytest.mark.parametrize("url", [PL, RL])
+@pytest.mark.parametrize("unmask", ["false", "true"])
+def test_xlsx_fast_path_equals_the_generic_rows(app, client, auth, data, url, unmask, tmp_path):
+    """The problem lists' XLSX is fed typed tuples from SQLite; it must read back like the
+    workbook the JSON rows make."""
+    from survey_api.db import connect, write_tx
+    from survey_api.exports.layouts import LAYOUTS
+    from survey_api.exports.xlsx_writer import write_xlsx
+    from survey_api.services.lists import problem_export_rows
+    from survey_api.storage import problems
+    from survey_api.timeutil import now_iso
+
+    conn = connect(app.config["DATABASE"])
+    with write_tx(conn):
+        problems.update(conn, data["p2"], {
+            "description": "<b>&\x01 _x0041_", "measures": " 前后空格 ",
+            "due_at": "2026-11-06T15:59:59.999999+00:00", "cost_share_resident": 0.1,
+            "cost_share_society": 1e6, "cost_share_subsidy": 0})
+    kind = url.rsplit("/", 1)[1]
+    fast = read_xlsx(export(client, auth, url, "xlsx", unmask=unmask))
+    filters = dict(lo="2026-10-31T16:00:00.000000+00:00", hi="2026-11-30T15:59:59.999999+00:00",
+                   status=None, category=None, grid=None, overdue=None, supervised=None)
+    path = tmp_path / "generic.xlsx"
+    write_xlsx(str(path), LAYOUTS[kind][0], problem_export_rows(
+        conn, kind, COMMUNITY, now=now_iso(), unmask=unmask == "true", filters=filters),
+        "zh", "title")
+    conn.close()
+    generic = openpyxl.load_workbook(path).active
+    assert list(fast.iter_rows(min_row=2, values_only=True)) == \
+        list(generic.iter_rows(min_row=2, values_only=True))
+    assert fast.auto_filter.ref == generic.auto_filter.ref

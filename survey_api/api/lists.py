@@ -93,11 +93,11 @@ def _audit(scope, unit, list_name, args, filters):
                          ip=request.remote_addr, details=details)
 
 
-def _export(unit, list_name, args, rows, columns=None, csv_rows=None):
+def _export(unit, list_name, args, rows, columns=None, csv_rows=None, xlsx_rows=None):
     """A CSV (streamed) or XLSX (spooled) response with every row.
 
-    rows(conn) yields the JSON rows; csv_rows(conn, columns), when given, yields ready CSV
-    tuples instead (the problem lists' fast path).
+    rows(conn) yields the JSON rows; csv_rows / xlsx_rows(conn, columns), when given, yield
+    ready tuples instead (the problem lists' fast paths).
     """
     layout_columns, _zh, _en = LAYOUTS[list_name]
     columns = columns or layout_columns
@@ -132,7 +132,11 @@ def _export(unit, list_name, args, rows, columns=None, csv_rows=None):
                                fallback=fallback + ".csv")
     try:
         with read_tx(conn):
-            path, size = spool_xlsx(columns, rows(conn), lang, title, sheet_name=word)
+            if xlsx_rows is not None:
+                path, size = spool_xlsx(columns, xlsx_rows(conn, columns), lang, title,
+                                        sheet_name=word, tuples=True)
+            else:
+                path, size = spool_xlsx(columns, rows(conn), lang, title, sheet_name=word)
     finally:
         conn.close()
     return stream_response(file_chunks(path), content_type=XLSX_TYPE, filename=base + ".xlsx",
@@ -184,7 +188,10 @@ def _problem_list(code, args, list_name):
     def csv_rows(conn, columns):
         return list_service.problem_csv_rows(conn, list_name, code, columns, now=current,
                                              unmask=args["unmask"], filters=filters)
-    return _export(unit, list_name, args, rows, csv_rows=csv_rows)
+    def xlsx_rows(conn, columns):
+        return list_service.problem_xlsx_rows(conn, list_name, code, columns, now=current,
+                                              unmask=args["unmask"], filters=filters)
+    return _export(unit, list_name, args, rows, csv_rows=csv_rows, xlsx_rows=xlsx_rows)
 
 
 @blp.route("/communities/<code>/problem-list", methods=["GET"])

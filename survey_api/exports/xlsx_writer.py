@@ -18,8 +18,12 @@ READ_CHUNK = 64 * 1024
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
-def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True):
-    """Write the workbook to path; returns the number of data rows."""
+def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True, tuples=False):
+    """Write the workbook to path; returns the number of data rows.
+
+    rows are dicts keyed by column (datetimes as ISO text), or with tuples=True tuples in
+    column order (datetimes as Unix seconds), which only the fast writer takes.
+    """
     workbook = xlsxwriter.Workbook(path, {
         "constant_memory": True,
         "tmpdir": os.path.dirname(path),
@@ -39,8 +43,8 @@ def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True)
         for index, text in enumerate(headers(columns, lang)):
             sheet.write_string(1, index, text, header_fmt)
         sheet.freeze_panes(2, 0)
-        if fast and hasattr(sheet, "row_data_fh"):
-            row_index = _write_rows_fast(sheet, columns, rows, date_fmt)
+        if tuples or (fast and hasattr(sheet, "row_data_fh")):
+            row_index = _write_rows_fast(sheet, columns, rows, date_fmt, tuples)
         else:
             row_index = _write_rows_api(sheet, columns, rows, date_fmt)
         sheet.autofilter(1, 0, max(row_index, 1), len(columns) - 1)
@@ -90,11 +94,15 @@ def _string_xml(ref, text):
 
 def _excel_serial(value):
     """A stored ISO datetime as the Excel serial of its Asia/Shanghai wall-clock second."""
-    seconds = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() // 1)
+    return _seconds_serial(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+                                   // 1))
+
+
+def _seconds_serial(seconds):
     return (seconds + _SHANGHAI_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL
 
 
-def _write_rows_fast(sheet, columns, rows, date_fmt):
+def _write_rows_fast(sheet, columns, rows, date_fmt, tuples=False):
     """Data rows written straight into the worksheet's constant_memory row file.
 
     XlsxWriter spends ~7 µs a cell in its generic write path; the rows here are XML built
@@ -106,7 +114,9 @@ def _write_rows_fast(sheet, columns, rows, date_fmt):
     sheet._write_single_row(2)            # flush the header row; row 3 is ours
     date_style = date_fmt._get_xf_index()
     letters = [xl_col_to_name(i) for i in range(len(columns))]
-    plan = list(zip(letters, [c.key for c in columns], [c.kind for c in columns], strict=True))
+    keys = range(len(columns)) if tuples else [c.key for c in columns]
+    plan = list(zip(letters, keys, [c.kind for c in columns], strict=True))
+    serial = _seconds_serial if tuples else _excel_serial
     write = sheet.row_data_fh.write
     row_index = 1
     for row in rows:
@@ -114,13 +124,12 @@ def _write_rows_fast(sheet, columns, rows, date_fmt):
         number = row_index + 1
         parts = [f'<row r="{number}">']
         for letter, key, kind in plan:
-            value = row.get(key)
+            value = row[key] if tuples else row.get(key)
             if value is None or value == "":
                 continue
             ref = f"{letter}{number}"
             if kind == "datetime":
-                serial = _excel_serial(value)
-                parts.append(f'<c r="{ref}" s="{date_style}"><v>{serial:.16G}</v></c>')
+                parts.append(f'<c r="{ref}" s="{date_style}"><v>{serial(value):.16G}</v></c>')
             elif kind == "bool":
                 parts.append(f'<c r="{ref}" t="b"><v>{1 if value else 0}</v></c>')
             elif kind in ("int", "number"):
@@ -135,7 +144,7 @@ def _write_rows_fast(sheet, columns, rows, date_fmt):
     return row_index
 
 
-def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1"):
+def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1", tuples=False):
     """Write the workbook into a fresh temporary directory; returns (path, size).
 
     Rows are consumed while the workbook is written (constant_memory flushes each row to
@@ -144,7 +153,7 @@ def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1"):
     tmpdir = tempfile.mkdtemp(prefix="survey-export-")
     path = os.path.join(tmpdir, "export.xlsx")
     try:
-        write_xlsx(path, columns, rows, lang, title, sheet_name)
+        write_xlsx(path, columns, rows, lang, title, sheet_name, tuples=tuples)
     except BaseException:
         _remove(path)
         raise

@@ -60,6 +60,16 @@ def problem_csv_rows(conn, kind, community_code, columns, *, now, unmask, filter
         yield (seq, *row)
 
 
+def problem_xlsx_rows(conn, kind, community_code, columns, *, now, unmask, filters):
+    """Every row of the list as typed tuples in column order (datetimes as Unix seconds):
+    the XLSX fast path, written by exports.xlsx_writer without per-row dicts."""
+    keys = [c.key for c in columns if c.key != "seq"]
+    cursor = list_store.problem_xlsx_tuples(conn, community_code, keys, now=now, kind=kind,
+                                            unmask=unmask, **filters)
+    for seq, row in enumerate(cursor, start=1):
+        yield (seq, *row)
+
+
 # --- visit ledger -----------------------------------------------------------------------------
 
 def _ledger_items(conn, page, lo, hi, unmask):

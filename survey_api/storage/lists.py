@@ -253,3 +253,49 @@ def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor.execute(sql, params)
+
+
+# --- the XLSX fast path: typed values for the row XML writer ---------------------------------
+
+def _unix_seconds(expr):
+    """A stored ISO datetime as whole Unix seconds (the XLSX writer makes it an Excel date)."""
+    return (f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+            f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)")
+
+
+_XLSX_SQL = {
+    "number": "p.number", "reported_at": _unix_seconds("p.reported_at"), "source": "p.source",
+    "grid_code": "p.grid_code", "grid_name": "g.name", "category": "p.category",
+    "category_name": "c.name", "description": "p.description", "urgency": "p.urgency",
+    "status": "p.status", "level": "p.level", "responsible_unit": "p.responsible_unit",
+    "responsible_person": "p.responsible_person", "measures": "p.measures",
+    "accepted_at": _unix_seconds("p.accepted_at"), "due_at": _unix_seconds("p.due_at"),
+    "due_estimated": "p.due_estimated != 0", "rectified_at": _unix_seconds("p.rectified_at"),
+    "verified_at": _unix_seconds("p.verified_at"), "closed_at": _unix_seconds("p.closed_at"),
+    "overdue": OVERDUE_SQL, "supervised": "p.supervised != 0", "rating": "p.rating",
+    "cost_share_resident": "p.cost_share_resident", "cost_share_society": "p.cost_share_society",
+    "cost_share_subsidy": "p.cost_share_subsidy", "address": "h.address",
+}
+
+
+def problem_xlsx_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
+                        status=None, category=None, grid=None, overdue=None, supervised=None):
+    """Tuples of typed values of keys (datetimes as Unix seconds, flags 0/1), in list order."""
+    where, params = _problem_where(
+        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
+        category=category, grid=grid, overdue=overdue, supervised=supervised)
+    params["now"] = now
+    select = []
+    for key in keys:
+        if key in _MASKED:
+            select.append(f"h.{key}" if unmask else f"({_MASKED[key]})")
+        else:
+            select.append(_XLSX_SQL[key])
+    sql = (f"SELECT {', '.join(select)} FROM problems p"
+           " LEFT JOIN units g ON g.code = p.grid_code"
+           " LEFT JOIN households h ON h.id = p.household_id"
+           " LEFT JOIN categories c ON c.code = p.category"
+           f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
