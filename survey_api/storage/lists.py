@@ -186,7 +186,8 @@ def _local_ts(expr):
 
 def _safe_text(expr):
     """Text a spreadsheet would run as a formula gets a leading apostrophe (as _cell does)."""
-    return (f"CASE WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
+    return (f"CASE WHEN NOT ({expr} GLOB '[=@+-]*' OR {expr} GLOB '[\t\r]*') THEN {expr}"
+            f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
             f" OR (substr({expr}, 1, 1) IN ('+', '-') AND substr({expr}, 2) GLOB '*[^0-9 ()+-]*')"
             f" THEN '''' || {expr} ELSE {expr} END")
 
