@@ -53,6 +53,12 @@ def test_synthetic_district_is_consistent(tmp_path):
         " e WHERE e.problem_id = p.id)").fetchone()[0]
     assert bad == 0
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    if "last_met_at" in {r[1] for r in conn.execute("PRAGMA table_info(households)")}:
+        stale = conn.execute(
+            "SELECT count(*) FROM households h WHERE h.last_met_at IS NOT (SELECT"
+            " max(visited_at_utc) FROM visits v WHERE v.household_id = h.id"
+            " AND v.outcome = 'met')").fetchone()[0]
+        assert stale == 0
     statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM problems")}
     assert {"reported", "accepted", "closed", "rejected", "suspended"} <= statuses
 

@@ -229,6 +229,12 @@ def measure_floor(db_path, plan, district):
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany("DELETE FROM problems WHERE id = ?", [(p[0],) for p in problems])
     conn.executemany("DELETE FROM visits WHERE id = ?", [(v[0],) for v in visits])
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(households)")}
+    if "last_met_at" in columns:  # kept by triggers on visits insert: put it back
+        conn.executemany(
+            "UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
+            " WHERE v.household_id = households.id AND v.outcome = 'met') WHERE id = ?",
+            [(hid,) for hid in {v[1] for v in visits}])
     conn.execute("COMMIT")
     conn.close()
     return {"floor_items_per_s": n / elapsed}
