@@ -33,12 +33,12 @@ blp = blueprint("lists", __name__, description="Problem and rectification lists,
                 "roll-ups; exports as CSV (UTF-8 with BOM) or XLSX")
 
 PROBLEM_FILTERS = ("status", "category", "grid", "overdue", "supervised")
+LEDGER_FILTERS = ("visited", "tag", "deleted")
+EXPORT_CACHE_KIB = 4096
 # format=csv|xlsx answer a file instead of the JSON page.
 EXPORT_DOC = {"responses": {200: {"content": {
     CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
     XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
-LEDGER_FILTERS = ("visited", "tag", "deleted")
-EXPORT_CACHE_KIB = 4096
 
 
 def _unit_for(code, level, list_name, unmask):
@@ -59,11 +59,8 @@ def _unit_for(code, level, list_name, unmask):
 
 
 def _period_text(value):
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value.isoformat()
+    """from/to as given: YYYY-MM-DD or the aware datetime, or None."""
+    return None if value is None else value.isoformat()
 
 
 def _title_period(value, lang):
