@@ -72,6 +72,20 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def live_instance(tmp_path):
+    """An instance folder with a migrated, seeded database, for real gunicorn servers."""
+    from survey_api.migrations import migrate
+
+    path = tmp_path / "instance"
+    path.mkdir()
+    conn = connect(str(path / "survey.db"))
+    migrate(conn)
+    conn.close()
+    seed_tree(str(path / "survey.db"))
+    return path
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

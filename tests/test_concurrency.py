@@ -6,23 +6,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import PASSWORD, seed_tree
+from conftest import PASSWORD
 from live_server import running
 
-from survey_api.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def instance(tmp_path):
-    path = tmp_path / "instance"
-    path.mkdir()
-    conn = sqlite3.connect(path / "survey.db", isolation_level=None)
-    migrate(conn)
-    conn.close()
-    seed_tree(str(path / "survey.db"))
-    return path
+def instance(live_instance):
+    return live_instance
 
 
 def test_parallel_writes_across_workers(instance):

@@ -1,16 +1,14 @@
 """Two real gunicorn workers: concurrent actions on one problem, parallel numbering."""
 
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import _HASH, PASSWORD, seed_tree
+from conftest import _HASH, PASSWORD
 from live_server import running
 
 from survey_api.db import connect, write_tx
-from survey_api.migrations import migrate
 from survey_api.storage import users as user_store
 
 pytestmark = pytest.mark.slow
@@ -19,13 +17,8 @@ GRID = "370303001001-01"
 
 
 @pytest.fixture
-def instance(tmp_path):
-    path = tmp_path / "instance"
-    path.mkdir()
-    conn = sqlite3.connect(path / "survey.db", isolation_level=None)
-    migrate(conn)
-    conn.close()
-    seed_tree(str(path / "survey.db"))
+def instance(live_instance):
+    path = live_instance
     conn = connect(str(path / "survey.db"))
     with write_tx(conn):  # a second secretary of the same community
         user_store.create(conn, username="secretary_b", password_hash=_HASH, role="secretary",

@@ -8,11 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import PASSWORD, seed_tree
+from conftest import PASSWORD
 from live_server import running
 from sync_helpers import GRID, GRID2, OTHER_GRID, household_data, problem_data, visit_data
 
-from survey_api.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -21,14 +20,8 @@ BATCHES, PAIRS = 4, 60  # per device: 4 pushes of 1 + 60 visits + 60 problems
 
 
 @pytest.fixture
-def instance(tmp_path):
-    path = tmp_path / "instance"
-    path.mkdir()
-    conn = sqlite3.connect(path / "survey.db", isolation_level=None)
-    migrate(conn)
-    conn.close()
-    seed_tree(str(path / "survey.db"))
-    return path
+def instance(live_instance):
+    return live_instance
 
 
 def _headers(base, username):

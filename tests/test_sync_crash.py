@@ -9,11 +9,10 @@ import uuid
 
 import pytest
 import requests
-from conftest import PASSWORD, seed_tree
+from conftest import PASSWORD
 from live_server import start, stop
 from sync_helpers import household_data, problem_data, visit_data
 
-from survey_api.migrations import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +21,8 @@ KILL_AFTER_S = (0.0, 0.08, 0.2, 0.35, 0.6)  # from before the body lands to near
 
 
 @pytest.fixture
-def instance(tmp_path):
-    path = tmp_path / "instance"
-    path.mkdir()
-    conn = sqlite3.connect(path / "survey.db", isolation_level=None)
-    migrate(conn)
-    conn.close()
-    seed_tree(str(path / "survey.db"))
-    return path
+def instance(live_instance):
+    return live_instance
 
 
 def _login(base):
