@@ -34,18 +34,24 @@ def get_visible(conn, scope, household_id):
     return row
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True):
-    """Create a household; raises creates.Duplicate for a repeated identical create."""
+def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
+    """Create a household; raises creates.Duplicate for a repeated identical create.
+
+    batch (a push's creates.Batch) knows ids no row had when the push started.
+    """
     household_id = creates.record_id_for(record_id, data)
     digest = creates.create_hash(data)
-    existing = store.get_row(conn, household_id)
-    creates.check_existing(existing, digest, visible(scope, existing),
-                           lambda r: present(scope, r))
+    if batch is None or batch.may_exist("households", household_id):
+        existing = store.get_row(conn, household_id)
+        creates.check_existing(existing, digest, visible(scope, existing),
+                               lambda r: present(scope, r))
     fields = creates.load(_CREATE, data)
     fields.pop("id", None)
     creates.writable_grid(conn, scope, fields["grid_code"])
     row = store.insert(conn, household_id, fields, created_by=scope.user_id, create_hash=digest,
                        created_at_client=creates.at_client_iso(at_client))
+    if batch is not None:
+        batch.note_created("households", household_id)
     return present(scope, row) if represent else row
 
 

@@ -69,13 +69,18 @@ def _location_columns(fields):
     return {"lat": loc.get("lat"), "lng": loc.get("lng"), "accuracy_m": loc.get("accuracy_m")}
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True):
-    """Report a problem (status reported, level grid, numbered); creates.Duplicate on a repeat."""
+def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
+    """Report a problem (status reported, level grid, numbered); creates.Duplicate on a repeat.
+
+    batch (a push's creates.Batch) answers the id, household and visit lookups it knows.
+    """
     problem_id = creates.record_id_for(record_id, data)
     digest = creates.create_hash(data)
-    existing = store.get_row(conn, problem_id)
-    creates.check_existing(existing, digest, visible(scope, existing),
-                           lambda r: present(conn, r))
+    if batch is None or batch.may_exist("problems", problem_id):
+        existing = store.get_row(conn, problem_id)
+        creates.check_existing(existing, digest, visible(scope, existing),
+                               lambda r: present(conn, r))
+    holds_grid = scope.holds_grid if batch is None else batch.holds_grid
     fields = creates.load(_CREATE, data)
     fields.pop("id", None)
     grid = creates.writable_grid(conn, scope, fields["grid_code"])
@@ -83,15 +88,17 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     household_id = (fields.get("household_id") or "").lower() or None
     visit_id = (fields.get("visit_id") or "").lower() or None
     if household_id:
-        household = household_store.get_brief(conn, household_id)
-        if household is None or not scope.holds_grid(household["grid_code"]):
+        household = (household_store.get_brief(conn, household_id) if batch is None
+                     else batch.household(household_id))
+        if household is None or not holds_grid(household["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such household.",
                            errors={"household_id": ["No such household."]})
         if household["grid_code"] != grid["code"]:
             raise validation_error({"household_id": ["The household is in another grid."]})
     if visit_id:
-        visit = visit_store.get_row(conn, visit_id)
-        if visit is None or not scope.holds_grid(visit["grid_code"]):
+        visit = (visit_store.get_row(conn, visit_id) if batch is None
+                 else batch.visit(visit_id))
+        if visit is None or not holds_grid(visit["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such visit.",
                            errors={"visit_id": ["No such visit."]})
         if household_id and visit["household_id"] != household_id:
@@ -103,9 +110,11 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
                   created_by=scope.user_id, created_at_client=creates.at_client_iso(at_client),
                   photos_before=list(dict.fromkeys(fields.get("photos_before") or [])))
     number = store.next_number(conn, grid["parent_code"], local_date(now()).year)
-    row = store.insert(conn, problem_id, number, fields)
+    row = store.insert(conn, problem_id, number, fields, reread=represent)
     store.add_event(conn, problem_id, action="report", from_status=None, to_status="reported",
                     actor_id=scope.user_id, at=row["reported_at"])
+    if batch is not None:
+        batch.note_created("problems", problem_id)
     return present(conn, row) if represent else row
 
 

@@ -19,7 +19,7 @@ from ..storage import audit
 from ..storage import idempotency as idem
 from ..timeutil import iso, now
 from . import households, problems, visits
-from .creates import Duplicate, at_client_iso
+from .creates import Batch, Duplicate, at_client_iso
 
 RETRYABLE = {"NOT_FOUND", "PARENT_FAILED"}
 CONFLICT_CODES = {"STALE_VERSION", "INVALID_TRANSITION", "ID_REUSED"}
@@ -116,6 +116,7 @@ def apply_items(conn, scope, items):
     """Apply items strictly in order, each atomically; one result per item."""
     failed_creates, failed = set(), set()
     batch_ops = idem.get_ops(conn, scope.user_id, [i["op_id"].lower() for i in items])
+    batch = Batch(conn, scope, [i for i in items if i["op_id"].lower() not in batch_ops])
     to_keep = []
     at = iso(now())
     results = []
@@ -133,7 +134,7 @@ def apply_items(conn, scope, items):
                 result = _rejected(item, "PARENT_FAILED", "A record it depends on failed in "
                                    "this push.", retryable=True)
             else:
-                result = apply_one(conn, scope, item)
+                result = apply_one(conn, scope, item, batch)
                 if result["status"] == "rejected" and result["code"] == "NOT_FOUND" and any(
                         p in failed for p in parents):
                     result = _rejected(item, "PARENT_FAILED", "A record it depends on failed "
@@ -164,11 +165,18 @@ def _rejected(item, code, detail=None, *, retryable=False, errors=None):
     return result
 
 
-def apply_one(conn, scope, item):
+def apply_one(conn, scope, item, batch=None):
     """One item inside its own savepoint, mapped to a result."""
     try:
-        with savepoint(conn, "push_item"):
-            record_id, version = _dispatch(conn, scope, item)
+        try:
+            with savepoint(conn, "push_item"):
+                record_id, version = _dispatch(conn, scope, item, batch)
+        except BaseException:
+            if batch is not None:
+                batch.drop()  # the savepoint rolled back what the item noted
+            raise
+        if batch is not None:
+            batch.keep()
     except Duplicate as d:
         return _ok(item, "duplicate", d.record["id"], d.record.get("version", 1))
     except ApiError as e:
@@ -180,7 +188,7 @@ def apply_one(conn, scope, item):
     return _ok(item, "applied", record_id, version)
 
 
-def _dispatch(conn, scope, item):
+def _dispatch(conn, scope, item, batch=None):
     """Route one item to its service; (record id, version)."""
     entity, op = item["entity"], item["op"]
     record_id = item["id"].lower() if item.get("id") else None
@@ -193,7 +201,8 @@ def _dispatch(conn, scope, item):
         return record["id"], record["version"]
     service = {"household": households, "visit": visits, "problem": problems}[entity]
     if op == "create":
-        row = service.create(conn, scope, record_id, data, at_client, represent=False)
+        row = service.create(conn, scope, record_id, data, at_client, represent=False,
+                             batch=batch)
         return row["id"], row.get("version", 1)
     if op == "update":
         row = service.update(conn, scope, record_id, base, data, at_client, represent=False)

@@ -25,17 +25,27 @@ def get_visible(conn, scope, visit_id):
     return row
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True):
-    """Record a visit; raises creates.Duplicate for a repeated identical create."""
+def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
+    """Record a visit; raises creates.Duplicate for a repeated identical create.
+
+    batch (a push's creates.Batch) answers the id and household lookups it already knows.
+    """
     visit_id = creates.record_id_for(record_id, data)
     digest = creates.create_hash(data)
-    existing = store.get_row(conn, visit_id)
-    creates.check_existing(existing, digest, visible(scope, existing),
-                           lambda r: present(conn, r))
+    if batch is None or batch.may_exist("visits", visit_id):
+        existing = store.get_row(conn, visit_id)
+        creates.check_existing(existing, digest, visible(scope, existing),
+                               lambda r: present(conn, r))
     fields = creates.load(_CREATE, data)
     fields["visited_at"] = data["visited_at"]  # kept as sent (validated aware above)
-    household = household_store.get_brief(conn, fields["household_id"].lower())
-    if household is None or not scope.holds_grid(household["grid_code"]):
+    household_id = fields["household_id"].lower()
+    if batch is None:
+        household = household_store.get_brief(conn, household_id)
+        holds = household is not None and scope.holds_grid(household["grid_code"])
+    else:
+        household = batch.household(household_id)
+        holds = household is not None and batch.holds_grid(household["grid_code"])
+    if not holds:
         raise ApiError(404, "NOT_FOUND", "No such household.",
                        errors={"household_id": ["No such household."]})
     if household["deleted"]:
@@ -45,4 +55,7 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     row = store.insert(conn, visit_id, fields, grid_code=household["grid_code"],
                        visitor_id=scope.user_id, create_hash=digest,
                        created_at_client=creates.at_client_iso(at_client))
+    if batch is not None:
+        batch.note_created("visits", visit_id, {"grid_code": household["grid_code"],
+                                                "household_id": household["id"]})
     return present(conn, row) if represent else row

@@ -24,9 +24,13 @@ def mark_in_flight(conn, user_id, key, body_sha256):
     return token
 
 
+# Built once (json.dumps with options makes a new encoder per call); same text as json.dumps.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_response(response):
     """The push response as stored and as sent: a replay gets these exact bytes."""
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(response)
 
 
 def finish(conn, user_id, key, response_text):
@@ -72,8 +76,7 @@ def put_ops(conn, user_id, results, created_at):
     """Keep many first results: [(op_id, result), …]."""
     conn.executemany(
         "INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
-        [(user_id, op_id, json.dumps(result, ensure_ascii=False, separators=(",", ":")),
-          created_at) for op_id, result in results])
+        [(user_id, op_id, _COMPACT.encode(result), created_at) for op_id, result in results])
 
 
 def put_op(conn, user_id, op_id, result, created_at):

@@ -8,6 +8,8 @@ from . import blobs
 from .changes import record_change
 
 OPEN_EXCLUDED = ("closed", "rejected")
+# Built once: json.dumps with options makes a new encoder per call (same text).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 # Columns a caller may set through insert()/update(); the rest are bookkeeping.
 WRITABLE = {
@@ -43,8 +45,12 @@ def _encode(fields):
     return out
 
 
-def insert(conn, problem_id, number, fields):
-    """Insert a problem (status reported, level grid unless given); returns the row."""
+def insert(conn, problem_id, number, fields, *, reread=True):
+    """Insert a problem (status reported, level grid unless given); returns the row.
+
+    reread=False returns only the values written (id, version, reported_at, …), not the
+    full row with its column defaults: for callers that need no more (a push result).
+    """
     unknown = set(fields) - WRITABLE
     if unknown:
         raise ValueError(f"not writable: {sorted(unknown)}")
@@ -62,7 +68,7 @@ def insert(conn, problem_id, number, fields):
     if fields.get("photos_before") or fields.get("photos_after"):  # a new id has no refs yet
         _refresh_refs(conn, problem_id, fields["grid_code"], fields.get("photos_before") or [],
                       fields.get("photos_after") or [])
-    return get_row(conn, problem_id)
+    return get_row(conn, problem_id) if reread else values
 
 
 def update(conn, problem_id, fields):
@@ -102,7 +108,7 @@ def add_event(conn, problem_id, *, action, from_status, to_status, actor_id, not
         "INSERT INTO problem_events (id, problem_id, action, from_status, to_status, actor_id, at,"
         " note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (event_id, problem_id, action, from_status, to_status, actor_id, at or now_iso(), note,
-         json.dumps(payload or {}, ensure_ascii=False, separators=(",", ":"))),
+         _COMPACT.encode(payload) if payload else "{}"),
     )
     return event_id
 

@@ -25,7 +25,7 @@ def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
            "visitor_id": visitor_id, "visited_at": visited_at,
            "visited_at_utc": iso(parse_iso(visited_at)), "outcome": fields["outcome"],
            "notes": fields.get("notes"), "lat": location.get("lat"), "lng": location.get("lng"),
-           "accuracy_m": location.get("accuracy_m"), "photos": json.dumps(photos),
+           "accuracy_m": location.get("accuracy_m"), "photos": json.dumps(photos) if photos else "[]",
            "create_hash": create_hash, "received_at": now_iso(),
            "created_at_client": created_at_client,
            "seq": record_change(conn, "visit", visit_id, grid_code)}
