@@ -13,7 +13,7 @@
 import random
 from datetime import datetime
 
-from ..db import savepoint, write_tx
+from ..db import write_tx
 from ..errors import ApiError
 from ..storage import audit
 from ..storage import idempotency as idem
@@ -165,16 +165,42 @@ def _rejected(item, code, detail=None, *, retryable=False, errors=None):
     return result
 
 
+# Creates do every check before their first write (ids, schema, scope, parents), and any error
+# other than ApiError/Duplicate aborts the whole push (its transaction rolls back). So a create
+# that fails has written nothing and needs no savepoint of its own; apply_one verifies that
+# with conn.total_changes and aborts the push rather than keep a half-written item.
+_CHECKS_BEFORE_WRITES = {("household", "create"), ("visit", "create"), ("problem", "create")}
+
+
+class HalfWrittenItem(RuntimeError):
+    """A create failed after it had written: a bug; the whole push is rolled back."""
+
+
 def apply_one(conn, scope, item, batch=None):
-    """One item inside its own savepoint, mapped to a result."""
+    """One item, atomically (a savepoint, or none needed for a create), mapped to a result."""
     try:
-        try:
-            with savepoint(conn, "push_item"):
+        if (item["entity"], item["op"]) in _CHECKS_BEFORE_WRITES:
+            before = conn.total_changes
+            try:
                 record_id, version = _dispatch(conn, scope, item, batch)
-        except BaseException:
-            if batch is not None:
-                batch.drop()  # the savepoint rolled back what the item noted
-            raise
+            except (ApiError, Duplicate):
+                if batch is not None:
+                    batch.drop()
+                if conn.total_changes != before:
+                    raise HalfWrittenItem(f"{item['entity']} create failed after writing") \
+                        from None
+                raise
+        else:
+            conn.execute("SAVEPOINT push_item")
+            try:
+                record_id, version = _dispatch(conn, scope, item, batch)
+            except BaseException:
+                conn.execute("ROLLBACK TO push_item")
+                conn.execute("RELEASE push_item")
+                if batch is not None:
+                    batch.drop()  # the savepoint rolled back what the item noted
+                raise
+            conn.execute("RELEASE push_item")
         if batch is not None:
             batch.keep()
     except Duplicate as d:
