@@ -129,7 +129,7 @@ def apply_items(conn, scope, items):
             if result["status"] == "applied":
                 result["status"] = "duplicate"
         else:
-            parents = _parents(item)
+            parents = _parents(item) if failed else ()  # nothing failed yet: no parent did
             if any(p in failed_creates for p in parents):
                 result = _rejected(item, "PARENT_FAILED", "A record it depends on failed in "
                                    "this push.", retryable=True)

@@ -12,6 +12,13 @@ def get_row(conn, visit_id):
     return dict(row) if row else None
 
 
+_COLUMNS = ("id", "household_id", "grid_code", "visitor_id", "visited_at", "visited_at_utc",
+            "outcome", "notes", "lat", "lng", "accuracy_m", "photos", "create_hash",
+            "received_at", "created_at_client", "seq")
+_INSERT = (f"INSERT INTO visits ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
+
+
 def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
            created_at_client=None):
     """Insert a visit (fields: household_id, visited_at (ISO text), outcome, notes, location,
@@ -21,19 +28,15 @@ def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
     visited_at = fields["visited_at"]
     if not isinstance(visited_at, str):
         visited_at = visited_at.isoformat()
-    row = {"id": visit_id, "household_id": fields["household_id"], "grid_code": grid_code,
-           "visitor_id": visitor_id, "visited_at": visited_at,
-           "visited_at_utc": iso(parse_iso(visited_at)), "outcome": fields["outcome"],
-           "notes": fields.get("notes"), "lat": location.get("lat"), "lng": location.get("lng"),
-           "accuracy_m": location.get("accuracy_m"), "photos": json.dumps(photos) if photos else "[]",
-           "create_hash": create_hash, "received_at": now_iso(),
-           "created_at_client": created_at_client,
-           "seq": record_change(conn, "visit", visit_id, grid_code)}
-    conn.execute(f"INSERT INTO visits ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                 list(row.values()))
+    values = (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
+              iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
+              location.get("lat"), location.get("lng"), location.get("accuracy_m"),
+              json.dumps(photos) if photos else "[]", create_hash, now_iso(),
+              created_at_client, record_change(conn, "visit", visit_id, grid_code))
+    conn.execute(_INSERT, values)
     if photos:
         blobs.set_refs(conn, "visit", visit_id, grid_code, photos)
-    return row
+    return dict(zip(_COLUMNS, values))
 
 
 def to_api(row, photos_missing=None):
