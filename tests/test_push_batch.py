@@ -6,7 +6,16 @@ same push.
 """
 
 import pytest
-from sync_helpers import GRID2, OTHER_GRID, household_data, item, problem_data, push, uid, visit_data
+from sync_helpers import (
+    GRID2,
+    OTHER_GRID,
+    household_data,
+    item,
+    problem_data,
+    push,
+    uid,
+    visit_data,
+)
 
 from survey_api.db import connect
 from survey_api.errors import ApiError
