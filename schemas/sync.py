@@ -45,11 +45,33 @@ class PushItemSchema(StrictSchema):
             raise ValidationError(f"An {op} needs base_version.", "base_version")
 
 
+class _Items(fields.Nested):
+    """The push items: loads like List(Nested(PushItemSchema)), errors included, but with one
+    schema load for all items instead of one per item (~2.4 us an item less).
+
+    Nested(many=True) words two errors differently; a non-list gets List's message here, and
+    a list holding a null is loaded by the List itself, so every error reads as before.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"type": "Not a valid list."})
+        super().__init__(PushItemSchema, many=True, **kwargs)
+        self._as_list = fields.List(fields.Nested(PushItemSchema))
+
+    def _bind_to_schema(self, field_name, parent):
+        super()._bind_to_schema(field_name, parent)
+        self._as_list._bind_to_schema(field_name, parent)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list) and any(v is None for v in value):
+            return self._as_list._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PushSchema(StrictSchema):
     device_id = fields.String(allow_none=True, validate=validate.Length(max=200))
     device_time = AwareDateTime(allow_none=True)
-    items = fields.List(fields.Nested(PushItemSchema), required=True,
-                        validate=validate.Length(max=MAX_ITEMS))
+    items = _Items(required=True, validate=validate.Length(max=MAX_ITEMS))
 
 
 class PushResultSchema(Schema):

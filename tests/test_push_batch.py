@@ -140,3 +140,49 @@ def test_a_create_failing_after_a_write_aborts_the_whole_push(client, app, w, mo
     resp = push(client, w, items)
     assert resp.status_code == 500
     assert {t: count(app, t) for t in before} == before
+
+
+def _list_schema():
+    """The push envelope as it was declared before schemas.sync._Items: the reference."""
+    from marshmallow import fields, validate
+
+    from schemas.common import AwareDateTime, StrictSchema
+    from schemas.sync import MAX_ITEMS, PushItemSchema
+
+    class ListPush(StrictSchema):
+        device_id = fields.String(allow_none=True, validate=validate.Length(max=200))
+        device_time = AwareDateTime(allow_none=True)
+        items = fields.List(fields.Nested(PushItemSchema), required=True,
+                            validate=validate.Length(max=MAX_ITEMS))
+
+    return ListPush()
+
+
+def _envelopes():
+    ok = item("visit", "create", uid(), {})
+    return [{}, {"items": None}, {"items": "x"}, {"items": {}}, {"items": 5}, {"items": [None]},
+            {"items": [None, ok]}, {"items": [None, {"op_id": 1}], "device_time": "x"},
+            {"items": [[]]}, {"items": [ok] * 1001}, {"items": [None] * 1001},
+            {"items": [item("visit", "update", uid())]},
+            {"items": [{"op_id": uid(), "entity": "household", "op": "update"}]},
+            {"items": [item("household", "delete", uid(), base_version=2.5)]},
+            {"items": [ok, {"op_id": uid(), "entity": "x", "op": "y"}],
+             "device_time": "2020-01-01T00:00:00"},
+            {"items": [{**ok, "data": [1]}]}, {"items": [{**ok, "at_client": "bad"}]},
+            {"items": "abc", "zzz": 1}, {"items": [ok, "s", 1.5, True, {}]}, {"items": []},
+            {"items": [ok]}]
+
+
+@pytest.mark.parametrize("envelope", _envelopes())
+def test_push_items_load_and_fail_exactly_like_a_list_of_nested(envelope):
+    from marshmallow import ValidationError
+
+    from schemas.sync import PushSchema
+
+    def load(schema):
+        try:
+            return "ok", schema.load(envelope)
+        except ValidationError as e:
+            return "error", e.messages
+
+    assert load(PushSchema()) == load(_list_schema())
