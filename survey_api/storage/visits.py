@@ -36,7 +36,7 @@ def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
     conn.execute(_INSERT, values)
     if photos:
         blobs.set_refs(conn, "visit", visit_id, grid_code, photos)
-    return dict(zip(_COLUMNS, values))
+    return dict(zip(_COLUMNS, values, strict=True))
 
 
 def to_api(row, photos_missing=None):
