@@ -31,7 +31,7 @@ def _public(row):
 @blp.response(200, CategoryPageSchema)
 def list_categories(args):
     """Every category, each group followed by its leaves (any authenticated user)."""
-    after = decode_cursor(args["cursor"])
+    after = decode_cursor(args["cursor"], (int, str))
     if after is not None and not (isinstance(after, list) and len(after) == 2):
         raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
                        errors={"cursor": ["Not a valid cursor."]})

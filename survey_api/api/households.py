@@ -51,7 +51,7 @@ def list_households(args):
         params = [*params, unit_store.like_prefix(unit["path"])]
     rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params, tag=args.get("tag"),
                            q=args.get("q"), deleted=args["deleted"],
-                           after=decode_cursor(args["cursor"]), limit=args["limit"] + 1)
+                           after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"] + 1)
     items = [store.to_api(r) for r in rows]
     if args["unmask"]:
         with write_tx(conn):

@@ -52,7 +52,7 @@ def list_problems(args):
         conn, scope_sql=scope_sql, scope_params=params, unit_path_like=unit_like,
         status=args.get("status"), category=args.get("category"), overdue=args.get("overdue"),
         due_soon_until=_due_soon_until(conn, at) if args.get("due_soon") else None,
-        now_iso=iso(at), lo=lo, hi=hi, after=decode_cursor(args["cursor"]),
+        now_iso=iso(at), lo=lo, hi=hi, after=decode_cursor(args["cursor"], (str, str)),
         limit=args["limit"] + 1)
     items = store.rows_to_api(conn, rows)
     return page(items, args["limit"], key=lambda p: [p["reported_at"], p["id"]])

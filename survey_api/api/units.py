@@ -46,7 +46,7 @@ def _check_parent(conn, code, level, parent_code):
 def list_units(args):
     """Units in the caller's scope, ordered by code."""
     scope = current_scope()
-    after = decode_cursor(args["cursor"])
+    after = decode_cursor(args["cursor"], str)
     rows = unit_store.list_units(
         scope.conn, None if scope.is_admin else scope.paths, level=args.get("level"),
         parent_code=args.get("parent"), after=after, limit=args["limit"] + 1)

@@ -58,7 +58,7 @@ def list_users(args):
         roles = [args["role"]] if roles is None or args["role"] in roles else []
     rows = user_store.list_users(
         scope.conn, unit_paths=None if scope.is_admin else scope.paths, roles=roles,
-        after=decode_cursor(args["cursor"]), limit=args["limit"] + 1)
+        after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
     return page([_public(u) for u in rows], args["limit"], key=lambda u: u["username"])
 
 

@@ -39,7 +39,7 @@ def list_visits(args):
     lo, hi = period_bounds(args["from_"], args["to"])
     rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
                            household=(args.get("household") or "").lower() or None, lo=lo, hi=hi,
-                           after=decode_cursor(args["cursor"]), limit=args["limit"] + 1)
+                           after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"] + 1)
     items = store.rows_to_api(conn, rows)
     return page(items, args["limit"], key=lambda v: [store.iso_utc(v["visited_at"]), v["id"]])
 
