@@ -11,7 +11,7 @@ from flask import g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from .errors import ApiError
+from .errors import ApiError, validation_error
 
 # Endpoints that take a raw (non-JSON) body: they check their own content type.
 RAW_BODY_ENDPOINTS = {"blobs.put_blob", "households.import_households",
@@ -130,3 +130,17 @@ class BodyParser(FlaskParser):
         value = self._raw_load_json(req)
         # A missing body validates as an empty object, so required fields are reported.
         return {} if value is core.missing else value
+
+    def load_querystring(self, req, schema):
+        """Query parameters; one that takes a single value but is repeated is a 422
+        (`limit=1&limit=2` has no meaning to pick)."""
+        proxy = self._makeproxy(req.args, schema)
+        repeated = sorted(key for key in req.args if key not in proxy.multiple_keys
+                          and key in _query_keys(schema) and len(req.args.getlist(key)) > 1)
+        if repeated:
+            raise validation_error({key: ["Give this parameter once."] for key in repeated})
+        return proxy
+
+
+def _query_keys(schema):
+    return {field.data_key or name for name, field in schema.fields.items()}
