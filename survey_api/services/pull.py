@@ -208,15 +208,17 @@ def _follow_changes(conn, page, state, budget):
 def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
     """One pull page: {changes, revoked, next_cursor, has_more, server_time}."""
     database_id = sync_log.database_id(conn)
+    # A cursor that cannot be continued is refused before anything (a snapshot) is written.
+    state = None if cursor is None else decode_cursor(cursor, secret, database_id,
+                                                      scope.user_id)
     grids_now = scope.grids()
     snap_now = _snapshot(conn, scope.user_id, grids_now)
-    if cursor is None:
+    if state is None:
         with read_tx(conn):
             bound = max_seq(conn)
         state = {"db": database_id, "u": scope.user_id, "sc": snap_now, "s": bound,
                  "ph": [["l", snap_now, 0, "", bound]]}
     else:
-        state = decode_cursor(cursor, secret, database_id, scope.user_id)
         if state.get("sc") != snap_now:
             _scope_changed(conn, scope, state, grids_now, snap_now)
     page = _Page(conn, scope, None if grids_now is None else set(grids_now), unmask)
