@@ -1,0 +1,265 @@
+"""§6 under fuzzing: every route in app.url_map, as every role, with a table of bad inputs.
+
+Each bad request must answer a 4xx application/problem+json (type, title, status, detail,
+code) and write nothing (every table's row count is the same before and after). Inputs
+that are merely odd rather than invalid (an SQL-looking search string, a filter naming
+nothing) may answer 2xx, but never 5xx, and still write nothing.
+
+Failures are collected and reported together so one run shows every offending request.
+"""
+
+import sqlite3
+from urllib.parse import quote
+
+import pytest
+
+from tests import list_data
+from tests.conftest import USERS
+
+ROLES = [None, *USERS]  # None: no token
+
+SQLI = "' OR '1'='1'; DROP TABLE households;--"
+
+# Path parameters: tricks that must never reach a record (404, or 403 for a unit).
+PATH_TRICKS = [
+    "not-a-uuid",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e",
+    quote(SQLI, safe=""),
+    "%00",
+    "%FF%FE",
+    "x" * 2000,
+    "00000000-0000-0000-0000-000000000000",
+]
+BLOB_TRICKS = ["A" * 64, "a" * 63, "a" * 65, "g" * 64, "..%2F" + "a" * 59, "%00" + "a" * 63]
+
+# Query parameters (by name, then by OpenAPI type): values that are invalid for them.
+BAD_BY_NAME = {
+    "limit": ["-1", "0", "1001", "abc", "1.5", "9" * 40, "", "1e3"],
+    "cursor": ["garbage", "%00", "A" * 5000, "eyJ4IjogMX0=", "-1", quote(SQLI, safe="")],
+    "from": ["2026-13-45", "yesterday", "2026-11-01T10:00:00", "0000-00-00", "9" * 30],
+    "to": ["2026-02-30", "2026-11-01T25:00:00+08:00", "2026/11/01"],
+    "household": ["not-a-uuid"],
+}
+BAD_BY_TYPE = {
+    "integer": ["abc", "-1"],
+    "boolean": ["maybe", "2", "yes please"],
+    "enum": ["bogus", quote(SQLI, safe="")],
+}
+# Merely odd: any non-5xx answer is fine, but nothing may be written.
+ODD_STRINGS = [quote(SQLI, safe=""), "%25", "x" * 3000, "%E4%B8%AD"]
+
+# Query strings bad on every GET route that takes limit/format/etc.
+REPEATED = {
+    "limit": "limit=1&limit=2",
+    "format": "format=json&format=csv",
+    "unmask": "unmask=true&unmask=false",
+    "from": "from=2026-11-01&from=2026-12-01",
+}
+
+# JSON bodies: (description, content type, raw bytes).
+BAD_BODIES = [
+    ("bad json", "application/json", b'{"a": '),
+    ("invalid utf-8", "application/json", b'{"a": "\xff\xfe"}'),
+    ("deep nesting", "application/json", b"[" * 100 + b"]" * 100),
+    ("deep object nesting", "application/json", b'{"a":' * 40 + b"1" + b"}" * 40),
+    ("lone surrogate", "application/json", b'{"address": "\\ud800"}'),
+    ("NaN", "application/json", b'{"members": NaN}'),
+    ("wrong content type", "text/plain", b'{"a": 1}'),
+    ("form content type", "application/x-www-form-urlencoded", b"a=1"),
+    ("top-level array", "application/json", b"[]"),
+    ("top-level string", "application/json", b'"hello"'),
+    ("top-level null", "application/json", b"null"),
+    ("unknown field", "application/json", b'{"zz_unknown_field": 1}'),
+    ("wrong types", "application/json",
+     b'{"username": 5, "password": [], "grid_code": 7, "address": {}, "members": "many",'
+     b' "items": "x", "action": 9, "base_version": "one", "code": [], "name": 3,'
+     b' "is_workday": "perhaps", "role": 1, "unit_codes": "x", "level": 4}'),
+    ("sql strings", "application/json",
+     ('{"zz": 1, "grid_code": "%s", "address": "%s", "code": "%s", "name": "%s",'
+      ' "username": "%s", "action": "%s"}' % ((SQLI.replace("'", "\\u0027"),) * 6)).encode()),
+]
+# Refresh and logout read no body: only bodies that cannot be parsed at all apply (a
+# well-formed one would log the sweeping user out).
+# DELETE takes no body either (a body it ignores is left to the view).
+NO_BODY_ENDPOINTS = {"auth.logout", "auth.refresh", "households.delete_household",
+                     "calendar.delete_day"}
+MALFORMED = {"bad json", "invalid utf-8", "deep nesting", "deep object nesting",
+             "lone surrogate", "NaN", "wrong content type", "form content type"}
+OVERSIZED = b'{"a": "' + b"x" * (5 * 1024 * 1024 + 16) + b'"}'
+
+# Endpoints taking raw (non-JSON) bodies.
+RAW_BAD_BODIES = {
+    "blobs.put_blob": [
+        ("wrong content type", "text/plain", b"hello"),
+        ("json content type", "application/json", b"{}"),
+        ("magic mismatch", "image/png", b"GIF89a not a png"),
+        ("empty", "image/jpeg", b""),
+    ],
+    "household_import.import_households": [
+        ("wrong content type", "application/json", b'{"a": 1}'),
+        ("garbage csv", "text/csv", b"\xff\xfe\x00garbage"),
+        ("header only wrong", "text/csv", b"nope,nothing\r\n1,2\r\n"),
+        ("garbage xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         b"PK\x03\x04 not a zip"),
+    ],
+}
+
+BAD_IF_MATCH = ["abc", "-1", "9" * 40, '"x"', ""]
+BAD_IDEMPOTENCY_KEYS = ["short", "x" * 200, "has space inside", "tab\tkey123"]
+
+
+class Sweep:
+    def __init__(self, app, client, auth):
+        self.app = app
+        self.client = client
+        self.auth = auth
+        self.db = sqlite3.connect(app.config["DATABASE"])
+        self.tables = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        self.failures = []
+
+    def counts(self):
+        return {t: self.db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                for t in self.tables}
+
+    def headers(self, role, **extra):
+        return self.auth.headers(role, **extra) if role else dict(extra)
+
+    def check(self, label, method, url, *, strict=True, **kwargs):
+        before = self.counts()
+        resp = self.client.open(url, method=method, **kwargs)
+        after = self.counts()
+        status = resp.status_code
+        where = f"{label}: {method} {url[:120]}"
+        # An odd input that is served may have its ordinary effects (a pull's snapshot).
+        if before != after and (strict or status >= 400):
+            changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+            self.failures.append(f"{where} wrote rows {changed} ({status})")
+        if status >= 500 or (strict and not 400 <= status < 500):
+            self.failures.append(f"{where} -> {status} {resp.get_data(as_text=True)[:200]}")
+            return
+        if status >= 400 and method != "HEAD":
+            body = resp.get_json(silent=True) or {}
+            if resp.mimetype != "application/problem+json" or any(
+                    not body.get(k) for k in ("type", "title", "status", "detail", "code")) \
+                    or body.get("status") != status:
+                self.failures.append(f"{where} -> {status} not problem+json: "
+                                     f"{resp.mimetype} {resp.get_data(as_text=True)[:200]}")
+
+
+@pytest.fixture
+def sweep(app, client, auth, user_ids):
+    ids = list_data.build(app.config["DATABASE"], user_ids["worker"])
+    s = Sweep(app, client, auth)
+    vid = s.db.execute("SELECT id FROM visits LIMIT 1").fetchone()[0]
+    s.real = {
+        "code": "370303001001", "user_id": user_ids["worker"], "problem_id": ids["p2"],
+        "household_id": ids["h1"], "visit_id": vid, "day": "2026-11-02", "sha256": "a" * 64,
+    }
+    s.grid_code = "370303001001-01"
+    yield s
+    s.db.close()
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"OPTIONS"}):
+            yield rule, method
+
+
+def _url(rule, real, override=None):
+    url = rule.rule
+    for arg in rule.arguments:
+        value = override if override is not None else real[arg]
+        if override is None and arg == "code" and "grids" in rule.rule:
+            value = "370303001001-01"
+        url = url.replace(f"<{arg}>", value).replace(f"<path:{arg}>", value)
+    return url
+
+
+def _query_params(app, client):
+    """{(path, METHOD): [(name, type, enum)]} from the OpenAPI document."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    out = {}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            out[(path, method.upper())] = [
+                (p["name"], p.get("schema", {}).get("type"), p.get("schema", {}).get("enum"))
+                for p in op.get("parameters", []) if p["in"] == "query"]
+    return out
+
+
+def _openapi_path(rule):
+    return rule.rule.replace("<", "{").replace(">", "}").replace("{path:", "{")
+
+
+def _sweep_role(sweep, role):
+    app, client = sweep.app, sweep.client
+    params = _query_params(app, client)
+    for rule, method in _routes(app):
+        label = f"{role or 'anonymous'} {rule.endpoint}"
+        h = sweep.headers(role)
+        # Path tricks.
+        tricks = BLOB_TRICKS if "sha256" in rule.arguments else PATH_TRICKS
+        for trick in tricks if rule.arguments else []:
+            sweep.check(label + " path", method, _url(rule, sweep.real, trick), headers=h,
+                        json={} if method in ("POST", "PUT", "PATCH") else None)
+        url = _url(rule, sweep.real)
+        # Query tricks (GET).
+        if method == "GET":
+            for name, typ, enum in params.get((_openapi_path(rule), "GET"), []):
+                bad = list(BAD_BY_NAME.get(name, []))
+                if name not in BAD_BY_NAME:
+                    if enum:
+                        bad += BAD_BY_TYPE["enum"]
+                    elif typ in BAD_BY_TYPE:
+                        bad += BAD_BY_TYPE[typ]
+                for value in bad:
+                    sweep.check(label + f" query {name}", "GET", f"{url}?{name}={value}",
+                                headers=h)
+                if name in REPEATED:
+                    sweep.check(label + " repeated", "GET", f"{url}?{REPEATED[name]}",
+                                headers=h)
+                if typ == "string" and not enum and name not in BAD_BY_NAME:
+                    for value in ODD_STRINGS:
+                        sweep.check(label + f" odd {name}", "GET", f"{url}?{name}={value}",
+                                    headers=h, strict=False)
+            sweep.check(label + " unknown query", "GET", f"{url}?zz_unknown=1&%FF=%FE",
+                        headers=h, strict=False)
+        # Bodies (writes).
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            extra = {}
+            if rule.endpoint == "sync.push":
+                extra["Idempotency-Key"] = f"sweep-{role}-key"
+            if method in ("PATCH", "DELETE") and "household" in rule.endpoint:
+                extra["If-Match"] = "1"
+            bodies = RAW_BAD_BODIES.get(rule.endpoint, BAD_BODIES)
+            if rule.endpoint in NO_BODY_ENDPOINTS:
+                bodies = [b for b in bodies if b[0] in MALFORMED]
+            for desc, ctype, raw in bodies:
+                sweep.check(label + f" body {desc}", method, url, data=raw,
+                            headers=sweep.headers(role, **extra), content_type=ctype)
+            if role in (None, "admin", "secretary", "worker"):
+                sweep.check(label + " oversized", method, url, data=OVERSIZED,
+                            headers=sweep.headers(role, **extra), content_type="application/json")
+            if "If-Match" in extra:
+                for value in BAD_IF_MATCH:
+                    sweep.check(label + " If-Match", method, url, json={"zz": 1},
+                                headers=sweep.headers(role, **{"If-Match": value}))
+            if rule.endpoint == "sync.push":
+                for key in BAD_IDEMPOTENCY_KEYS:
+                    sweep.check(label + " Idempotency-Key", method, url,
+                                json={"items": [{"op_id": "x"}]},
+                                headers=sweep.headers(role, **{"Idempotency-Key": key}))
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_every_route_rejects_bad_input(sweep, role):
+    _sweep_role(sweep, role)
+    assert not sweep.failures, "\n".join(sweep.failures[:60]) + \
+        f"\n({len(sweep.failures)} failures)"
