@@ -94,15 +94,20 @@ def import_units(file):
     """Import units from a CSV with header code,name,level,parent_code (all or nothing)."""
     from .services.unit_import import UnitImportError, import_units_csv
 
-    with open(file, encoding="utf-8-sig", newline="") as f:
-        text = f.read()
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        click.echo("Nothing imported: the file is not UTF-8 text.", err=True)
+        sys.exit(1)
     conn = _conn()
     try:
         created, updated = import_units_csv(conn, io.StringIO(text))
     except UnitImportError as e:
         for line in e.problems:
             click.echo(line, err=True)
-        click.echo(f"Nothing imported: {len(e.problems)} bad row(s).", err=True)
+        bad = {line.split(":", 1)[0] for line in e.problems}
+        click.echo(f"Nothing imported: {len(bad)} bad row(s).", err=True)
         sys.exit(1)
     finally:
         conn.close()
@@ -147,6 +152,9 @@ def _print_logins(logins):
 @with_appcontext
 def backup(dest):
     """Online backup to DEST (SQLite backup API; blobs copied to DEST.blobs/)."""
+    folder = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"No folder {folder} to back up into.")
     src = _conn()
     dst = sqlite3.connect(dest)
     try:
@@ -157,7 +165,9 @@ def backup(dest):
     blob_dir = current_app.config["BLOB_DIR"]
     if os.path.isdir(blob_dir):
         shutil.copytree(blob_dir, dest + ".blobs", dirs_exist_ok=True)
-    click.echo(f"Backed up to {dest}" + (f" (blobs in {dest}.blobs/)" if os.path.isdir(blob_dir) else ""))
+    else:
+        os.makedirs(dest + ".blobs", exist_ok=True)
+    click.echo(f"Backed up to {dest} (blobs in {dest}.blobs/)")
 
 
 

@@ -130,6 +130,35 @@ def test_backup_copies_database_and_blobs(runner, app, tmp_path):
     assert (tmp_path / "backup.db.blobs" / "ab" / "abcd").read_bytes() == b"photo"
 
 
+def test_import_units_not_utf8_fails_cleanly(runner, app, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_bytes("code,name,level,parent_code\n370303004000,好街道,street,370303\n"
+                     .encode("gbk"))
+    result = run(runner, "import-units", str(path))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "UTF-8" in result.output
+
+
+def test_import_units_counts_bad_rows_not_problems(runner, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,name,level,parent_code\nBAD CODE,,city,\n", encoding="utf-8")
+    result = run(runner, "import-units", str(path))
+    assert result.exit_code == 1 and "1 bad row(s)" in result.output, result.output
+
+
+def test_backup_without_blobs_still_makes_the_blob_folder(runner, app, tmp_path):
+    dest = tmp_path / "backup.db"
+    result = run(runner, "backup", str(dest))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "backup.db.blobs").is_dir()
+
+
+def test_backup_to_a_missing_folder_fails_cleanly(runner, tmp_path):
+    result = run(runner, "backup", str(tmp_path / "nowhere" / "backup.db"))
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.exception
+    assert "nowhere" in result.output
+
+
 def _commands():
     from click import Context
 
