@@ -9,7 +9,9 @@ import re
 
 from flask import g, request
 from webargs import core
+from webargs.fields import DelimitedList
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from .errors import ApiError, validation_error
 
@@ -134,13 +136,25 @@ class BodyParser(FlaskParser):
     def load_querystring(self, req, schema):
         """Query parameters; one that takes a single value but is repeated is a 422
         (`limit=1&limit=2` has no meaning to pick)."""
-        proxy = self._makeproxy(req.args, schema)
-        repeated = sorted(key for key in req.args if key not in proxy.multiple_keys
-                          and key in _query_keys(schema) and len(req.args.getlist(key)) > 1)
+        args = req.args
+        fields = _query_fields(schema)
+        lists = [key for key, field in fields.items()
+                 if isinstance(field, DelimitedList) and len(args.getlist(key)) > 1]
+        if lists:  # status=a&status=b means status=a,b
+            args = MultiDict(args)
+            for key in lists:
+                args.setlist(key, [_delimiter(fields[key]).join(args.getlist(key))])
+        proxy = self._makeproxy(args, schema)
+        repeated = sorted(key for key in args if key not in proxy.multiple_keys
+                          and key in fields and len(args.getlist(key)) > 1)
         if repeated:
             raise validation_error({key: ["Give this parameter once."] for key in repeated})
         return proxy
 
 
-def _query_keys(schema):
-    return {field.data_key or name for name, field in schema.fields.items()}
+def _query_fields(schema):
+    return {field.data_key or name: field for name, field in schema.fields.items()}
+
+
+def _delimiter(field):
+    return getattr(field, "delimiter", ",")

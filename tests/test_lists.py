@@ -92,6 +92,21 @@ def test_problem_list_bad_query(client, auth, data, params):
     assert_problem(get(client, auth, PL, **params), 422, "VALIDATION_ERROR")
 
 
+def test_repeated_query_parameters(client, auth, data):
+    """A single-valued parameter given twice is 422; a repeated list parameter (status)
+    means the same as its comma-separated form."""
+    for query in ("limit=1&limit=2", "format=json&format=csv", "unmask=true&unmask=false",
+                  "from=2026-11-01&from=2026-12-01"):
+        resp = client.get(f"{PL}?{query}", headers=auth.headers("secretary"))
+        body = assert_problem(resp, 422, "VALIDATION_ERROR")
+        assert list(body["errors"]) == [query.split("=")[0]]
+    both = client.get(f"{PL}?status=closed&status=rejected", headers=auth.headers("secretary"))
+    joined = client.get(f"{PL}?status=closed,rejected", headers=auth.headers("secretary"))
+    assert both.status_code == 200
+    assert both.get_json()["items"] == joined.get_json()["items"]
+    assert {i["status"] for i in both.get_json()["items"]} == {"closed", "rejected"}
+
+
 def test_problem_list_pages(client, auth, data):
     seen, cursor = [], None
     while True:
