@@ -12,9 +12,8 @@ import sqlite3
 from urllib.parse import quote
 
 import pytest
-
-from tests import list_data
-from tests.conftest import USERS
+from conftest import USERS
+from list_data import build
 
 ROLES = [None, *USERS]  # None: no token
 
@@ -150,7 +149,7 @@ class Sweep:
 
 @pytest.fixture
 def sweep(app, client, auth, user_ids):
-    ids = list_data.build(app.config["DATABASE"], user_ids["worker"])
+    ids = build(app.config["DATABASE"], user_ids["worker"])
     s = Sweep(app, client, auth)
     vid = s.db.execute("SELECT id FROM visits LIMIT 1").fetchone()[0]
     s.real = {
