@@ -37,6 +37,22 @@ def test_list_units_filters(client, auth):
     assert len(body["items"]) == 2
 
 
+@pytest.mark.parametrize("username,parent,status,code", [
+    ("secretary", "370303001002", 403, "OUT_OF_SCOPE"),
+    ("worker", "370303001001", 403, "OUT_OF_SCOPE"),
+    ("street2", "370303001000", 403, "OUT_OF_SCOPE"),
+    ("secretary", "999999", 404, "NOT_FOUND"),
+    ("admin", "999999", 404, "NOT_FOUND"),
+])
+def test_list_units_parent_outside_scope(client, auth, username, parent, status, code):
+    """Appendix A: a unit outside scope named in a list → 403 OUT_OF_SCOPE."""
+    resp = client.get(f"/api/v1/units?parent={parent}", headers=auth.headers(username))
+    assert_problem(resp, status, code)
+    body = client.get("/api/v1/units?parent=370303001001",
+                      headers=auth.headers("secretary")).get_json()
+    assert [u["code"] for u in body["items"]] == ["370303001001-01", "370303001001-02"]
+
+
 @pytest.mark.parametrize("username,code,status", [
     ("worker", "370303001001-01", 200),
     ("worker", "370303001001-02", 404),

@@ -46,6 +46,8 @@ def _check_parent(conn, code, level, parent_code):
 def list_units(args):
     """Units in the caller's scope, ordered by code."""
     scope = current_scope()
+    if args.get("parent"):
+        scope.unit_for_list(args["parent"])  # 404 unknown, 403 OUT_OF_SCOPE outside scope
     after = decode_cursor(args["cursor"], str)
     rows = unit_store.list_units(
         scope.conn, None if scope.is_admin else scope.paths, level=args.get("level"),
