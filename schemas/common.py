@@ -1,5 +1,6 @@
 """Building blocks shared by every schema: strict fields, pagination, problems."""
 
+import re
 from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -28,6 +29,9 @@ def Uuid(**kwargs):
     return fields.String(validate=validate.Regexp(UUID_RE, error="Not a valid UUID."), **kwargs)
 
 
+_SPACED_OFFSET = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
+
+
 class DateOrDateTime(fields.Field):
     """Query `from`/`to`: YYYY-MM-DD (Asia/Shanghai day) or an aware datetime."""
 
@@ -36,6 +40,8 @@ class DateOrDateTime(fields.Field):
 
         if not isinstance(value, str):
             raise ValidationError("Not a valid date.")
+        # An offset written unencoded in a URL ("...T09:00:00+08:00") arrives with a space.
+        value = _SPACED_OFFSET.sub(r"+\1", value)
         try:
             if len(value) == 10:
                 return date.fromisoformat(value)

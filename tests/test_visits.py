@@ -93,3 +93,30 @@ def test_visit_list_filters_and_scope(client, auth):
                    "OUT_OF_SCOPE")
     assert_problem(client.get(f"/api/v1/visits/{items[0]['id']}",
                               headers=auth.headers("worker3")), 404, "NOT_FOUND")
+
+
+def test_from_to_dates_are_shanghai_days_inclusive_and_datetimes_exact(client, auth):
+    """Appendix A: from/to are YYYY-MM-DD (Asia/Shanghai, inclusive) or aware datetimes."""
+    hid = household(client, auth)
+    h = auth.headers("worker")
+    for at in ("2026-11-09T23:59:59+08:00", "2026-11-10T00:00:00+08:00",
+               "2026-11-10T23:59:59+08:00", "2026-11-10T16:00:00Z"):
+        assert client.post("/api/v1/visits", json=visit_data(hid, visited_at=at),
+                           headers=h).status_code == 201
+
+    def got(query, **params):
+        resp = client.get("/api/v1/visits" + query, query_string=params or None, headers=h)
+        assert resp.status_code == 200, resp.get_json()
+        return sorted(v["visited_at"] for v in resp.get_json()["items"])
+
+    day = ["2026-11-10T00:00:00+08:00", "2026-11-10T23:59:59+08:00"]
+    assert got("", **{"from": "2026-11-10", "to": "2026-11-10"}) == day
+    assert got("", **{"from": "2026-11-10T00:00:00+08:00",
+                      "to": "2026-11-10T23:59:59+08:00"}) == day
+    assert got("", **{"to": "2026-11-09"}) == ["2026-11-09T23:59:59+08:00"]
+    assert len(got("")) == 4
+    # An aware datetime written straight into the URL: its '+' arrives as a space.
+    assert got("?from=2026-11-10T00:00:00+08:00&to=2026-11-10T23:59:59+08:00") == day
+    for bad in ("2026-11-10T00:00:00", "2026-13-01", "yesterday"):
+        assert_problem(client.get("/api/v1/visits", query_string={"from": bad}, headers=h),
+                       422, "VALIDATION_ERROR")
