@@ -35,6 +35,18 @@ def test_hash_mismatch_is_400(client, auth):
                    "HASH_MISMATCH")
 
 
+def test_body_checked_when_the_blob_is_already_stored(client, auth):
+    """The hash (400), the type (415) and the size (413) are checked on a re-upload too."""
+    h = auth.headers("worker")
+    assert put(client, h, JPEG).status_code == 201
+    assert_problem(put(client, h, JPEG + b"x", digest=sha(JPEG)), 400, "HASH_MISMATCH")
+    assert_problem(put(client, h, JPEG, content_type="image/png"), 415,
+                   "UNSUPPORTED_MEDIA_TYPE")
+    big = b"\xff\xd8\xff" + b"\x00" * (10 * 1024 * 1024)
+    assert_problem(put(client, h, big, digest=sha(JPEG)), 413, "PAYLOAD_TOO_LARGE")
+    assert put(client, auth.headers("worker2"), JPEG).status_code == 200
+
+
 def test_wrong_type_or_magic_is_415(client, auth):
     h = auth.headers("worker")
     assert_problem(put(client, h, JPEG, content_type="image/gif"), 415, "UNSUPPORTED_MEDIA_TYPE")

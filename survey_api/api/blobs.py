@@ -62,7 +62,7 @@ def put_blob(sha256):
     existing = blobs.get(conn, sha256)
     blob_dir = current_app.config["BLOB_DIR"]
     if existing and os.path.exists(blob_store.path_for(blob_dir, sha256)):
-        request.stream.read()  # drain, so the connection stays usable
+        blob_store.verify(request.stream, sha256, content_type, max_bytes)
         return _public(existing), 200
     tmp, size = blob_store.receive(request.stream, blob_dir, sha256, content_type, max_bytes)
     blob_store.commit(tmp, blob_dir, sha256)

@@ -26,6 +26,31 @@ def path_for(blob_dir, sha256):
     return os.path.join(blob_dir, sha256[:2], sha256)
 
 
+def _check(digest, head, sha256, content_type):
+    if digest.hexdigest() != sha256:
+        raise ApiError(400, "HASH_MISMATCH", "The body's sha256 differs from the one in the path.")
+    if not MAGIC[content_type](head):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"The body is not a {content_type} image.")
+
+
+def verify(stream, sha256, content_type, max_bytes):
+    """Read a body without keeping it, checking size, hash and magic bytes as receive() does
+    (a re-upload of a stored photo). Returns the size."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes.")
+        if len(head) < 16:
+            head = (head + chunk)[:16]
+        digest.update(chunk)
+    _check(digest, head, sha256, content_type)
+    return size
+
+
 def receive(stream, blob_dir, sha256, content_type, max_bytes):
     """Spool the body to a temp file while hashing; check size, hash and magic bytes.
 
@@ -50,12 +75,7 @@ def receive(stream, blob_dir, sha256, content_type, max_bytes):
                 f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
-        if digest.hexdigest() != sha256:
-            raise ApiError(400, "HASH_MISMATCH",
-                           "The body's sha256 differs from the one in the path.")
-        if not MAGIC[content_type](head):
-            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                           f"The body is not a {content_type} image.")
+        _check(digest, head, sha256, content_type)
     except BaseException:
         os.unlink(tmp)
         raise
