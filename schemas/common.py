@@ -1,7 +1,8 @@
 """Building blocks shared by every schema: strict fields, pagination, problems."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -23,6 +24,11 @@ class AwareDateTime(fields.AwareDateTime):
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        dt = super()._deserialize(value, attr, data, **kwargs)
+        _check_in_range(dt)  # year 1 / 9999 with an offset cannot be stored as UTC
+        return dt
+
 
 def Uuid(**kwargs):
     """A UUID kept as its lowercase string."""
@@ -30,6 +36,19 @@ def Uuid(**kwargs):
 
 
 _SPACED_OFFSET = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
+
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _check_in_range(dt):
+    """A datetime must convert to UTC, and so must its day and the day after (a period bound
+    of year 1 or 9999 would overflow there)."""
+    try:
+        (dt - timedelta(days=2)).astimezone(UTC)
+        (dt + timedelta(days=2)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("The date is out of range.") from None
 
 
 class DateOrDateTime(fields.Field):
@@ -44,12 +63,15 @@ class DateOrDateTime(fields.Field):
         value = _SPACED_OFFSET.sub(r"+\1", value)
         try:
             if len(value) == 10:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
+                _check_in_range(datetime.combine(day, datetime.min.time(), _SHANGHAI))
+                return day
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("Use YYYY-MM-DD or an ISO 8601 datetime with offset.") from None
         if dt.tzinfo is None:
             raise ValidationError("A datetime needs a timezone offset.")
+        _check_in_range(dt)
         return dt
 
     def _jsonschema_type_mapping(self):

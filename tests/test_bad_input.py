@@ -35,8 +35,10 @@ BLOB_TRICKS = ["A" * 64, "a" * 63, "a" * 65, "g" * 64, "..%2F" + "a" * 59, "%00"
 # Query parameters (by name, then by OpenAPI type): values that are invalid for them.
 BAD_BY_NAME = {
     "limit": ["-1", "0", "1001", "abc", "1.5", "9" * 40, "", "1e3"],
-    "cursor": ["garbage", "%00", "A" * 5000, "eyJ4IjogMX0=", "-1", quote(SQLI, safe="")],
-    "from": ["2026-13-45", "yesterday", "2026-11-01T10:00:00", "0000-00-00", "9" * 30],
+    "cursor": ["garbage", "%00", "%FF", "A" * 5000, "eyJ4IjogMX0=", "-1", "WyJhIl0",
+               "W251bGwsbnVsbF0", quote(SQLI, safe="")],
+    "from": ["2026-13-45", "yesterday", "2026-11-01T10:00:00", "0000-00-00", "9" * 30, "%FF",
+             "99999-01-01", "2026-11-01T10:00:00+99:00"],
     "to": ["2026-02-30", "2026-11-01T25:00:00+08:00", "2026/11/01"],
     "household": ["not-a-uuid"],
 }
@@ -46,7 +48,7 @@ BAD_BY_TYPE = {
     "enum": ["bogus", quote(SQLI, safe="")],
 }
 # Merely odd: any non-5xx answer is fine, but nothing may be written.
-ODD_STRINGS = [quote(SQLI, safe=""), "%25", "x" * 3000, "%E4%B8%AD"]
+ODD_STRINGS = [quote(SQLI, safe=""), "%25", "x" * 3000, "%E4%B8%AD", "%FF%FE", "%00", "%zz"]
 
 # Query strings bad on every GET route that takes limit/format/etc.
 REPEATED = {
@@ -262,3 +264,47 @@ def test_every_route_rejects_bad_input(sweep, role):
     _sweep_role(sweep, role)
     assert not sweep.failures, "\n".join(sweep.failures[:60]) + \
         f"\n({len(sweep.failures)} failures)"
+
+
+EXTREME_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00",
+                 "9999-12-31T23:59:59-12:00"]
+PERIOD_URLS = ["/api/v1/problems", "/api/v1/visits", "/api/v1/audit",
+               "/api/v1/communities/370303001001/problem-list",
+               "/api/v1/communities/370303001001/rectification-list?format=xlsx",
+               "/api/v1/grids/370303001001-01/visit-ledger?format=csv",
+               "/api/v1/units/370303/summary"]
+
+
+@pytest.mark.parametrize("url", PERIOD_URLS)
+def test_out_of_range_period_is_422(client, auth, url):
+    """from/to at the ends of the calendar overflowed when turned into UTC bounds (500)."""
+    for name in ("from", "to"):
+        for value in EXTREME_DATES:
+            resp = client.get(f"{url}{'&' if '?' in url else '?'}{name}={quote(value)}",
+                              headers=auth.headers("admin"))
+            body = resp.get_json()
+            assert resp.status_code == 422 and body["code"] == "VALIDATION_ERROR", (name, value)
+            assert name in body["errors"]
+
+
+def test_out_of_range_datetimes_in_bodies_are_422(sweep, client, auth):
+    import uuid
+
+    h = auth.headers("worker")
+    hid = sweep.real["household_id"]
+    before = sweep.counts()
+    for value in EXTREME_DATES[2:]:
+        resp = client.post("/api/v1/visits", headers=h,
+                           json={"household_id": hid, "visited_at": value, "outcome": "met"})
+        assert resp.status_code == 422 and "visited_at" in resp.get_json()["errors"], value
+        resp = client.post("/api/v1/sync/push", headers={**h, "Idempotency-Key": f"k-{value}"},
+                           json={"items": [{"op_id": str(uuid.uuid4()), "entity": "visit",
+                                            "op": "create", "id": str(uuid.uuid4()),
+                                            "data": {"household_id": hid, "visited_at": value,
+                                                     "outcome": "met"}}]})
+        assert resp.status_code == 200, resp.get_json()
+        result = resp.get_json()["results"][0]
+        assert result["status"] == "rejected" and "visited_at" in result["errors"], result
+    after = sweep.counts()
+    assert {t: n for t, n in after.items() if n != before[t]}.keys() <= {
+        "idempotency_keys", "push_ops", "audit_log", "sync_results"}
