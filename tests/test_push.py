@@ -231,6 +231,15 @@ def test_delete_of_unknown_id_is_applied(client, w):
     assert r["status"] == "applied"
 
 
+def test_delete_of_a_record_outside_scope_is_applied_and_leaks_nothing(client, auth):
+    hid = new_household(client, auth.headers("worker"))
+    [r] = results(push(client, auth.headers("worker3"),
+                       [item("household", "delete", hid, base_version=1)]))
+    assert r["status"] == "applied" and r["version"] is None  # as for an unknown id
+    resp = client.get(f"/api/v1/households/{hid}", headers=auth.headers("worker"))
+    assert resp.get_json()["version"] == 1 and resp.get_json()["deleted"] is False
+
+
 def test_delete_of_deleted_id_is_applied_whatever_base_version(client, w):
     hid = new_household(client, w)
     assert results(push(client, w, [item("household", "delete", hid, base_version=1)]))[0][

@@ -233,6 +233,7 @@ def _dispatch(conn, scope, item, batch=None):
     if op == "update":
         row = service.update(conn, scope, record_id, base, data, at_client, represent=False)
         return row["id"], row["version"]
-    service.delete(conn, scope, record_id, base, at_client)
+    if service.delete(conn, scope, record_id, base, at_client) == "absent":
+        return record_id, None  # unknown, or outside scope: nothing to show (no existence leak)
     row = conn.execute(f"SELECT version FROM {entity}s WHERE id = ?", (record_id,)).fetchone()
     return record_id, row[0] if row else None
