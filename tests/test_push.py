@@ -48,6 +48,13 @@ def test_idempotency_key_missing_or_invalid_is_400(client, w, key):
     assert_problem(resp, 400, "IDEMPOTENCY_KEY_MISSING")
 
 
+@pytest.mark.parametrize("body", [None, {}, {"items": "nope"}, {"items": [{"op_id": "x"}]}])
+def test_idempotency_key_is_checked_before_the_body(client, w, body):
+    resp = client.post(URL, json=body, headers=w) if body is not None else \
+        client.post(URL, headers=w)
+    assert_problem(resp, 400, "IDEMPOTENCY_KEY_MISSING")
+
+
 def test_replay_same_key_same_body_returns_stored_response(client, app, w):
     items = [item("household", "create", uid(), household_data())]
     first = push(client, w, items, key="replay-key-1")

@@ -34,10 +34,7 @@ _KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
      "schema": {"type": "string", "minLength": 8, "maxLength": 128}}])
 def push(_args):
     """Apply a batch of offline changes, item by item, exactly once."""
-    key = request.headers.get("Idempotency-Key", "")
-    if not _KEY.match(key):
-        raise ApiError(400, "IDEMPOTENCY_KEY_MISSING",
-                       "Send an Idempotency-Key header of 8-128 visible ASCII characters.")
+    key = idempotency_key()
     raw = request.get_data(cache=True)
     body_sha = hashlib.sha256(raw).hexdigest()
     response = push_service.run(
@@ -46,6 +43,15 @@ def push(_args):
         ttl_days=current_app.config["IDEMPOTENCY_TTL_DAYS"], ip=request.remote_addr)
     # The text stored with the key: a replay answers exactly these bytes.
     return current_app.response_class(response, 200, mimetype="application/json")
+
+
+def idempotency_key():
+    """The Idempotency-Key header: 8-128 visible ASCII characters, else 400."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not _KEY.match(key):
+        raise ApiError(400, "IDEMPOTENCY_KEY_MISSING",
+                       "Send an Idempotency-Key header of 8-128 visible ASCII characters.")
+    return key
 
 
 def check_push_envelope():
@@ -60,6 +66,7 @@ def check_push_envelope():
 @blp.before_request
 def _before():
     if request.endpoint == "sync.push":
+        idempotency_key()  # the header before the body
         check_push_envelope()
 
 
