@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from conftest import USERS
 from list_data import build
+from werkzeug.exceptions import HTTPException
 
 ROLES = [None, *USERS]  # None: no token
 
@@ -308,3 +309,27 @@ def test_out_of_range_datetimes_in_bodies_are_422(sweep, client, auth):
     after = sweep.counts()
     assert {t: n for t, n in after.items() if n != before[t]}.keys() <= {
         "idempotency_keys", "push_ops", "audit_log", "sync_results"}
+
+
+def test_every_route_refuses_other_methods_with_405(sweep, client, auth):
+    """A method a route does not take is 405 problem+json with Allow, writing nothing."""
+    failures = []
+    headers = auth.headers("admin")
+    adapter = sweep.app.url_map.bind("localhost")
+    for rule in sweep.app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = _url(rule, sweep.real)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - rule.methods):
+            try:  # another rule may take the method on this path (/households/<id>: import)
+                adapter.match(url, method)
+                continue
+            except HTTPException:  # MethodNotAllowed: this method is refused here
+                pass
+            before = sweep.counts()
+            resp = client.open(url, method=method, json={}, headers=headers)
+            body = resp.get_json(silent=True) or {}
+            if (resp.status_code != 405 or body.get("code") != "METHOD_NOT_ALLOWED"
+                    or "Allow" not in resp.headers or sweep.counts() != before):
+                failures.append(f"{method} {url} -> {resp.status_code} {body}")
+    assert not failures, "\n".join(failures)
