@@ -333,3 +333,111 @@ def test_every_route_refuses_other_methods_with_405(sweep, client, auth):
                     or "Allow" not in resp.headers or sweep.counts() != before):
                 failures.append(f"{method} {url} -> {resp.status_code} {body}")
     assert not failures, "\n".join(failures)
+
+
+WRONG_VALUES = [None, True, 0, -1, 10**20, 1.5, "", "x" * 5000, [], {}, SQLI, "\u0000",
+                ["x"], {"a": 1}, "2026-13-45T99:00:00+08:00"]
+
+
+def _templates(real, grid):
+    """(role, method, url, headers, a valid-looking body) for every JSON write endpoint."""
+    import uuid
+
+    hid, pid = real["household_id"], real["problem_id"]
+    household = {"grid_code": grid, "address": "杏园路9号", "building": "1", "unit_no": "1",
+                 "room": "101", "head_name": "张三", "phone": "13800000000", "members": 2,
+                 "tags": ["elderly"], "notes": "n"}
+    visit = {"household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met",
+             "notes": "n", "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
+             "photos": ["a" * 64]}
+    problem = {"grid_code": grid, "category": "other.other", "description": "d",
+               "urgency": "normal", "source": "visit", "household_id": hid,
+               "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
+               "photos_before": ["b" * 64]}
+    return [
+        ("admin", "POST", "/api/v1/units", {}, {"code": "370303001001-09", "name": "九",
+                                               "level": "grid", "parent_code": "370303001001"}),
+        ("admin", "PATCH", "/api/v1/units/370303001001-02", {}, {"name": "二"}),
+        ("admin", "POST", "/api/v1/users", {}, {
+            "username": "zz", "password": "long-password", "role": "secretary",
+            "unit_codes": ["370303001001"], "display_name": "Z"}),
+        ("admin", "PATCH", f"/api/v1/users/{real['user_id']}", {}, {
+            "display_name": "W", "unit_codes": ["370303001001-01"]}),
+        ("admin", "POST", "/api/v1/categories", {}, {
+            "code": "other.zz", "name": "x", "parent_code": "other", "working_days": 3}),
+        ("admin", "PATCH", "/api/v1/categories/other.other", {}, {"name": "x",
+                                                                 "working_days": 3}),
+        ("admin", "PUT", "/api/v1/calendar/2027-01-04", {}, {"is_workday": True, "name": "x"}),
+        ("secretary", "POST", "/api/v1/households", {}, household),
+        ("secretary", "PATCH", f"/api/v1/households/{hid}", {"If-Match": "1"},
+         {"notes": "m", "members": 3, "tags": ["veteran"]}),
+        ("worker", "POST", "/api/v1/visits", {}, visit),
+        ("worker", "POST", "/api/v1/problems", {}, problem),
+        ("secretary", "POST", f"/api/v1/problems/{pid}/actions", {},
+         {"action": "rectify", "base_version": 1, "measures": "m", "photos_after": ["c" * 64],
+          "cost_share": {"resident": 1, "society": 2, "subsidy": 3}, "note": "n"}),
+        ("worker", "POST", "/api/v1/sync/push", {"Idempotency-Key": "fuzz-key"}, {
+            "device_id": "d", "device_time": "2026-11-27T09:00:00+08:00",
+            "items": [{"op_id": str(uuid.uuid4()), "entity": "household", "op": "create",
+                       "id": str(uuid.uuid4()), "at_client": "2026-11-27T09:00:00+08:00",
+                       "data": dict(household, address="杏园路10号")}]}),
+    ]
+
+
+def _mutations(body):
+    """(path, mutated body) pairs: each field (and each push item/data field) dropped, set to
+    each wrong value, and an unknown field added at every level."""
+    import copy
+
+    def walk(node, path):
+        if not isinstance(node, dict):
+            return
+        yield path + ("zz_unknown",), "add", 1
+        for key, value in node.items():
+            yield path + (key,), "drop", None
+            for wrong in WRONG_VALUES:
+                yield path + (key,), "set", wrong
+            if isinstance(value, dict):
+                yield from walk(value, path + (key,))
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                yield from walk(value[0], path + (key, 0))
+
+    for path, how, value in walk(body, ()):
+        mutated = copy.deepcopy(body)
+        node = mutated
+        for step in path[:-1]:
+            node = node[step]
+        if how == "drop":
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+        yield ".".join(map(str, path)) + f" {how} {str(value)[:20]!r}", mutated
+
+
+def test_mutated_bodies_never_500(sweep, client, auth):
+    """Each write endpoint with a valid-looking body, one field at a time wrong: a 4xx is a
+    problem+json that wrote nothing; a 2xx (the mutation was valid after all) is fine."""
+    failures = []
+    for n, (role, method, url, extra, body) in enumerate(_templates(sweep.real,
+                                                                    sweep.grid_code)):
+        headers = auth.headers(role, **extra)
+        for i, (label, mutated) in enumerate(_mutations(body)):
+            if "Idempotency-Key" in extra:
+                headers["Idempotency-Key"] = f"fuzz-{n}-{i}"
+            before = sweep.counts()
+            resp = client.open(url, method=method, json=mutated, headers=headers)
+            status = resp.status_code
+            where = f"{role} {method} {url} {label} -> {status}"
+            if status >= 500:
+                failures.append(f"{where} {resp.get_data(as_text=True)[:200]}")
+            elif status >= 400:
+                if resp.mimetype != "application/problem+json":
+                    failures.append(f"{where} not problem+json")
+                if sweep.counts() != before:
+                    failures.append(f"{where} wrote rows")
+            elif status == 200 and url.endswith("/sync/push"):
+                for result in resp.get_json()["results"]:
+                    if result["status"] not in ("applied", "duplicate") and not result.get(
+                            "code"):
+                        failures.append(f"{where} result without code {result}")
+    assert not failures, "\n".join(failures[:60]) + f"\n({len(failures)} failures)"
