@@ -146,6 +146,19 @@ def test_import_units_counts_bad_rows_not_problems(runner, tmp_path):
     assert result.exit_code == 1 and "1 bad row(s)" in result.output, result.output
 
 
+def test_import_units_does_not_change_an_existing_units_level(runner, app, tmp_path):
+    """Like PATCH /units, an import renames or moves a unit but keeps its level (its grids
+    would otherwise hang under a street)."""
+    path = tmp_path / "units.csv"
+    path.write_text("code,name,level,parent_code\n370303001001,杏园社区,street,370303\n",
+                    encoding="utf-8")
+    result = run(runner, "import-units", str(path))
+    assert result.exit_code == 1 and "row 2" in result.output, result.output
+    conn = connect(app.config["DATABASE"])
+    assert conn.execute("SELECT level FROM units WHERE code = '370303001001'").fetchone()[0] \
+        == "community"
+
+
 def test_backup_without_blobs_still_makes_the_blob_folder(runner, app, tmp_path):
     dest = tmp_path / "backup.db"
     result = run(runner, "backup", str(dest))

@@ -39,6 +39,11 @@ def import_units_csv(conn, stream):
             problems.append(f"row {number}: name must be 1-100 characters")
         if level not in UNIT_LEVELS:
             problems.append(f"row {number}: level must be one of {', '.join(UNIT_LEVELS)}")
+        else:
+            stored = unit_store.get(conn, code) if CODE_RE.match(code) else None
+            if stored is not None and stored["level"] != level:
+                problems.append(f"row {number}: {code} is a {stored['level']}; an import "
+                                f"cannot change its level")
         rows[code] = (number, name, level, parent or None)
     for code, (number, _name, level, parent) in rows.items():
         if level not in UNIT_LEVELS:
