@@ -105,3 +105,17 @@ def test_due_soon_filter(client, app, auth):
     items = client.get(BASE + "?due_soon=true", headers=auth.headers("secretary")).get_json()[
         "items"]
     assert [p["id"] for p in items] == [soon["id"]]
+
+
+def test_report_on_a_deleted_household_is_410_gone(client, auth):
+    """A deleted household reads as 410 GONE: a problem naming it is refused, as a visit is."""
+    h = auth.headers("worker")
+    from sync_helpers import household_data
+
+    hid = client.post("/api/v1/households", json=household_data(), headers=h).get_json()["id"]
+    assert client.delete(f"/api/v1/households/{hid}", headers={**h, "If-Match": "1"}
+                         ).status_code == 204
+    body = assert_problem(client.post(BASE, json=problem_data(household_id=hid), headers=h),
+                          410, "GONE")
+    assert "household_id" in body["errors"]
+    assert client.get(BASE, headers=h).get_json()["items"] == []

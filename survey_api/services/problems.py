@@ -93,6 +93,9 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True, batc
         if household is None or not holds_grid(household["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such household.",
                            errors={"household_id": ["No such household."]})
+        if household["deleted"]:
+            raise ApiError(410, "GONE", "The household was deleted.",
+                           errors={"household_id": ["The household was deleted."]})
         if household["grid_code"] != grid["code"]:
             raise validation_error({"household_id": ["The household is in another grid."]})
     if visit_id:
