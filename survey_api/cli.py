@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -18,6 +19,8 @@ from .roles import ROLES
 from .services import accounts
 from .storage import units as unit_store
 from .storage import users as user_store
+
+USERNAME_RE = r"[\w.@+-]{1,150}"  # as POST /users (schemas/users.py)
 
 
 def _create_app():
@@ -60,6 +63,8 @@ def init_db():
 @with_appcontext
 def create_user(username, role, units, display_name, password_stdin):
     """Create a user with a role and its units (password prompted unless --password-stdin)."""
+    if not re.fullmatch(USERNAME_RE, username):
+        raise click.UsageError("A username is 1-150 letters, digits or . @ + - _ characters.")
     conn = _conn()
     try:
         if role != "admin" and not units:

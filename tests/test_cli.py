@@ -65,6 +65,14 @@ def test_create_user_bad_unit_or_role_exit_2(runner, args):
     assert result.exit_code == 2, result.output
 
 
+@pytest.mark.parametrize("username", ["has space", "x" * 151, "semi;colon"])
+def test_create_user_bad_username_exit_2(runner, username):
+    """The CLI takes the usernames POST /users takes, no others."""
+    result = run(runner, "create-user", username, "--role", "admin", "--password-stdin",
+                 input="s3cret-pass\n")
+    assert result.exit_code == 2, result.output
+
+
 def test_create_user_existing_fails(runner):
     result = run(runner, "create-user", "admin", "--role", "admin", "--password-stdin",
                  input="s3cret-pass\n")
