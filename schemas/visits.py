@@ -16,11 +16,20 @@ OUTCOMES = ("met", "not_home", "refused", "vacant", "moved")
 MAX_PHOTOS = 20
 
 
+class JsonNumber(fields.Float):
+    """A JSON number: no numeric strings (fields.Float would take "36.8")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class LocationSchema(StrictSchema):
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    accuracy_m = fields.Float(allow_none=True, allow_nan=False,
-                              validate=validate.Range(0, 100000))
+    lat = JsonNumber(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lng = JsonNumber(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = JsonNumber(allow_none=True, allow_nan=False,
+                            validate=validate.Range(0, 100000))
 
 
 def Photos(**kwargs):

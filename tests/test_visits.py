@@ -35,9 +35,12 @@ def test_visit_validation(client, auth):
     for bad in ({"outcome": "maybe"}, {"visited_at": "2026-11-27T09:00:00"},
                 {"visited_at": "yesterday"}, {"notes": "x" * 2001}, {"visitor_id": uid()},
                 {"received_at": "2026-11-27T09:00:00Z"}, {"location": {"lat": 91, "lng": 0}},
-                {"photos": ["x"]}):
-        assert_problem(client.post("/api/v1/visits", json=visit_data(hid, **bad), headers=h),
-                       422, "VALIDATION_ERROR")
+                {"photos": ["x"]}, {"location": {"lat": "36.8", "lng": 118.0}},
+                {"location": {"lat": 36.8, "lng": True}},
+                {"location": {"lat": 36.8, "lng": 118.0, "accuracy_m": "8"}}):
+        body = assert_problem(client.post("/api/v1/visits", json=visit_data(hid, **bad),
+                                          headers=h), 422, "VALIDATION_ERROR")
+        assert body["errors"], body
 
 
 def test_visit_to_unknown_or_out_of_scope_household_is_404(client, auth):
