@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import PageQuery, PageSchema, StrictSchema
+from .common import PageQuery, PageSchema, Regexp, StrictSchema
 
 # Letters and underscores only, so every code also passes the problem schemas' check.
 GROUP_RE = r"^[a-z][a-z_]{0,31}$"
@@ -26,11 +26,11 @@ class CategoryCreateSchema(StrictSchema):
     """A group (no parent_code, no working_days) or a leaf `group.leaf` (working_days
     defaults to 3)."""
 
-    code = fields.String(required=True, validate=validate.Regexp(
+    code = fields.String(required=True, validate=Regexp(
         CATEGORY_CODE_RE, error="Use 'group' or 'group.leaf' (a-z and _)."))
     name = fields.String(required=True, validate=validate.Length(1, 50))
     parent_code = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Regexp(GROUP_RE))
+                                validate=Regexp(GROUP_RE))
     working_days = WorkingDays(allow_none=True)
 
 

@@ -11,6 +11,16 @@ SHA256_RE = r"^[0-9a-f]{64}$"
 UNIT_CODE_RE = r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$"
 
 
+class Regexp(validate.Regexp):
+    """validate.Regexp over the whole value: with re.match, '$' lets a trailing newline
+    through ("<uuid>\\n" would pass). Documented in OpenAPI like validate.Regexp."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class StrictSchema(Schema):
     """Unknown fields are an error (marshmallow 4's default, spelled out)."""
 
@@ -32,7 +42,7 @@ class AwareDateTime(fields.AwareDateTime):
 
 def Uuid(**kwargs):
     """A UUID kept as its lowercase string."""
-    return fields.String(validate=validate.Regexp(UUID_RE, error="Not a valid UUID."), **kwargs)
+    return fields.String(validate=Regexp(UUID_RE, error="Not a valid UUID."), **kwargs)
 
 
 _SPACED_OFFSET = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")

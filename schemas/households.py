@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import UNIT_CODE_RE, PageQuery, PageSchema, StrictSchema, Uuid
+from .common import UNIT_CODE_RE, PageQuery, PageSchema, Regexp, StrictSchema, Uuid
 
 TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
         "rental", "vacant", "special_care")
@@ -18,13 +18,13 @@ def _text(max_len, **kwargs):
 
 
 class _HouseholdFields(StrictSchema):
-    grid_code = fields.String(validate=validate.Regexp(UNIT_CODE_RE, error="Not a unit code."))
+    grid_code = fields.String(validate=Regexp(UNIT_CODE_RE, error="Not a unit code."))
     address = fields.String(validate=validate.Length(1, 200))
     building = _text(50)
     unit_no = _text(50)
     room = _text(50)
     head_name = _text(50)
-    phone = fields.String(allow_none=True, validate=validate.Regexp(
+    phone = fields.String(allow_none=True, validate=Regexp(
         PHONE_RE, error="7 to 20 characters of digits, '+', '-' and spaces."))
     members = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 50))
     tags = fields.List(fields.String(validate=validate.OneOf(TAGS)),
@@ -37,7 +37,7 @@ class HouseholdCreateSchema(_HouseholdFields):
 
     id = Uuid()
     grid_code = fields.String(required=True,
-                              validate=validate.Regexp(UNIT_CODE_RE, error="Not a unit code."))
+                              validate=Regexp(UNIT_CODE_RE, error="Not a unit code."))
     address = fields.String(required=True, validate=validate.Length(1, 200))
 
 
@@ -70,7 +70,7 @@ class UnmaskQuery(Schema):
 
 
 class HouseholdListQuery(PageQuery, UnmaskQuery):
-    grid = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    grid = fields.String(validate=Regexp(UNIT_CODE_RE))
     tag = fields.String(validate=validate.OneOf(TAGS))
     q = fields.String(validate=validate.Length(1, 100))
     deleted = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})

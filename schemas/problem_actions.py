@@ -7,7 +7,7 @@ REST endpoint is ``{action, base_version, ...parameters}``; a push item carries
 
 from marshmallow import ValidationError, fields, validate
 
-from .common import UNIT_CODE_RE, AwareDateTime, StrictSchema, Uuid
+from .common import UNIT_CODE_RE, AwareDateTime, Regexp, StrictSchema, Uuid
 
 ACTIONS = ("accept", "reject", "assign", "start", "rectify", "verify", "escalate", "extend",
            "suspend", "resume", "rate", "reopen", "supervise")
@@ -50,7 +50,7 @@ class NoteParams(StrictSchema):
 
 
 class AssignParams(StrictSchema):
-    responsible_unit = fields.String(required=True, validate=validate.Regexp(
+    responsible_unit = fields.String(required=True, validate=Regexp(
         UNIT_CODE_RE, error="Not a unit code."))
     responsible_person = fields.String(required=True, validate=validate.Length(1, 100))
     responsible_user_id = Uuid(allow_none=True)
@@ -69,7 +69,7 @@ class CostShareSchema(StrictSchema):
 class RectifyParams(StrictSchema):
     measures = fields.String(required=True, validate=validate.Length(1, NOTE_MAX))
     photos_after = fields.List(
-        fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Not a sha256.")),
+        fields.String(validate=Regexp(r"^[0-9a-f]{64}$", error="Not a sha256.")),
         validate=validate.Length(max=SHA256_LIST_MAX))
     cost_share = fields.Nested(CostShareSchema, allow_none=True)
     note = _note()

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import UNIT_CODE_RE, PageSchema, PeriodQuery, StrictSchema, Uuid
+from .common import UNIT_CODE_RE, PageSchema, PeriodQuery, Regexp, StrictSchema, Uuid
 from .visits import LocationSchema, Photos
 
 SOURCES = ("visit", "hotline", "window", "inspection", "resident")
@@ -17,8 +17,8 @@ class ProblemCreateSchema(StrictSchema):
 
     id = Uuid()
     grid_code = fields.String(required=True,
-                              validate=validate.Regexp(UNIT_CODE_RE, error="Not a unit code."))
-    category = fields.String(required=True, validate=validate.Regexp(CATEGORY_RE))
+                              validate=Regexp(UNIT_CODE_RE, error="Not a unit code."))
+    category = fields.String(required=True, validate=Regexp(CATEGORY_RE))
     description = fields.String(required=True, validate=validate.Length(1, 2000))
     visit_id = Uuid(allow_none=True)
     household_id = Uuid(allow_none=True)
@@ -31,7 +31,7 @@ class ProblemCreateSchema(StrictSchema):
 class ProblemPatchSchema(StrictSchema):
     """Push `problem` update data: editable only while the problem is still `reported`."""
 
-    category = fields.String(validate=validate.Regexp(CATEGORY_RE))
+    category = fields.String(validate=Regexp(CATEGORY_RE))
     description = fields.String(validate=validate.Length(1, 2000))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     source = fields.String(validate=validate.OneOf(SOURCES))
@@ -92,9 +92,9 @@ class ProblemSchema(Schema):
 
 
 class ProblemListQuery(PeriodQuery):
-    unit = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    unit = fields.String(validate=Regexp(UNIT_CODE_RE))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    category = fields.String(validate=validate.Regexp(CATEGORY_RE))
+    category = fields.String(validate=Regexp(CATEGORY_RE))
     overdue = fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
     due_soon = fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"})
 

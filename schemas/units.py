@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import UNIT_CODE_RE, PageQuery, PageSchema, StrictSchema
+from .common import UNIT_CODE_RE, PageQuery, PageSchema, Regexp, StrictSchema
 
 LEVELS = ("district", "street", "community", "grid")
 
@@ -15,21 +15,21 @@ class UnitSchema(Schema):
 
 
 class UnitCreateSchema(StrictSchema):
-    code = fields.String(required=True, validate=validate.Regexp(UNIT_CODE_RE))
+    code = fields.String(required=True, validate=Regexp(UNIT_CODE_RE))
     name = fields.String(required=True, validate=validate.Length(1, 100))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     parent_code = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Regexp(UNIT_CODE_RE))
+                                validate=Regexp(UNIT_CODE_RE))
 
 
 class UnitPatchSchema(StrictSchema):
     name = fields.String(validate=validate.Length(1, 100))
-    parent_code = fields.String(allow_none=True, validate=validate.Regexp(UNIT_CODE_RE))
+    parent_code = fields.String(allow_none=True, validate=Regexp(UNIT_CODE_RE))
 
 
 class UnitListQuery(PageQuery):
     level = fields.String(validate=validate.OneOf(LEVELS))
-    parent = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    parent = fields.String(validate=Regexp(UNIT_CODE_RE))
 
 
 class UnitPageSchema(PageSchema):

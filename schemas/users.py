@@ -2,10 +2,10 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import UNIT_CODE_RE, PageQuery, PageSchema, StrictSchema
+from .common import UNIT_CODE_RE, PageQuery, PageSchema, Regexp, StrictSchema
 
 ROLES = ("grid_worker", "secretary", "street_admin", "district_admin", "admin")
-UnitCode = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+UnitCode = fields.String(validate=Regexp(UNIT_CODE_RE))
 
 
 class UserSchema(Schema):
@@ -27,22 +27,22 @@ class _UnitsMixin:
 
 
 class UserCreateSchema(_UnitsMixin, StrictSchema):
-    username = fields.String(required=True, validate=validate.Regexp(r"^[\w.@+-]{1,150}$"))
+    username = fields.String(required=True, validate=Regexp(r"^[\w.@+-]{1,150}$"))
     password = fields.String(required=True, validate=validate.Length(8, 1024))
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    unit_codes = fields.List(fields.String(validate=validate.Regexp(UNIT_CODE_RE)),
+    unit_codes = fields.List(fields.String(validate=Regexp(UNIT_CODE_RE)),
                              validate=validate.Length(max=100))
-    unit_code = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    unit_code = fields.String(validate=Regexp(UNIT_CODE_RE))
 
 
 class UserPatchSchema(_UnitsMixin, StrictSchema):
     password = fields.String(validate=validate.Length(8, 1024))
     display_name = fields.String(validate=validate.Length(max=100))
     role = fields.String(validate=validate.OneOf(ROLES))
-    unit_codes = fields.List(fields.String(validate=validate.Regexp(UNIT_CODE_RE)),
+    unit_codes = fields.List(fields.String(validate=Regexp(UNIT_CODE_RE)),
                              validate=validate.Length(max=100))
-    unit_code = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    unit_code = fields.String(validate=Regexp(UNIT_CODE_RE))
     active = fields.Boolean()
 
 

@@ -8,6 +8,7 @@ from .common import (
     AwareDateTime,
     PageSchema,
     PeriodQuery,
+    Regexp,
     StrictSchema,
     Uuid,
 )
@@ -34,7 +35,7 @@ class LocationSchema(StrictSchema):
 
 def Photos(**kwargs):
     return fields.List(
-        fields.String(validate=validate.Regexp(SHA256_RE, error="Not a lowercase sha256.")),
+        fields.String(validate=Regexp(SHA256_RE, error="Not a lowercase sha256.")),
         validate=validate.Length(max=MAX_PHOTOS), **kwargs)
 
 
@@ -66,7 +67,7 @@ class VisitSchema(Schema):
 
 
 class VisitListQuery(PeriodQuery):
-    grid = fields.String(validate=validate.Regexp(UNIT_CODE_RE))
+    grid = fields.String(validate=Regexp(UNIT_CODE_RE))
     household = Uuid()
 
 

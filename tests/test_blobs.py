@@ -61,7 +61,7 @@ def test_over_10_mib_is_413(client, auth):
 
 
 @pytest.mark.parametrize("path", ["ABC", "0" * 63, "G" * 64, "A" * 64, "..%2F..%2Fetc%2Fpasswd",
-                                  "0" * 65])
+                                  "0" * 65, "0" * 64 + "%0A"])
 def test_bad_path_is_404(client, auth, path):
     resp = client.put(f"/api/v1/blobs/{path}", data=JPEG, content_type="image/jpeg",
                       headers=auth.headers("worker"))

@@ -47,6 +47,21 @@ def test_required_fields_tags_and_limits(client, auth):
         "items"] == []
 
 
+def test_patterns_match_the_whole_value_a_trailing_newline_is_422(client, auth, app):
+    """Regex checks cover the whole string ('$' alone lets "...\\n" through): 422, no 500."""
+    h = auth.headers("worker")
+    for bad in ({"id": uid() + "\n"}, {"phone": "13812341234\n"},
+                {"grid_code": GRID + "\n"}):
+        assert_problem(client.post(BASE, json=household_data(**bad), headers=h), 422,
+                       "VALIDATION_ERROR")
+    resp = client.post("/api/v1/sync/push", headers={**h, "Idempotency-Key": uid()}, json={
+        "items": [{"op_id": uid() + "\n", "entity": "household", "op": "create",
+                   "data": household_data()}]})
+    assert "items.0.op_id" in assert_problem(resp, 422, "VALIDATION_ERROR")["errors"]
+    assert client.get(BASE + "?deleted=true", headers=auth.headers("admin")).get_json()[
+        "items"] == []
+
+
 def test_create_outside_scope_is_403(client, auth):
     assert_problem(client.post(BASE, json=household_data(grid=OTHER_GRID),
                                headers=auth.headers("worker")), 403, "OUT_OF_SCOPE")

@@ -20,7 +20,7 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _sha(value):
-    if not _SHA.match(value):
+    if not _SHA.fullmatch(value):
         raise ApiError(404, "NOT_FOUND", "No such blob.")
     return value
 

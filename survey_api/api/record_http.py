@@ -26,7 +26,7 @@ def record_response(record, status=200, *, etag=None, location=None):
 
 def path_id(value):
     """A record id from the path: a malformed one is 404, like an unknown one."""
-    if not _UUID.match(value or ""):
+    if not _UUID.fullmatch(value or ""):
         raise ApiError(404, "NOT_FOUND", "No such record.")
     return value.lower()
 
