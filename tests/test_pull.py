@@ -235,6 +235,16 @@ def test_another_databases_cursor_is_410(client, app, auth):
                               headers=auth.headers("worker")), 410, "CURSOR_EXPIRED")
 
 
+def test_cursor_ahead_of_the_database_is_410(client, app, auth):
+    """A database restored from a backup older than the cursor cannot continue it."""
+    w = auth.headers("worker")
+    seed(client, w)
+    cursor = pull_all(client, w)[1]
+    _sql(app, "DELETE FROM changes WHERE seq > (SELECT min(seq) FROM changes)")
+    assert_problem(client.get(URL, query_string={"cursor": cursor}, headers=w), 410,
+                   "CURSOR_EXPIRED")
+
+
 def test_admin_pulls_everything(client, auth):
     a = seed(client, auth.headers("worker"))
     b = seed(client, auth.headers("worker3"), grid="370303001002-01")

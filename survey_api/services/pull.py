@@ -211,6 +211,12 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
     # A cursor that cannot be continued is refused before anything (a snapshot) is written.
     state = None if cursor is None else decode_cursor(cursor, secret, database_id,
                                                       scope.user_id)
+    if state is not None:
+        with read_tx(conn):
+            last = max_seq(conn)
+        if max([state["s"], *(p[4] for p in state["ph"] if p[0] == "l")]) > last:
+            # e.g. the database was restored from a backup older than the cursor
+            raise _expired("This cursor is ahead of this database.")
     grids_now = scope.grids()
     snap_now = _snapshot(conn, scope.user_id, grids_now)
     if state is None:
