@@ -172,12 +172,13 @@ def _routes(app):
             yield rule, method
 
 
-def _url(rule, real, override=None):
+def _url(rule, real, override=None, suffix=""):
     url = rule.rule
     for arg in rule.arguments:
         value = override if override is not None else real[arg]
         if override is None and arg == "code" and "grids" in rule.rule:
             value = "370303001001-01"
+        value += suffix
         url = url.replace(f"<{arg}>", value).replace(f"<path:{arg}>", value)
     return url
 
@@ -211,6 +212,9 @@ def _sweep_role(sweep, role):
         for trick in tricks if rule.arguments else []:
             sweep.check(label + " path", method, _url(rule, sweep.real, trick), headers=h,
                         json={} if method in ("POST", "PUT", "PATCH") else None)
+        if rule.arguments:  # a real id or code with a trailing newline is not that record
+            sweep.check(label + " path newline", method, _url(rule, sweep.real, suffix="%0A"),
+                        headers=h, json={} if method in ("POST", "PUT", "PATCH") else None)
         url = _url(rule, sweep.real)
         # Query tricks (GET).
         if method == "GET":
@@ -397,6 +401,8 @@ def _mutations(body):
             yield path + (key,), "drop", None
             for wrong in WRONG_VALUES:
                 yield path + (key,), "set", wrong
+            if isinstance(value, str):  # '$' in a pattern lets a trailing newline through
+                yield path + (key,), "set", value + "\n"
             if isinstance(value, dict):
                 yield from walk(value, path + (key,))
             elif isinstance(value, list) and value and isinstance(value[0], dict):
