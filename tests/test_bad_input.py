@@ -8,6 +8,7 @@ nothing) may answer 2xx, but never 5xx, and still write nothing.
 Failures are collected and reported together so one run shows every offending request.
 """
 
+import os
 import sqlite3
 from urllib.parse import quote
 
@@ -122,8 +123,12 @@ class Sweep:
         self.failures = []
 
     def counts(self):
-        return {t: self.db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                for t in self.tables}
+        """Rows per table, and the files under the blob folder (a photo is a write too)."""
+        counts = {t: self.db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                  for t in self.tables}
+        counts["blob files"] = sum(len(files) for _d, _s, files in
+                                   os.walk(self.app.config["BLOB_DIR"]))
+        return counts
 
     def headers(self, role, **extra):
         return self.auth.headers(role, **extra) if role else dict(extra)
