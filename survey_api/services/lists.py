@@ -132,15 +132,6 @@ def _empty_counts():
             **{k: 0 for k in summary_store.COUNT_KEYS}}
 
 
-def _add(into, counts):
-    for key, value in counts.items():
-        if key == "problems_by_category":
-            for category, n in value.items():
-                into[key][category] = into[key].get(category, 0) + n
-        else:
-            into[key] += value
-
-
 def _metrics(counts):
     """The public metrics of a set of counts (order as Appendix A lists them)."""
     return {
@@ -164,23 +155,29 @@ def summary(conn, unit, *, lo, hi, now, category=None):
     grids = summary_store.grids_under(conn, unit["path"])
     households = summary_store.households_by_grid(conn, unit["path"])
     visited = summary_store.visited_by_grid(conn, unit["path"], lo, hi)
-    problems = summary_store.problems_by_grid(conn, unit["path"], lo, hi, now, category)
+    problems = summary_store.problems_by_child(conn, unit["path"], lo, hi, now, category)
     depth = unit["path"].count("/") - 1  # '/a/b/' → 2 codes; a child sits at index depth
     children = unit_store.children(conn, unit["code"])
     per_child = {c["code"]: _empty_counts() for c in children}
     totals = _empty_counts()
     for grid_code, path in grids:
-        counts = _empty_counts()
-        counts["households"] = households.get(grid_code, 0)
-        counts["visited"] = visited.get(grid_code, 0)
-        for category_code, numbers in problems.get(grid_code, {}).items():
-            for key, value in numbers.items():
-                counts[key] += value
-            counts["problems_by_category"][category_code] = numbers["problems"]
-        _add(totals, counts)
+        n_households = households.get(grid_code, 0)
+        n_visited = visited.get(grid_code, 0)
+        totals["households"] += n_households
+        totals["visited"] += n_visited
         parts = path.strip("/").split("/")
         if len(parts) > depth and parts[depth] in per_child:
-            _add(per_child[parts[depth]], counts)
+            per_child[parts[depth]]["households"] += n_households
+            per_child[parts[depth]]["visited"] += n_visited
+    # Problems come rolled up to the children by SQLite; a unit's own grid has no child.
+    for child_code, by_category in problems.items():
+        targets = (totals, per_child[child_code]) if child_code in per_child else (totals,)
+        for category_code, numbers in by_category.items():
+            for into in targets:
+                for key, value in numbers.items():
+                    into[key] += value
+                into["problems_by_category"][category_code] = (
+                    into["problems_by_category"].get(category_code, 0) + numbers["problems"])
     return {
         "unit": {"code": unit["code"], "name": unit["name"], "level": unit["level"]},
         "totals": _metrics(totals),
