@@ -75,7 +75,7 @@ def test_get_masked_for_secretary_unless_unmask(client, auth):
     assert resp.get_json()["head_name"] == "张三"
     assert_problem(client.get(f"{BASE}/{hh['id']}?unmask=true", headers=auth.headers("worker")),
                    403, "UNMASK_FORBIDDEN")
-    audit = client.get("/api/v1/audit?action=personal_data.unmask",
+    audit = client.get("/api/v1/audit?action=unmask",
                        headers=auth.headers("admin")).get_json()
     assert len(audit["items"]) == 1
 
@@ -158,6 +158,6 @@ def test_list_unmask_rules_and_audit(client, auth):
                    "UNMASK_FORBIDDEN")
     assert_problem(client.get(BASE + f"?unmask=1&grid={OTHER_GRID}", headers=s), 403,
                    "UNMASK_FORBIDDEN")
-    audit = client.get("/api/v1/audit?action=personal_data.unmask",
+    audit = client.get("/api/v1/audit?action=unmask",
                        headers=auth.headers("admin")).get_json()
     assert len(audit["items"]) == 1

@@ -52,5 +52,5 @@ def check_unmask(scope, unit=None):
 
 
 def audit_unmask(conn, scope, target, details):
-    audit.record(conn, actor=scope.user_id, action="personal_data.unmask", target=target,
+    audit.record(conn, actor=scope.user_id, action="unmask", target=target,
                  ip=request.remote_addr, details=details)

@@ -240,7 +240,7 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
         body = page.body(encode_cursor(state, secret), has_more)
     if unmask:
         with write_tx(conn):
-            audit.record(conn, actor=scope.user_id, action="personal_data.unmask",
+            audit.record(conn, actor=scope.user_id, action="unmask",
                          target="sync.pull", ip=ip,
                          details={"households": len(body["changes"]["households"]["upserted"])})
     return body
