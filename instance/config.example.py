@@ -4,5 +4,5 @@
 # BLOB_DIR = "/var/lib/survey-api/blobs"      # default: <instance>/blobs
 # ACCESS_TOKEN_SECONDS = 3600
 # REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
-# LOGIN_MAX_FAILURES = 10                     # per username and per address, in LOGIN_WINDOW_SECONDS
+# LOGIN_MAX_FAILURES = 10                     # per username and per address, per window
 # LOGIN_WINDOW_SECONDS = 900

@@ -49,9 +49,22 @@ def create_app(test_config=None):
 
 
 def _register_blueprints(api):
-    from .api import auth, units, users, lists, audit, problem_actions, categories, calendar
-    from .api import blobs, households, problems, sync, visits
-    from .api import household_import
+    from .api import (
+        audit,
+        auth,
+        blobs,
+        calendar,
+        categories,
+        household_import,
+        households,
+        lists,
+        problem_actions,
+        problems,
+        sync,
+        units,
+        users,
+        visits,
+    )
 
     for module in (auth, units, users, lists, audit, problem_actions, categories, calendar,
                    households, visits, problems, blobs, household_import, sync):

@@ -8,7 +8,10 @@ CATEGORIES = [
     ]),
     ("heating", "供暖", [("heating.no_heat", "不供暖或温度不达标")]),
     ("traffic", "交通出行", [("traffic.parking", "乱停车占道"), ("traffic.road", "道路破损")]),
-    ("sanitation", "环境卫生", [("sanitation.garbage", "垃圾堆放"), ("sanitation.sewage", "污水排水")]),
+    ("sanitation", "环境卫生", [
+        ("sanitation.garbage", "垃圾堆放"),
+        ("sanitation.sewage", "污水排水"),
+    ]),
     ("facilities", "老旧小区设施", [
         ("facilities.lighting", "照明"),
         ("facilities.elevator", "电梯"),

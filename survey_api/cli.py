@@ -49,7 +49,8 @@ def init_db():
     if applied:
         click.echo(f"Migrated {current_app.config['DATABASE']} to schema version {version}.")
     else:
-        click.echo(f"{current_app.config['DATABASE']} is at schema version {version}; nothing to do.")
+        click.echo(f"{current_app.config['DATABASE']} is at schema version {version}; "
+                   "nothing to do.")
 
 
 @main.command("create-user")

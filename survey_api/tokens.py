@@ -125,7 +125,8 @@ def issue_pair(conn, user, device_id=None):
 
 def revoke_pair(conn, access_payload):
     """Logout: the access token and the refresh token issued with it."""
-    token_store.revoke_jti(conn, access_payload["jti"], iso(datetime.fromtimestamp(access_payload["exp"], UTC)))
+    access_expiry = iso(datetime.fromtimestamp(access_payload["exp"], UTC))
+    token_store.revoke_jti(conn, access_payload["jti"], access_expiry)
     rjti = access_payload.get("rjti")
     if rjti:
         token_store.revoke_jti(conn, rjti, _exp_iso(current_app.config["REFRESH_TOKEN_SECONDS"]))

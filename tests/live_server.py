@@ -1,4 +1,4 @@
-"""Start a real gunicorn serving survey-api on a free loopback port (for crash/concurrency tests)."""
+"""A real gunicorn serving survey-api on a free loopback port (crash and concurrency tests)."""
 
 import os
 import signal

@@ -115,7 +115,8 @@ def test_import_units_bad_rows_import_nothing(runner, app, tmp_path):
         assert f"row {n}" in result.output
     assert "row 2" not in result.output
     conn = connect(app.config["DATABASE"])
-    assert conn.execute("SELECT count(*) FROM units WHERE code LIKE '370303004%'").fetchone()[0] == 0
+    count = conn.execute("SELECT count(*) FROM units WHERE code LIKE '370303004%'").fetchone()[0]
+    assert count == 0
 
 
 def test_import_units_bad_header(runner, tmp_path):

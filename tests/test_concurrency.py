@@ -9,7 +9,6 @@ import requests
 from conftest import PASSWORD
 from live_server import running
 
-
 pytestmark = pytest.mark.slow
 
 
@@ -54,11 +53,10 @@ def test_serve_command_starts_and_stops(tmp_path):
     import os
     import signal
     import subprocess
+    import sys
     import time
 
     from live_server import free_port, server_env
-
-    import sys
 
     exe = shutil.which("survey-api", path=os.path.dirname(sys.executable))
     assert exe, "the survey-api console script is installed next to the interpreter"

@@ -4,9 +4,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from survey_api import create_app
 
@@ -68,6 +70,7 @@ def test_fuzz_no_5xx_and_responses_match_schema(tmp_path):
         @settings(max_examples=15, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def fuzz(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=fuzz.headers, checks=CHECKS)
 
+        fuzz.headers = headers
         fuzz()

@@ -12,7 +12,6 @@ from conftest import PASSWORD
 from live_server import running
 from sync_helpers import GRID, GRID2, OTHER_GRID, household_data, problem_data, visit_data
 
-
 pytestmark = pytest.mark.slow
 
 DEVICES = [("worker", GRID), ("worker2", GRID2), ("worker3", OTHER_GRID), ("secretary", GRID)]

@@ -13,7 +13,6 @@ from conftest import PASSWORD
 from live_server import start, stop
 from sync_helpers import household_data, problem_data, visit_data
 
-
 pytestmark = pytest.mark.slow
 
 STALE_SECONDS = 1

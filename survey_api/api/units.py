@@ -2,8 +2,13 @@
 
 from flask import request
 
-from schemas.units import (UnitCreateSchema, UnitListQuery, UnitPageSchema, UnitPatchSchema,
-                           UnitSchema)
+from schemas.units import (
+    UnitCreateSchema,
+    UnitListQuery,
+    UnitPageSchema,
+    UnitPatchSchema,
+    UnitSchema,
+)
 
 from ..db import get_db, write_tx
 from ..errors import ApiError

@@ -2,8 +2,13 @@
 
 from flask import request
 
-from schemas.users import (UserCreateSchema, UserListQuery, UserPageSchema, UserPatchSchema,
-                           UserSchema)
+from schemas.users import (
+    UserCreateSchema,
+    UserListQuery,
+    UserPageSchema,
+    UserPatchSchema,
+    UserSchema,
+)
 
 from ..db import get_db, write_tx
 from ..errors import ApiError

@@ -26,7 +26,8 @@ def check_units_for_role(conn, role, unit_codes, field="unit_codes"):
                            errors={field: [f"No unit {code}."]})
         if unit["level"] != UNIT_LEVEL[role]:
             raise ApiError(422, "VALIDATION_ERROR", f"A {role} holds {UNIT_LEVEL[role]} units.",
-                           errors={field: [f"{code} is a {unit['level']}, not a {UNIT_LEVEL[role]}."]})
+                           errors={field: [
+                               f"{code} is a {unit['level']}, not a {UNIT_LEVEL[role]}."]})
         units.append(unit)
     return units
 

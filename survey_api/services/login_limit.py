@@ -28,4 +28,5 @@ def check(conn, username, ip):
 
 def record_failure(conn, username, ip):
     token_store.record_login_failure(conn, username, ip)
-    token_store.purge_login_failures(conn, time.time() - 2 * current_app.config["LOGIN_WINDOW_SECONDS"])
+    window = current_app.config["LOGIN_WINDOW_SECONDS"]
+    token_store.purge_login_failures(conn, time.time() - 2 * window)

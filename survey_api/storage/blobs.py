@@ -40,7 +40,8 @@ def set_refs(conn, entity, record_id, grid_code, shas):
     """Replace the photo references of one record."""
     conn.execute("DELETE FROM photo_refs WHERE entity = ? AND record_id = ?", (entity, record_id))
     conn.executemany(
-        "INSERT OR IGNORE INTO photo_refs (sha256, entity, record_id, grid_code) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO photo_refs (sha256, entity, record_id, grid_code) "
+        "VALUES (?, ?, ?, ?)",
         [(s, entity, record_id, grid_code) for s in dict.fromkeys(shas)],
     )
 

@@ -51,7 +51,8 @@ def purge_expired(conn):
 
 def record_login_failure(conn, username, ip):
     conn.execute(
-        "INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)", (username, ip, time.time())
+        "INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)",
+        (username, ip, time.time()),
     )
 
 

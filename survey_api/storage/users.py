@@ -39,7 +39,8 @@ def create(conn, *, username, password_hash, role, unit_codes, display_name="", 
     user_id = user_id or str(uuid.uuid4())
     ts = now_iso()
     conn.execute(
-        "INSERT INTO users (id, username, display_name, password_hash, role, created_at, updated_at)"
+        "INSERT INTO users (id, username, display_name, password_hash, role, created_at, "
+        "updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (user_id, username, display_name or "", password_hash, role, ts, ts),
     )
@@ -80,7 +81,7 @@ def bump_token_generation(conn, user_id):
 
 
 def list_users(conn, *, unit_paths=None, roles=None, after=None, limit=100):
-    """Users ordered by username; unit_paths restricts to users all of whose units lie under them."""
+    """Users by username; unit_paths keeps those all of whose units lie under the paths."""
     where, params = [], []
     if unit_paths is not None:
         if not unit_paths:
