@@ -5,6 +5,9 @@ full export share the same query and an export never holds more than a page in m
 """
 
 import json
+from operator import itemgetter
+
+from .units import like_prefix
 
 # Open, not suspended, past due: the SQL twin of problems.is_overdue.
 OVERDUE_SQL = ("(p.status NOT IN ('closed', 'rejected', 'suspended') AND p.due_at IS NOT NULL"
@@ -179,8 +182,11 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
 # tests/test_exports.py checks it.
 
 def _local_ts(expr):
-    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991)."""
-    return (f"strftime('%Y-%m-%d %H:%M:%S', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991).
+
+    datetime(…) is strftime('%Y-%m-%d %H:%M:%S', …) without the format parsing (~10 % of
+    the export's SQL time)."""
+    return (f"datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
             f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours')")
 
 
@@ -238,22 +244,67 @@ def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None
         community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
         category=category, grid=grid, overdue=overdue, supervised=supervised)
     params["now"] = now
-    select = []
-    for key in keys:
-        if key == "address":
-            select.append(_safe_text("h.address"))
-        elif key in _MASKED:
-            select.append(_safe_text(f"h.{key}" if unmask else f"({_MASKED[key]})"))
-        else:
-            select.append(_CSV_SQL[key])
-    sql = (f"SELECT {', '.join(select)} FROM problems p"
+    problem_keys = [k for k in keys if k not in _HOUSEHOLD_KEYS]
+    household_keys = [k for k in keys if k in _HOUSEHOLD_KEYS]
+    select = [_CSV_SQL[key] for key in problem_keys]
+    if not household_keys:
+        sql = (f"SELECT {', '.join(select)} FROM problems p"
+               " LEFT JOIN units g ON g.code = p.grid_code"
+               " LEFT JOIN categories c ON c.code = p.category"
+               f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
+    # The household's columns are joined in Python from the community's households, read
+    # once: a per-row join (22k random primary-key lookups) halved the export's speed.
+    household_select = ", ".join(_household_csv_sql(key, unmask) for key in household_keys)
+    households = _community_households(conn, community_code, household_select)
+    sql = (f"SELECT p.household_id, {', '.join(select)} FROM problems p"
            " LEFT JOIN units g ON g.code = p.grid_code"
-           " LEFT JOIN households h ON h.id = p.household_id"
            " LEFT JOIN categories c ON c.code = p.category"
            f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
     cursor = conn.cursor()
     cursor.row_factory = None
-    return cursor.execute(sql, params)
+    cursor.execute(sql, params)
+    # row + household columns, put back in the order of keys
+    width = 1 + len(problem_keys)
+    order = [width + household_keys.index(k) if k in _HOUSEHOLD_KEYS
+             else 1 + problem_keys.index(k) for k in keys]
+    pick = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
+    none = (None,) * len(household_keys)
+
+    def household(household_id):
+        if household_id is None:
+            return none
+        found = conn.execute(f"SELECT {household_select} FROM households h WHERE h.id = ?",
+                             (household_id,)).fetchone()
+        households[household_id] = tuple(found) if found is not None else none
+        return households[household_id]
+
+    get = households.get
+    return (pick(row + (get(row[0]) or household(row[0]))) for row in cursor)
+
+
+_HOUSEHOLD_KEYS = ("address", "head_name", "phone")
+
+
+def _household_csv_sql(key, unmask):
+    if key == "address":
+        return _safe_text("h.address")
+    return _safe_text(f"h.{key}" if unmask else f"({_MASKED[key]})")
+
+
+def _community_households(conn, community_code, household_select):
+    """{household id: (CSV-ready columns)} of the households in the community's grids (a
+    household elsewhere, e.g. moved since, is looked up when a row names it)."""
+    unit = conn.execute("SELECT path FROM units WHERE code = ?", (community_code,)).fetchone()
+    if unit is None:
+        return {}
+    rows = conn.execute(
+        f"SELECT h.id, {household_select} FROM households h WHERE h.grid_code IN"
+        " (SELECT code FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\')",
+        (like_prefix(unit[0]),))
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 # --- the XLSX fast path: typed values for the row XML writer ---------------------------------
