@@ -258,7 +258,8 @@ def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None
     # The household's columns are joined in Python from the community's households, read
     # once: a per-row join (22k random primary-key lookups) halved the export's speed.
     household_select = ", ".join(_household_csv_sql(key, unmask) for key in household_keys)
-    households = _community_households(conn, community_code, household_select)
+    households = _community_households(conn, community_code, household_select,
+                                       len(household_keys))
     sql = (f"SELECT p.household_id, {', '.join(select)} FROM problems p"
            " LEFT JOIN units g ON g.code = p.grid_code"
            " LEFT JOIN categories c ON c.code = p.category"
@@ -271,18 +272,7 @@ def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None
     order = [width + household_keys.index(k) if k in _HOUSEHOLD_KEYS
              else 1 + problem_keys.index(k) for k in keys]
     pick = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
-    none = (None,) * len(household_keys)
-
-    def household(household_id):
-        if household_id is None:
-            return none
-        found = conn.execute(f"SELECT {household_select} FROM households h WHERE h.id = ?",
-                             (household_id,)).fetchone()
-        households[household_id] = tuple(found) if found is not None else none
-        return households[household_id]
-
-    get = households.get
-    return (pick(row + (get(row[0]) or household(row[0]))) for row in cursor)
+    return (pick(row + households[row[0]]) for row in cursor)
 
 
 _HOUSEHOLD_KEYS = ("address", "head_name", "phone")
@@ -294,17 +284,35 @@ def _household_csv_sql(key, unmask):
     return _safe_text(f"h.{key}" if unmask else f"({_MASKED[key]})")
 
 
-def _community_households(conn, community_code, household_select):
+def _community_households(conn, community_code, household_select, width):
     """{household id: (CSV-ready columns)} of the households in the community's grids (a
     household elsewhere, e.g. moved since, is looked up when a row names it)."""
+    households = _Households(conn, household_select, width)
     unit = conn.execute("SELECT path FROM units WHERE code = ?", (community_code,)).fetchone()
     if unit is None:
-        return {}
+        return households
     rows = conn.execute(
         f"SELECT h.id, {household_select} FROM households h WHERE h.grid_code IN"
         " (SELECT code FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\')",
         (like_prefix(unit[0]),))
-    return {row[0]: tuple(row[1:]) for row in rows}
+    households.update((row[0], tuple(row[1:])) for row in rows)
+    return households
+
+
+class _Households(dict):
+    """household id → CSV-ready columns; an id not read with the community is looked up."""
+
+    def __init__(self, conn, household_select, width):
+        super().__init__()
+        self.conn, self.select, self.none = conn, household_select, (None,) * width
+
+    def __missing__(self, household_id):
+        found = None
+        if household_id is not None:
+            found = self.conn.execute(f"SELECT {self.select} FROM households h WHERE h.id = ?",
+                                      (household_id,)).fetchone()
+        self[household_id] = tuple(found) if found is not None else self.none
+        return self[household_id]
 
 
 # --- the XLSX fast path: typed values for the row XML writer ---------------------------------
