@@ -4,9 +4,10 @@ Everything is counted per grid with one grouped query per measure; a parent's fi
 then the sums of its grids', so every parent equals the sum of its children by
 construction (problems are summed from their per-grid counts to the unit's children inside
 SQLite, households and visits in the service). Periods are arbitrary, so there are no
-per-period counters: the queries are driven by indexes (migrations 2 and 4) and by one maintained value, households.last_met_at
-(migration 3, kept by triggers on visits), which answers "visited in the period" from an
-index for every household not met again after the period. Measurements: docs/lists.md.
+per-period counters: the queries are driven by indexes (migrations 2 and 4) and by one
+maintained value, households.last_met_at (migration 3, kept by triggers on visits), which
+answers "visited in the period" from an index for every household not met again after the
+period. Measurements: docs/lists.md.
 """
 
 from .lists import OVERDUE_SQL
