@@ -50,6 +50,7 @@ def login(args):
                          target=username, ip=ip, details={"device_id": args["device_id"]})
         raise ApiError(401, "INVALID_CREDENTIALS", "Wrong username or password.")
     with write_tx(conn):
+        token_store.purge_expired(conn)  # logins are rare enough to carry the clean-up
         pair = tokens.issue_pair(conn, user, args["device_id"])
         audit.record(conn, actor=user["id"], action="auth.login", target=user["id"], ip=ip,
                      details={"device_id": args["device_id"]})
