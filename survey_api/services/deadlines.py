@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
+from ..statuses import DONE, OPEN, SUSPENDED
 from ..storage import calendar as calendar_store
-from ..timeutil import SHANGHAI, end_of_local_day, local_date
+from ..timeutil import SHANGHAI, end_of_local_day, local_date, parse_iso
 
 OVERRIDE, PACKAGE, ESTIMATED = "override", "package", "estimated"
 URGENT_HOURS = 24
@@ -143,3 +144,60 @@ def next_working_day_end(conn, now: datetime):
     """
     d, _ = add_working_days(conn, local_date(now), 1)
     return end_of_local_day(d)
+
+
+class TimeLeft:
+    """The 剩余时限 of problems as of one moment: working days left, or overdue, or done.
+
+    One instance serves a whole export or page: the answer depends only on the status and
+    the due date, so it is worked out once per (state, due date) and remembered.
+
+    - rectified or closed → ``已完成``;
+    - rejected, suspended (never overdue, its deadline moves on resume) or no deadline
+      yet (not accepted) → empty;
+    - open and not past due → ``剩N个工作日``: working days after today up to the due
+      date (N = 0 on the due day itself);
+    - open and past due → ``超期N个工作日``: working days after the due date up to today,
+      at least 1 (a deadline missed on Friday evening is overdue on Saturday).
+    """
+
+    DONE_TEXT = "已完成"
+
+    def __init__(self, conn, now: datetime):
+        self.conn = conn
+        self.now = now
+        self.today = local_date(now)
+        self._cache = {}
+
+    def of(self, status, due_at):
+        """(kind, n) with kind in left | overdue | done, or None when there is nothing to say.
+
+        due_at is an aware datetime or its stored ISO text."""
+        if status in DONE:
+            return ("done", 0)
+        if status not in OPEN or status == SUSPENDED or not due_at:
+            return None
+        if isinstance(due_at, str):
+            due_at = parse_iso(due_at)
+        overdue = self.now > due_at
+        key = (overdue, local_date(due_at))
+        if key not in self._cache:
+            self._cache[key] = self._count(overdue, key[1])
+        return self._cache[key]
+
+    def _count(self, overdue, due_date):
+        if overdue:
+            n, _ = working_days_between(self.conn, due_date, self.today)
+            return ("overdue", max(n, 1))
+        n, _ = working_days_between(self.conn, self.today, due_date)
+        return ("left", n)
+
+    def text(self, status, due_at):
+        """剩N个工作日 | 超期N个工作日 | 已完成 | '' (DESIGN §11)."""
+        found = self.of(status, due_at)
+        if found is None:
+            return ""
+        kind, n = found
+        if kind == "done":
+            return self.DONE_TEXT
+        return f"剩{n}个工作日" if kind == "left" else f"超期{n}个工作日"

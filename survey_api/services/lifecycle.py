@@ -36,13 +36,20 @@ from ..storage import categories as category_store
 from ..storage import problems as problem_store
 from ..storage import units as unit_store
 from ..storage import users as user_store
+from ..statuses import (  # noqa: F401  (re-exported: callers name lifecycle.OPEN)
+    ACCEPTED,
+    ASSIGNED,
+    CLOSED,
+    OPEN,
+    RECTIFIED,
+    RECTIFYING,
+    REJECTED,
+    REPORTED,
+    STATUSES,
+    SUSPENDED,
+)
 from . import deadlines
 
-REPORTED, ACCEPTED, ASSIGNED = "reported", "accepted", "assigned"
-RECTIFYING, RECTIFIED, CLOSED = "rectifying", "rectified", "closed"
-REJECTED, SUSPENDED = "rejected", "suspended"
-STATUSES = (REPORTED, ACCEPTED, ASSIGNED, RECTIFYING, RECTIFIED, CLOSED, REJECTED, SUSPENDED)
-OPEN = (REPORTED, ACCEPTED, ASSIGNED, RECTIFYING, RECTIFIED, SUSPENDED)
 
 # Special targets: the status stays; resume goes back to where suspend left it; verify
 # depends on its `ok` parameter.
