@@ -32,10 +32,6 @@ from schemas.problem_actions import ACTIONS, PARAMS
 from .. import timeutil
 from ..errors import ApiError, flatten_errors
 from ..roles import ADMIN, DISTRICT_ADMIN, GRID_WORKER, LEVELS, SECRETARY, STREET_ADMIN
-from ..storage import categories as category_store
-from ..storage import problems as problem_store
-from ..storage import units as unit_store
-from ..storage import users as user_store
 from ..statuses import (  # noqa: F401  (re-exported: callers name lifecycle.OPEN)
     ACCEPTED,
     ASSIGNED,
@@ -48,8 +44,11 @@ from ..statuses import (  # noqa: F401  (re-exported: callers name lifecycle.OPE
     STATUSES,
     SUSPENDED,
 )
+from ..storage import categories as category_store
+from ..storage import problems as problem_store
+from ..storage import units as unit_store
+from ..storage import users as user_store
 from . import deadlines
-
 
 # Special targets: the status stays; resume goes back to where suspend left it; verify
 # depends on its `ok` parameter.
