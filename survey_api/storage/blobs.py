@@ -1,6 +1,7 @@
 """Photo blobs (content-addressed) and which records reference them."""
 
 from ..timeutil import now_iso
+from .chunks import chunks
 
 
 def get(conn, sha256):
@@ -20,9 +21,7 @@ def stored_among(conn, shas):
     """The subset of shas that are stored."""
     shas = list(dict.fromkeys(shas))
     found = set()
-    for i in range(0, len(shas), 500):
-        chunk = shas[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(shas):
         found.update(r[0] for r in conn.execute(
             f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk))
     return found
