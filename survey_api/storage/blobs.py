@@ -1,6 +1,7 @@
 """Photo blobs (content-addressed) and which records reference them."""
 
 from ..timeutil import now_iso
+from .changes import record_change
 from .chunks import chunks
 
 
@@ -49,3 +50,15 @@ def referencing_grids(conn, sha256):
     """Grid codes of the records that reference a photo."""
     return [r[0] for r in conn.execute(
         "SELECT DISTINCT grid_code FROM photo_refs WHERE sha256 = ?", (sha256,))]
+
+
+def touch_referencing(conn, sha256):
+    """A photo arrived: log a change for each record showing it as missing, so pulls resend it."""
+    refs = conn.execute(
+        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?",
+        (sha256,)).fetchall()
+    for entity, record_id, grid_code in refs:
+        seq = record_change(conn, entity, record_id, grid_code)
+        table = {"visit": "visits", "problem": "problems"}.get(entity)
+        if table:
+            conn.execute(f"UPDATE {table} SET seq = ? WHERE id = ?", (seq, record_id))
