@@ -7,7 +7,6 @@ from flask import current_app, json, request
 from schemas.common import UUID_RE
 
 from ..errors import ApiError
-from ..storage import audit
 
 _UUID = re.compile(UUID_RE)
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
@@ -41,8 +40,3 @@ def if_match_version():
     if not m:
         raise ApiError(428, "PRECONDITION_REQUIRED", "If-Match must be a version number.")
     return int(m.group(1))
-
-
-def audit_unmask(conn, scope, target, details):
-    audit.record(conn, actor=scope.user_id, action="unmask", target=target,
-                 ip=request.remote_addr, details=details)
