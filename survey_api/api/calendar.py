@@ -10,9 +10,7 @@ from ..db import get_db, write_tx
 from ..errors import ApiError, validation_error
 from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
-from ..services import deadlines
-from ..storage import audit
-from ..storage import calendar as calendar_store
+from ..services import deadlines, working_calendar
 from ..timeutil import local_date, now
 from . import blueprint
 
@@ -85,10 +83,8 @@ def put_day(args, day):
     d = _path_date(day)
     conn = get_db().conn
     with write_tx(conn):
-        calendar_store.put(conn, d.isoformat(), args["is_workday"], args["name"])
-        audit.record(conn, actor=scope.user_id, action="calendar.set", target=d.isoformat(),
-                     ip=request.remote_addr, details=args)
-        return deadlines.day(conn, d).to_api()
+        return working_calendar.set_override(conn, scope, d, args["is_workday"], args["name"],
+                                             ip=request.remote_addr).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["DELETE"])
@@ -100,8 +96,5 @@ def delete_day(day):
     d = _path_date(day)
     conn = get_db().conn
     with write_tx(conn):
-        if not calendar_store.delete(conn, d.isoformat()):
-            raise ApiError(404, "NOT_FOUND", f"No override for {d.isoformat()}.")
-        audit.record(conn, actor=scope.user_id, action="calendar.delete", target=d.isoformat(),
-                     ip=request.remote_addr)
+        working_calendar.remove_override(conn, scope, d, ip=request.remote_addr)
     return "", 204

@@ -13,9 +13,8 @@ from schemas.units import (
 from ..db import get_db, write_tx
 from ..errors import ApiError
 from ..pagination import decode_cursor, page
-from ..roles import PARENT_LEVEL
 from ..scope import current_scope
-from ..storage import audit
+from ..services import units as unit_service
 from ..storage import units as unit_store
 from . import blueprint
 
@@ -23,26 +22,7 @@ blp = blueprint("units", __name__, description="Districts, streets, communities 
 
 
 def _public(unit):
-    return {k: unit[k] for k in ("code", "name", "level", "parent_code")}
-
-
-def _check_parent(conn, code, level, parent_code):
-    """A unit's parent must exist and sit exactly one level up (a district has none)."""
-    if level == "district":
-        if parent_code:
-            raise ApiError(422, "VALIDATION_ERROR", "A district has no parent.",
-                           errors={"parent_code": ["A district has no parent."]})
-        return
-    if not parent_code:
-        raise ApiError(422, "VALIDATION_ERROR", "Missing parent.",
-                       errors={"parent_code": [f"A {level} needs a {PARENT_LEVEL[level]} parent."]})
-    parent = unit_store.get(conn, parent_code)
-    if parent is None or parent["level"] != PARENT_LEVEL[level]:
-        raise ApiError(422, "VALIDATION_ERROR", "Wrong parent.",
-                       errors={"parent_code": [f"Must name an existing {PARENT_LEVEL[level]}."]})
-    if level == "grid" and not code.startswith(parent_code + "-"):
-        raise ApiError(422, "VALIDATION_ERROR", "Grid code must extend its community's.",
-                       errors={"code": [f"A grid code is '{parent_code}-<suffix>'."]})
+    return unit_service.public(unit)
 
 
 @blp.route("/units", methods=["GET"])
@@ -69,14 +49,9 @@ def create_unit(args):
     scope.require_role("admin")
     conn = get_db().conn
     with write_tx(conn):
-        if unit_store.get(conn, args["code"]):
-            raise ApiError(422, "VALIDATION_ERROR", "Code taken.",
-                           errors={"code": ["A unit with this code exists."]})
-        _check_parent(conn, args["code"], args["level"], args["parent_code"])
-        unit = unit_store.upsert(conn, args["code"], args["name"], args["level"],
-                                 args["parent_code"])
-        audit.record(conn, actor=scope.user_id, action="unit.create", target=unit["code"],
-                     ip=request.remote_addr, details=_public(unit))
+        unit = unit_service.create(conn, scope, code=args["code"], name=args["name"],
+                                   level=args["level"], parent_code=args["parent_code"],
+                                   ip=request.remote_addr)
     return _public(unit), 201, {"Location": f"/api/v1/units/{unit['code']}"}
 
 
@@ -100,17 +75,5 @@ def patch_unit(args, code):
     scope.require_role("admin")
     conn = get_db().conn
     with write_tx(conn):
-        unit = unit_store.get(conn, code)
-        if unit is None:
-            raise ApiError(404, "NOT_FOUND", f"No unit {code}.")
-        parent_code = args.get("parent_code", unit["parent_code"])
-        if "parent_code" in args:
-            _check_parent(conn, code, unit["level"], parent_code)
-            if parent_code and unit_store.get(conn, parent_code)["path"].startswith(unit["path"]):
-                raise ApiError(422, "VALIDATION_ERROR", "A unit cannot move under itself.",
-                               errors={"parent_code": ["Would make a cycle."]})
-        unit = unit_store.upsert(conn, code, args.get("name", unit["name"]), unit["level"],
-                                 parent_code)
-        audit.record(conn, actor=scope.user_id, action="unit.update", target=code,
-                     ip=request.remote_addr, details=args)
+        unit = unit_service.update(conn, scope, code, args, ip=request.remote_addr)
     return _public(unit)
