@@ -30,7 +30,8 @@ def _location(record):
 @blp.response(200, HouseholdPageSchema)
 def list_households(args):
     """Households of the caller's scope (masked unless unmask=true), by grid then id."""
-    return service.list_page(current_scope(), grid=args.get("grid"), tag=args.get("tag"),
+    scope = current_scope()
+    return service.list_page(scope.conn, scope, grid=args.get("grid"), tag=args.get("tag"),
                              q=args.get("q"), deleted=args["deleted"], unmask=args["unmask"],
                              after=decode_cursor(args["cursor"], (str, str)),
                              limit=args["limit"], ip=request.remote_addr)
@@ -41,7 +42,8 @@ def list_households(args):
 @blp.response(201, HouseholdSchema)
 def create_household(args):
     """Create a household (the id may come from the phone)."""
-    record, created = service.add(current_scope(), json_body(), ip=request.remote_addr)
+    scope = current_scope()
+    record, created = service.add(scope.conn, scope, json_body(), ip=request.remote_addr)
     return record_response(record, 201 if created else 200, etag=record["version"],
                            location=_location(record))
 
@@ -51,7 +53,8 @@ def create_household(args):
 @blp.response(200, HouseholdSchema)
 def get_household(args, household_id):
     """One household: unmasked for its grid workers, masked for others unless unmask=true."""
-    record = service.read(current_scope(), path_id(household_id), unmask=args["unmask"],
+    scope = current_scope()
+    record = service.read(scope.conn, scope, path_id(household_id), unmask=args["unmask"],
                           ip=request.remote_addr)
     return record_response(record, etag=record["version"])
 
@@ -65,7 +68,7 @@ def patch_household(args, household_id):
     """Change fields at the version named by If-Match (stale → 409 with the current record)."""
     scope = current_scope()
     household_id = path_id(household_id)
-    record = service.change(scope, household_id, if_match_version(), json_body() or {},
+    record = service.change(scope.conn, scope, household_id, if_match_version(), json_body() or {},
                             ip=request.remote_addr)
     return record_response(record, etag=record["version"])
 
@@ -78,5 +81,5 @@ def delete_household(household_id):
     """Delete (tombstone) a household at the version named by If-Match."""
     scope = current_scope()
     household_id = path_id(household_id)
-    service.remove(scope, household_id, if_match_version(), ip=request.remote_addr)
+    service.remove(scope.conn, scope, household_id, if_match_version(), ip=request.remote_addr)
     return "", 204

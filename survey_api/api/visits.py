@@ -24,8 +24,9 @@ def _location(record):
 @blp.response(200, VisitPageSchema)
 def list_visits(args):
     """Visits in the caller's scope, newest visited_at first."""
+    scope = current_scope()
     lo, hi = period_bounds(args["from_"], args["to"])
-    return service.list_page(current_scope(), grid=args.get("grid"),
+    return service.list_page(scope.conn, scope, grid=args.get("grid"),
                              household=args.get("household"), lo=lo, hi=hi,
                              after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"])
 
@@ -35,7 +36,8 @@ def list_visits(args):
 @blp.response(201, VisitSchema)
 def create_visit(args):
     """Record a visit (visitor = the caller)."""
-    record, created = service.add(current_scope(), json_body(), ip=request.remote_addr)
+    scope = current_scope()
+    record, created = service.add(scope.conn, scope, json_body(), ip=request.remote_addr)
     return record_response(record, 201 if created else 200, etag=1, location=_location(record))
 
 
@@ -43,4 +45,5 @@ def create_visit(args):
 @blp.response(200, VisitSchema)
 def get_visit(visit_id):
     """One visit of the caller's scope."""
-    return record_response(service.read(current_scope(), path_id(visit_id)), etag=1)
+    scope = current_scope()
+    return record_response(service.read(scope.conn, scope, path_id(visit_id)), etag=1)

@@ -105,11 +105,10 @@ def delete(conn, scope, household_id, base_version, at_client=None):
 
 # --- the API's entrances: each one transaction, audited -------------------------------------
 
-def list_page(scope, *, grid=None, tag=None, q=None, deleted=False, unmask=False, after=None,
+def list_page(conn, scope, *, grid=None, tag=None, q=None, deleted=False, unmask=False, after=None,
               limit=100, ip=None):
     """A page of the caller's households by (grid, id), under the unit `grid` when given:
     masked for everyone unless unmask=true (secretaries and above, audited)."""
-    conn = scope.conn
     unit = None
     if grid:
         unit = scope.unit_for_list(grid, unmask=unmask)
@@ -129,9 +128,8 @@ def list_page(scope, *, grid=None, tag=None, q=None, deleted=False, unmask=False
     return page(items, limit, key=lambda h: [h["grid_code"], h["id"]])
 
 
-def add(scope, data, *, ip=None):
+def add(conn, scope, data, *, ip=None):
     """POST /households: (record, created); a repeated identical create gives the first back."""
-    conn = scope.conn
     try:
         with write_tx(conn):
             record = create(conn, scope, None, data)
@@ -142,10 +140,9 @@ def add(scope, data, *, ip=None):
     return record, True
 
 
-def read(scope, household_id, *, unmask=False, ip=None):
+def read(conn, scope, household_id, *, unmask=False, ip=None):
     """One household: unmasked for its grid workers, masked for others unless unmask=true
     (secretaries and above, audited)."""
-    conn = scope.conn
     row = get_visible(conn, scope, household_id)
     if unmask:
         scope.check_unmask()
@@ -155,9 +152,8 @@ def read(scope, household_id, *, unmask=False, ip=None):
     return present(scope, row, unmask)
 
 
-def change(scope, household_id, version, data, *, ip=None):
+def change(conn, scope, household_id, version, data, *, ip=None):
     """PATCH at the version the caller last read (a stale one is 409 with the current record)."""
-    conn = scope.conn
     with write_tx(conn):
         record = update(conn, scope, household_id, version, data, merge=False)
         audit.record(conn, actor=scope.user_id, action="household.update", target=household_id,
@@ -165,9 +161,8 @@ def change(scope, household_id, version, data, *, ip=None):
     return record
 
 
-def remove(scope, household_id, version, *, ip=None):
+def remove(conn, scope, household_id, version, *, ip=None):
     """DELETE (tombstone) at the version the caller last read: 404 unknown, 410 already gone."""
-    conn = scope.conn
     with write_tx(conn):
         outcome = delete(conn, scope, household_id, version)
         if outcome == "absent":

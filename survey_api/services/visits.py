@@ -66,21 +66,20 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True, batc
 
 # --- the API's entrances -------------------------------------------------------------------
 
-def list_page(scope, *, grid=None, household=None, lo=None, hi=None, after=None, limit=100):
+def list_page(conn, scope, *, grid=None, household=None, lo=None, hi=None, after=None, limit=100):
     """A page of the caller's visits, newest visited_at first, under the unit `grid` when given."""
     unit = scope.unit_for_list(grid) if grid else None
     scope_sql, params = scope.grid_filter("grid_code", under=unit)
-    rows = store.list_rows(scope.conn, scope_sql=scope_sql, scope_params=params,
+    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
                            household=(household or "").lower() or None, lo=lo, hi=hi,
                            after=after, limit=limit + 1)
-    items = store.rows_to_api(scope.conn, rows)
+    items = store.rows_to_api(conn, rows)
     return page(items, limit, key=lambda v: [store.iso_utc(v["visited_at"]), v["id"]])
 
 
-def add(scope, data, *, ip=None):
+def add(conn, scope, data, *, ip=None):
     """POST /visits (visitor = the caller): (record, created); a repeated identical create gives
     the first back."""
-    conn = scope.conn
     try:
         with write_tx(conn):
             record = create(conn, scope, None, data)
@@ -91,6 +90,6 @@ def add(scope, data, *, ip=None):
     return record, True
 
 
-def read(scope, visit_id):
+def read(conn, scope, visit_id):
     """One visit of the caller's scope."""
-    return present(scope.conn, get_visible(scope.conn, scope, visit_id))
+    return present(conn, get_visible(conn, scope, visit_id))
