@@ -6,7 +6,7 @@ from schemas.households import HouseholdCreateSchema, HouseholdPatchSchema
 from ..errors import ApiError
 from ..storage import households as store
 from . import creates
-from .masking import mask_household
+from .masking import mask
 
 _CREATE = HouseholdCreateSchema()
 _PATCH = HouseholdPatchSchema()
@@ -21,7 +21,7 @@ def present(scope, row, unmask=False):
     record = store.to_api(row)
     if unmask or scope.is_grid_worker:
         return record
-    return mask_household(record)
+    return mask(record)
 
 
 def get_visible(conn, scope, household_id):
