@@ -1,4 +1,4 @@
-"""HTTP details shared by the record endpoints: bare JSON records, ETag, If-Match, ids, unmask."""
+"""HTTP details shared by the record endpoints: bare JSON records, ETag, If-Match, ids."""
 
 import re
 
@@ -47,14 +47,6 @@ def if_match_version():
         raise ApiError(428, "PRECONDITION_REQUIRED",
                        'If-Match must be a version number in ASCII digits (3 or "3").')
     return int(m.group(1) or m.group(2))
-
-
-def check_unmask(scope, unit=None):
-    """unmask=true: secretaries and above, in their own scope (else 403 UNMASK_FORBIDDEN)."""
-    if scope.is_grid_worker:
-        raise ApiError(403, "UNMASK_FORBIDDEN", "Grid workers may not unmask personal data.")
-    if unit is not None and not scope.holds(unit):
-        raise ApiError(403, "UNMASK_FORBIDDEN", "The unit is outside your scope.")
 
 
 def audit_unmask(conn, scope, target, details):
