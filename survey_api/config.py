@@ -8,6 +8,8 @@ ENV_PREFIX = "SURVEY_API"
 DEFAULTS = {
     "ACCESS_TOKEN_SECONDS": 3600,
     "REFRESH_TOKEN_SECONDS": 30 * 24 * 3600,
+    # The console's session cookies carry Secure: turn on when served over HTTPS.
+    "COOKIE_SECURE": False,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_SECONDS": 900,
     # Push bodies are capped at 5 MiB; blob uploads raise the cap for their own request.

@@ -10,7 +10,7 @@ from schemas.blobs import CONTENT_TYPES, BlobSchema
 from ..db import get_db, write_tx
 from ..errors import ApiError
 from ..scope import current_scope
-from ..services import blob_store
+from ..services import blob_store, photos
 from ..storage import audit, blobs
 from ..storage.changes import record_change
 from . import blueprint
@@ -83,13 +83,14 @@ def get_blob(sha256):
     a record referencing it."""
     scope = current_scope()
     conn = get_db().conn
-    row = blobs.get(conn, _sha(sha256))
-    path = blob_store.path_for(current_app.config["BLOB_DIR"], sha256)
-    if row is None or not os.path.exists(path):
-        raise ApiError(404, "NOT_FOUND", "No such blob.")
-    if request.method == "GET" and row["uploaded_by"] != scope.user_id and not any(
-            scope.holds_grid(g) for g in blobs.referencing_grids(conn, sha256)):
-        raise ApiError(404, "NOT_FOUND", "No such blob.")
+    blob_dir = current_app.config["BLOB_DIR"]
+    if request.method == "HEAD":
+        row = blobs.get(conn, _sha(sha256))
+        path = blob_store.path_for(blob_dir, sha256)
+        if row is None or not os.path.exists(path):
+            raise ApiError(404, "NOT_FOUND", "No such blob.")
+    else:
+        row, path = photos.readable(conn, scope, blob_dir, sha256)
     # Photos are at most 10 MiB: read them whole rather than leave a file handle to the server.
     with open(path, "rb") as f:
         data = f.read()

@@ -1,0 +1,29 @@
+"""Photos in the console: the stored photo, or ?size=thumb its JPEG thumbnail (<= 320 px).
+
+Readable by exactly the users who may GET /api/v1/blobs/{sha256} (services/photos.py).
+"""
+
+from flask import abort, current_app, request, send_file
+
+from ..db import get_db
+from ..scope import current_scope
+from ..services import photos
+from . import bp
+
+
+@bp.route("/photos/<sha256>")
+def photo(sha256):
+    """A photo, or its thumbnail with ?size=thumb."""
+    size = request.args.get("size")
+    if size not in (None, "thumb"):
+        abort(404)
+    row, path = photos.readable(get_db().conn, current_scope(), current_app.config["BLOB_DIR"],
+                                sha256)
+    if size == "thumb":
+        path, mimetype = photos.thumbnail(path), "image/jpeg"
+    else:
+        mimetype = row["content_type"]
+    resp = send_file(path, mimetype=mimetype, etag=f"{sha256}-{size or 'full'}",
+                     conditional=True, max_age=31536000)
+    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return resp
