@@ -39,10 +39,16 @@ def login(args):
 
 @blp.route("/auth/refresh", methods=["POST"])
 @blp.response(200, TokenPairSchema)
+@blp.doc(description=(
+    "Send the refresh token as the Bearer token. The first use rotates it: the answer carries "
+    "a new pair. A retry of the same refresh token within `REFRESH_REUSE_SECONDS` (default 60) "
+    "of that rotation (a phone whose answer was lost) gets another new pair, and the pair "
+    "issued at the rotation stays valid. Presented after that window, it revokes every token "
+    "of the user (401 TOKEN_REVOKED)."))
 def refresh():
-    """Rotate the refresh token (send it as the Bearer token); the old one stops working."""
+    """Rotate the refresh token; a retry inside the reuse window gets another pair."""
     conn = get_db().conn
-    user, pair = sessions.refresh(conn, current_user["id"], get_jwt(), request.remote_addr)
+    user, pair = sessions.refresh(conn, current_user["id"], get_jwt())
     return {**pair, "user": me_body(conn, user)}
 
 

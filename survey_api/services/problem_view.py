@@ -4,7 +4,6 @@ actions the reader may take now (services/lifecycle.actions_now)."""
 
 from ..db import write_tx
 from ..errors import ApiError
-from ..roles import SECRETARY
 from ..storage import audit
 from ..storage import categories as category_store
 from ..storage import households as household_store
@@ -15,8 +14,13 @@ from . import problems as problem_service
 
 
 def may_unmask(scope):
-    """Secretaries and above may see personal data in full (one audited unmasking)."""
-    return scope.at_least(SECRETARY)
+    """Whether the reader may see personal data in full (scope.check_unmask: secretaries and
+    above)."""
+    try:
+        scope.check_unmask()
+    except ApiError:
+        return False
+    return True
 
 
 def details(conn, scope, problem_id, *, unmask=False, ip=None):
@@ -56,8 +60,7 @@ def details(conn, scope, problem_id, *, unmask=False, ip=None):
 
 
 def _audit_unmask(conn, scope, row, ip):
-    if not may_unmask(scope):
-        raise ApiError(403, "UNMASK_FORBIDDEN", "Your role may not unmask personal data.")
+    scope.check_unmask()
     with write_tx(conn):
         audit.record(conn, actor=scope.user_id, action="unmask", target=row["household_id"],
                      ip=ip, details={"endpoint": "console.problem", "problem": row["id"]})

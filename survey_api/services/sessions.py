@@ -44,22 +44,15 @@ def login(conn, username, password, ip, device_id=None, *, refuse_roles=(), door
     return user, pair
 
 
-def refresh(conn, user_id, refresh_payload, ip):
-    """Rotate a verified refresh token; returns (user, new pair). Reuse revokes everything."""
+def refresh(conn, user_id, refresh_payload):
+    """Use a verified refresh token (tokens.rotate_refresh: rotation, the retry window, reuse
+    revoking everything); returns (user, new pair), else 401 TOKEN_REVOKED."""
     with write_tx(conn):
-        if not token_store.rotate(conn, refresh_payload["jti"]):
-            # Lost a race with another use of the same token: that is reuse too.
-            user_store.bump_token_generation(conn, user_id)
-            reused = True
-        else:
-            reused = False
-            user = user_store.get(conn, user_id)
-            pair = tokens.issue_pair(conn, user,
-                                     token_store.get_refresh(conn, refresh_payload["jti"])[
-                                         "device_id"])
-            audit.record(conn, actor=user_id, action="auth.refresh", target=user_id, ip=ip)
-    if reused:
-        raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used.")
+        user = user_store.get(conn, user_id)
+        pair, _retried = tokens.rotate_refresh(conn, user, refresh_payload["jti"])
+    if pair is None:
+        raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used or revoked; "
+                                              "log in again.")
     return user, pair
 
 

@@ -4,10 +4,7 @@ A query is described by a criteria dict (services/problem_queue.py builds it); `
 turns one into a WHERE fragment, `list_rows` pages it, `count` counts it.
 """
 
-# Open, not suspended, with a deadline: the problems that can be (or become) overdue. The
-# statuses are named (not "NOT IN"), so the (grid_code, status, due_at) index answers it.
-_RUNNING = ("(status IN ('reported', 'accepted', 'assigned', 'rectifying', 'rectified')"
-            " AND due_at IS NOT NULL)")
+from .overdue import deadline_runs_sql, overdue_sql
 
 
 def _escape_like(text):
@@ -40,14 +37,11 @@ def condition(c):
     if c.get("supervised") is not None:
         where.append("supervised = ?")
         params.append(1 if c["supervised"] else 0)
-    if c.get("overdue") is True:
-        where.append(f"({_RUNNING} AND due_at < ?)")
-        params.append(c["now_iso"])
-    elif c.get("overdue") is False:
-        where.append(f"NOT ({_RUNNING} AND due_at < ?)")
+    if c.get("overdue") is not None:
+        where.append(overdue_sql() if c["overdue"] else f"NOT {overdue_sql()}")
         params.append(c["now_iso"])
     if c.get("due_soon_until") is not None:
-        where.append(f"({_RUNNING} AND due_at >= ? AND due_at <= ?)")
+        where.append(f"({deadline_runs_sql()} AND due_at >= ? AND due_at <= ?)")
         params += [c["now_iso"], c["due_soon_until"]]
     for cond, key in (("reported_at >= ?", "lo"), ("reported_at <= ?", "hi")):
         if c.get(key) is not None:
