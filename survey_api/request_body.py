@@ -116,6 +116,8 @@ def check_json_body():
         return
     if request.endpoint in RAW_BODY_ENDPOINTS or request.endpoint is None:
         return
+    if request.blueprint == "console":
+        return  # HTML forms (survey_api/console)
     raw = _read_body()
     if raw:
         if not is_json_mimetype(request.mimetype):
