@@ -218,6 +218,34 @@ def bench(scale, json_path, runs, workers, keep):
         click.echo(f"Wrote {json_path}")
 
 
+@main.command("soak")
+@click.option("--cycles", default=1000, show_default=True, type=click.IntRange(0, 100_000),
+              help="Kill cycles (0 skips them).")
+@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(0, 24 * 60),
+              help="Minutes of concurrent load, with a backup under it (0 skips both).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write the figures as JSON to this file.")
+@click.option("--seed", type=int, help="Random seed (default: a new one, printed).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Run in this (empty) folder and keep it, instead of a temp folder.")
+@click.option("--cold", is_flag=True,
+              help="Restart with a fresh `python -m gunicorn` each time (slower).")
+def soak(cycles, minutes, json_path, seed, keep, cold):
+    """Reliability soak: kill cycles, concurrency, backup under load (DESIGN §12).
+
+    Runs its own temporary instance on 127.0.0.1; exits 1 when any failure count is not 0.
+    """
+    from . import soak as soak_pkg
+
+    result = soak_pkg.run(cycles, minutes, seed=seed, keep=keep, cold=cold,
+                          log=lambda msg: click.echo(msg, err=True))
+    click.echo(soak_pkg.table(result))
+    if json_path:
+        soak_pkg.write_json(result, json_path)
+        click.echo(f"Wrote {json_path}")
+    sys.exit(1 if result["failures"] else 0)
+
+
 @main.command("calendar-import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
