@@ -15,6 +15,7 @@ from . import create_app
 from .db import connect, write_tx
 from .migrations import current_version, migrate
 from .passwords import hash_password
+from .proxy import trusted_addresses
 from .roles import ROLES
 from .services import accounts
 from .storage import units as unit_store
@@ -140,6 +141,7 @@ def serve(host, port, workers, demo):
     env = dict(os.environ, SURVEY_API_INSTANCE_PATH=current_app.instance_path)
     args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--graceful-timeout", "5", "--timeout", "120",
+            "--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config))),
             "--access-logfile", "-", "survey_api.wsgi:app"]
     click.echo(f"Serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
     sys.stdout.flush()

@@ -62,10 +62,11 @@ class Gunicorn:
         """SIGKILL the master and its workers at once (a crash, not a shutdown)."""
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.proc.poll() is None:  # never signal a group whose pid may be reused
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.proc.wait()
         self._log.close()
         self.proc = None

@@ -69,8 +69,10 @@ def _child(argv, env, log_path):
     os._exit(code)
 
 
-def _reap(statuses):
-    """Collect every finished child (masters, and workers orphaned to us)."""
+def _reap(statuses, masters):
+    """Collect every finished child (masters, and workers orphaned to us); keep the exit
+    status of masters only, until asked for (pids are reused: a stale status kept under a
+    pid would be read as the death of a new process)."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -78,13 +80,15 @@ def _reap(statuses):
             return
         if pid == 0:
             return
-        statuses[pid] = os.waitstatus_to_exitcode(status)
+        if pid in masters:
+            masters.discard(pid)
+            statuses[pid] = os.waitstatus_to_exitcode(status)
 
 
-def _wait(pid, timeout, statuses):
+def _wait(pid, timeout, statuses, masters):
     deadline = time.monotonic() + timeout
     while True:
-        _reap(statuses)
+        _reap(statuses, masters)
         if pid in statuses:
             # The master is gone; wait for the rest of its group (the workers) to be reaped.
             while time.monotonic() < deadline:
@@ -92,7 +96,7 @@ def _wait(pid, timeout, statuses):
                     os.killpg(pid, 0)
                 except ProcessLookupError:
                     break
-                _reap(statuses)
+                _reap(statuses, masters)
                 time.sleep(0.005)
             return statuses.pop(pid)
         if time.monotonic() >= deadline:
@@ -109,28 +113,31 @@ def main():
     out = sys.stdout
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
-    statuses, started = {}, []
+    statuses, masters = {}, set()
     for line in sys.stdin:
         request = json.loads(line)
         if request["cmd"] == "start":
             pid = os.fork()
             if pid == 0:
                 _child(request["argv"], request["env"], request["log"])
-            started.append(pid)
+            statuses.pop(pid, None)  # an earlier process's, if the pid came round again
+            masters.add(pid)
             answer = {"pid": pid}
         elif request["cmd"] == "wait":
-            answer = {"status": _wait(request["pid"], request.get("timeout", 30), statuses)}
+            answer = {"status": _wait(request["pid"], request.get("timeout", 30), statuses,
+                                      masters)}
         else:
             answer = {"error": f"unknown command {request['cmd']}"}
-        _reap(statuses)
+        _reap(statuses, masters)
         out.write(json.dumps(answer) + "\n")
         out.flush()
-    for pid in started:  # the soak went away: leave nothing running
-        try:
+    _reap(statuses, masters)
+    for pid in list(masters):  # the soak went away: stop the masters still running (our
+        try:                   # unreaped children, so their pids cannot be someone else's)
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    _reap(statuses)
+    _reap(statuses, masters)
 
 
 if __name__ == "__main__":
