@@ -227,7 +227,9 @@ _CSV_SQL = {
     "cost_share_subsidy": _amount("p.cost_share_subsidy"),
 }
 # Masking calls the one Python masking (services/masking.py) as SQL functions.
-_MASKED = {key: masked_sql(key) for key in ("head_name", "phone", "address")}
+# The address is masked once per write (households.address_masked, the same function).
+_MASKED = {key: masked_sql(key) for key in ("head_name", "phone")}
+_MASKED["address"] = f"coalesce(h.address_masked, {masked_sql('address')})"
 
 
 def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
@@ -272,7 +274,11 @@ _HOUSEHOLD_KEYS = ("address", "head_name", "phone")
 
 
 def _household_csv_sql(key, unmask):
-    return _safe_text(f"h.{key}" if unmask else _MASKED[key])
+    if unmask:
+        return _safe_text(f"h.{key}")
+    if key == "phone":  # a masked phone is digits and '*': never formula-like
+        return _MASKED[key]
+    return _safe_text(_MASKED[key])
 
 
 def _community_households(conn, community_code, household_select, width):
