@@ -32,7 +32,9 @@ def put_blob(sha256):
     scope = current_scope()
     photos.check_content_type(request.mimetype)
     max_bytes = current_app.config["MAX_BLOB_BYTES"]
-    request.max_content_length = max_bytes
+    # werkzeug's stream limit refuses a body of exactly its limit when the server terminates
+    # the stream (gunicorn): one byte of slack, and blob_store refuses size > max_bytes.
+    request.max_content_length = max_bytes + 1
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes.")
     record, created = photos.upload(scope.conn, scope, sha256, request.mimetype, request.stream,

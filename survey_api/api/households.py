@@ -16,7 +16,7 @@ from ..request_body import json_body
 from ..scope import current_scope
 from ..services import households as service
 from . import blueprint
-from .record_http import if_match_version, path_id, record_response
+from .record_http import IF_MATCH_PARAMETER, if_match_version, path_id, record_response
 
 blp = blueprint("households", __name__, description="Households (户)")
 
@@ -39,7 +39,10 @@ def list_households(args):
 
 @blp.route("/households", methods=["POST"])
 @blp.arguments(HouseholdCreateSchema)
-@blp.response(201, HouseholdSchema)
+@blp.response(201, HouseholdSchema, description="Created: the new record.")
+@blp.alt_response(200, schema=HouseholdSchema, success=True, description=(
+    "A repeated create: the `id` exists with the same data (a phone resending its create). "
+    "The stored record, nothing written. The same `id` with other data is 409 ID_REUSED."))
 def create_household(args):
     """Create a household (the id may come from the phone)."""
     scope = current_scope()
@@ -48,7 +51,7 @@ def create_household(args):
                            location=_location(record))
 
 
-@blp.route("/households/<household_id>", methods=["GET"])
+@blp.route("/households/<record_id:household_id>", methods=["GET"])
 @blp.arguments(UnmaskQuery, location="query")
 @blp.response(200, HouseholdSchema)
 def get_household(args, household_id):
@@ -59,11 +62,10 @@ def get_household(args, household_id):
     return record_response(record, etag=record["version"])
 
 
-@blp.route("/households/<household_id>", methods=["PATCH"])
+@blp.route("/households/<record_id:household_id>", methods=["PATCH"])
 @blp.arguments(HouseholdPatchSchema)
 @blp.response(200, HouseholdSchema)
-@blp.doc(parameters=[{"name": "If-Match", "in": "header", "required": True,
-                      "schema": {"type": "string"}}])
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
 def patch_household(args, household_id):
     """Change fields at the version named by If-Match (stale → 409 with the current record)."""
     scope = current_scope()
@@ -73,10 +75,9 @@ def patch_household(args, household_id):
     return record_response(record, etag=record["version"])
 
 
-@blp.route("/households/<household_id>", methods=["DELETE"])
+@blp.route("/households/<record_id:household_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.doc(parameters=[{"name": "If-Match", "in": "header", "required": True,
-                      "schema": {"type": "string"}}])
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
 def delete_household(household_id):
     """Delete (tombstone) a household at the version named by If-Match."""
     scope = current_scope()

@@ -9,7 +9,7 @@ from ..pagination import page
 from ..storage import audit
 from ..storage import households as store
 from . import creates
-from .masking import mask_household
+from .masking import mask
 
 _CREATE = HouseholdCreateSchema()
 _PATCH = HouseholdPatchSchema()
@@ -24,7 +24,7 @@ def present(scope, row, unmask=False):
     record = store.to_api(row)
     if unmask or scope.is_grid_worker:
         return record
-    return mask_household(record)
+    return mask(record)
 
 
 def get_visible(conn, scope, household_id):
@@ -124,7 +124,7 @@ def list_page(conn, scope, *, grid=None, tag=None, q=None, deleted=False, unmask
                          details={"endpoint": "households.list",
                                   "count": min(len(items), limit)})
     else:
-        items = [mask_household(i) for i in items]
+        items = [mask(i) for i in items]
     return page(items, limit, key=lambda h: [h["grid_code"], h["id"]])
 
 

@@ -24,7 +24,7 @@ from ..storage import problems as problem_store
 from ..storage import visits as visit_store
 from ..storage.changes import max_seq
 from ..timeutil import iso, now
-from .masking import mask_household
+from .masking import mask
 
 LOAD_KINDS = ("households", "problems", "visits")
 REVOKE_KINDS = ("households", "problems")
@@ -116,7 +116,7 @@ class _Page:
     def body(self, next_cursor, has_more):
         households = [household_store.to_api(r) for r in self.rows["households"].values()]
         if not (self.unmask or self.scope.is_grid_worker):
-            households = [mask_household(h) for h in households]
+            households = [mask(h) for h in households]
         return {
             "changes": {
                 "households": {"upserted": households, "deleted": self.deleted["households"]},
