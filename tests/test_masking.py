@@ -202,3 +202,15 @@ def test_masked_outputs_never_carry_the_room(client, auth, household):
 def test_unmask_by_grid_worker_is_still_refused(client, auth, household):
     assert_problem(client.get(f"/api/v1/grids/{GRID}/visit-ledger?unmask=true",
                               headers=auth.headers("worker")), 403, "UNMASK_FORBIDDEN")
+
+
+def test_console_problem_page(app, client, household):
+    """The office console shows the household of a problem through the same mask."""
+    from console_helpers import console_login, text
+
+    conn = connect(app.config["DATABASE"])
+    problem_id = conn.execute("SELECT id FROM problems").fetchone()[0]
+    conn.close()
+    assert console_login(client, "secretary").status_code in (302, 303)
+    page = text(client.get(f"/console/problems/{problem_id}"))
+    assert MASKED in page and ADDRESS not in page and "张三丰" not in page
