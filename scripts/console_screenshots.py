@@ -22,8 +22,10 @@ DEMO_SECRETARY = ("secretary", "zd-sec-2026")
 
 
 def launch(playwright):
-    """Debian's Chromium with the flags that keep it off the network."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """Debian's Chromium with the flags that keep it off the network, in Chinese (date inputs
+    read 年/月/日 as on an office PC)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM,
+                                      args=[*CHROMIUM_ARGS, "--lang=zh-CN"])
 
 
 def log_in(page, root, username, password):
