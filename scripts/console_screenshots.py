@@ -22,10 +22,9 @@ DEMO_SECRETARY = ("secretary", "zd-sec-2026")
 
 
 def launch(playwright):
-    """Debian's Chromium with the flags that keep it off the network, in Chinese (date inputs
-    read 年/月/日 as on an office PC)."""
-    return playwright.chromium.launch(executable_path=CHROMIUM,
-                                      args=[*CHROMIUM_ARGS, "--lang=zh-CN"])
+    """Debian's Chromium with the flags that keep it off the network. (Headless Chromium draws
+    date inputs as mm/dd/yyyy whatever the locale; a Chinese desktop shows 年/月/日.)"""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 def log_in(page, root, username, password):
