@@ -18,8 +18,10 @@ blp = blueprint("auth", __name__, description="Tokens and the current user")
 @blp.doc(security=[])
 def login(args):
     """Exchange a username and password for an access and a refresh token."""
-    return sessions.login(get_db().conn, args["username"], args["password"], args["device_id"],
-                          ip=request.remote_addr or "-")
+    conn = get_db().conn
+    user, pair = sessions.login(conn, args["username"], args["password"],
+                                request.remote_addr or "-", args["device_id"])
+    return {**pair, "user": sessions.me(conn, user)}
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -32,14 +34,16 @@ def login(args):
     "of the user (401 TOKEN_REVOKED)."))
 def refresh():
     """Rotate the refresh token; a retry inside the reuse window gets another pair."""
-    return sessions.refresh(get_db().conn, current_user, get_jwt()["jti"])
+    conn = get_db().conn
+    user, pair = sessions.refresh(conn, current_user["id"], get_jwt())
+    return {**pair, "user": sessions.me(conn, user)}
 
 
 @blp.route("/auth/logout", methods=["POST"])
 @blp.response(204)
 def logout():
     """Revoke this access token and the refresh token issued with it."""
-    sessions.logout(get_db().conn, current_user, get_jwt(), ip=request.remote_addr)
+    sessions.logout(get_db().conn, current_user["id"], get_jwt(), request.remote_addr)
     return ""
 
 

@@ -83,7 +83,7 @@ def _refresh():
     """An expired access token on a page: rotate the refresh cookie, as the API's refresh does."""
     try:
         verify_jwt_in_request(refresh=True, locations=["cookies"])
-        pair = sessions.refresh(get_db().conn, current_user, get_jwt()["jti"])
+        _user, pair = sessions.refresh(get_db().conn, current_user["id"], get_jwt())
     except (JWTExtendedException, PyJWTError, ApiError):
         raise NotLoggedIn() from None
     g.console_pair = pair
@@ -179,9 +179,9 @@ def login():
     if not username or not password:
         return _login_failed("请输入用户名和密码", 400, next_url, username)
     try:
-        pair = sessions.login(get_db().conn, username, password, None,
-                              ip=request.remote_addr or "-", refuse_roles=(GRID_WORKER,),
-                              door="console")
+        _user, pair = sessions.login(get_db().conn, username, password,
+                                     request.remote_addr or "-", refuse_roles=(GRID_WORKER,),
+                                     door="console")
     except ApiError as e:
         if e.status == 429:
             retry = e.headers.get("Retry-After", "")
@@ -206,7 +206,7 @@ def _login_failed(message, status, next_url, username, headers=None):
 @bp.route("/logout", methods=["POST"])
 def logout():
     """退出: revoke both tokens (as the API's logout does) and clear the cookies."""
-    sessions.logout(get_db().conn, current_user, get_jwt(), ip=request.remote_addr)
+    sessions.logout(get_db().conn, current_user["id"], get_jwt(), request.remote_addr)
     flash("已退出")
     resp = redirect(url_for("console.login"))
     unset_jwt_cookies(resp)

@@ -1,7 +1,8 @@
-"""Sessions: log in, refresh, log out, and who the caller is (/me).
+"""Logging in, refreshing and logging out: one set of rules for the API and the console.
 
-The token mechanics (issue, rotate, revoke, the reuse window) are tokens.py's; this module
-decides around them and keeps each step in one transaction with its audit entry.
+Both doors call these functions inside the request: the same login limit, the same tokens,
+the same revocation and the same audit entries. They raise ApiError (401 INVALID_CREDENTIALS,
+429 RATE_LIMITED, 401 TOKEN_REVOKED); the caller turns the error into JSON or a page.
 """
 
 from .. import tokens
@@ -16,7 +17,7 @@ from . import login_limit
 
 
 def me(conn, user):
-    """The /me document: the user, its role and its units."""
+    """The /me document: the user, its role and its units (login and refresh answer it too)."""
     units = unit_store.get_many(conn, user["unit_codes"])
     return {
         "user": {"id": user["id"], "username": user["username"],
@@ -27,17 +28,16 @@ def me(conn, user):
     }
 
 
-def login(conn, username, password, device_id, *, ip, refuse_roles=(), door=None):
-    """A token pair and the /me document for a right password of an active user; else 401
-    (counted towards the login limit, audited).
+def login(conn, username, password, ip, device_id=None, *, refuse_roles=(), door="api"):
+    """Check the password (and the limit); returns (user, token pair).
 
-    The console refuses grid workers (refuse_roles): after a right password, 403 FORBIDDEN,
-    audited, no token. door ("console") is kept in the audit details.
+    A user whose role is in refuse_roles gets 403 FORBIDDEN after a correct password (the
+    console refuses grid workers); the refusal is audited and issues no token.
     """
-    details = {"device_id": device_id, **({"door": door} if door else {})}
     login_limit.check(conn, username, ip)
     user = user_store.get_by_username(conn, username)
     ok = verify_password(user["password_hash"] if user else None, password)
+    details = {"device_id": device_id} if door == "api" else {"device_id": device_id, "door": door}
     if not ok or not user["active"]:
         with write_tx(conn):
             login_limit.record_failure(conn, username, ip)
@@ -54,21 +54,23 @@ def login(conn, username, password, device_id, *, ip, refuse_roles=(), door=None
         pair = tokens.issue_pair(conn, user, device_id)
         audit.record(conn, actor=user["id"], action="auth.login", target=user["id"], ip=ip,
                      details=details)
-    return {**pair, "user": me(conn, user)}
+    return user, pair
 
 
-def refresh(conn, user, jti):
-    """Rotate the refresh token `jti` of `user`: a new pair and /me, or 401 TOKEN_REVOKED."""
+def refresh(conn, user_id, refresh_payload):
+    """Use a verified refresh token (tokens.rotate_refresh: rotation, the retry window, reuse
+    revoking everything); returns (user, new pair), else 401 TOKEN_REVOKED."""
     with write_tx(conn):
-        pair, _retried = tokens.rotate_refresh(conn, user_store.get(conn, user["id"]), jti)
+        user = user_store.get(conn, user_id)
+        pair, _retried = tokens.rotate_refresh(conn, user, refresh_payload["jti"])
     if pair is None:
         raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used or revoked; "
                                               "log in again.")
-    return {**pair, "user": me(conn, user)}
+    return user, pair
 
 
-def logout(conn, user, access_payload, *, ip=None):
+def logout(conn, user_id, access_payload, ip):
     """Revoke this access token and the refresh token issued with it."""
     with write_tx(conn):
         tokens.revoke_pair(conn, access_payload)
-        audit.record(conn, actor=user["id"], action="auth.logout", target=user["id"], ip=ip)
+        audit.record(conn, actor=user_id, action="auth.logout", target=user_id, ip=ip)
