@@ -22,7 +22,8 @@ DEMO_SECRETARY = ("secretary", "zd-sec-2026")
 
 
 def launch(playwright):
-    """Debian's Chromium with the flags that keep it off the network."""
+    """Debian's Chromium with the flags that keep it off the network. (Headless Chromium draws
+    date inputs as mm/dd/yyyy whatever the locale; a Chinese desktop shows 年/月/日.)"""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
