@@ -10,31 +10,16 @@ from schemas.users import (
     UserSchema,
 )
 
-from ..db import get_db, write_tx
-from ..errors import ApiError
 from ..pagination import decode_cursor, page
 from ..scope import current_scope
-from ..services import accounts
+from ..services import users as service
 from . import blueprint
 
 blp = blueprint("users", __name__, description="Accounts and their units")
 
-PUBLIC = ("id", "username", "display_name", "role", "unit_codes", "active", "created_at",
-          "updated_at")
-
-
-def _public(user):
-    return {k: user[k] for k in PUBLIC}
-
-
-def _scope_for_users():
-    scope = current_scope()
-    if not accounts.may_manage_users(scope):
-        raise ApiError(403, "FORBIDDEN", "Your role may not manage users.")
-    return scope
-
 
 def _unit_codes(args):
+    """unit_code (one) or unit_codes (several), or None when neither was sent."""
     if "unit_code" in args:
         return [args["unit_code"]]
     return args.get("unit_codes")
@@ -45,10 +30,9 @@ def _unit_codes(args):
 @blp.response(200, UserPageSchema)
 def list_users(args):
     """Users the caller manages, ordered by username."""
-    scope = _scope_for_users()
-    rows = accounts.list_users(scope.conn, scope, role=args.get("role"),
-                               after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
-    return page([_public(u) for u in rows], args["limit"], key=lambda u: u["username"])
+    rows = service.list_users(current_scope(), role=args.get("role"),
+                              after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
+    return page(rows, args["limit"], key=lambda u: u["username"])
 
 
 @blp.route("/users", methods=["POST"])
@@ -56,22 +40,18 @@ def list_users(args):
 @blp.response(201, UserSchema)
 def create_user(args):
     """Create an account bound to its units."""
-    scope = _scope_for_users()
-    conn = get_db().conn
-    with write_tx(conn):
-        user = accounts.create_user(conn, scope, username=args["username"],
-                                    password=args["password"], role=args["role"],
-                                    unit_codes=_unit_codes(args) or [],
-                                    display_name=args["display_name"], ip=request.remote_addr)
-    return _public(user), 201, {"Location": f"/api/v1/users/{user['id']}"}
+    user = service.create_user(current_scope(), username=args["username"],
+                               password=args["password"], role=args["role"],
+                               unit_codes=_unit_codes(args), display_name=args["display_name"],
+                               ip=request.remote_addr)
+    return user, 201, {"Location": f"/api/v1/users/{user['id']}"}
 
 
 @blp.route("/users/<user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One user the caller manages."""
-    scope = _scope_for_users()
-    return _public(accounts.visible_user(scope.conn, scope, user_id))
+    return service.get_user(current_scope(), user_id)
 
 
 @blp.route("/users/<user_id>", methods=["PATCH"])
@@ -79,12 +59,5 @@ def get_user(user_id):
 @blp.response(200, UserSchema)
 def patch_user(args, user_id):
     """Edit a user; new units take effect at once, a new password revokes its tokens."""
-    scope = _scope_for_users()
-    conn = get_db().conn
-    changes = {k: v for k, v in args.items() if k not in ("unit_code", "unit_codes")}
-    codes = _unit_codes(args)
-    if codes is not None:
-        changes["unit_codes"] = codes
-    with write_tx(conn):
-        user = accounts.update_user(conn, scope, user_id, changes, ip=request.remote_addr)
-    return _public(user)
+    return service.update_user(current_scope(), user_id, args, _unit_codes(args),
+                               ip=request.remote_addr)
