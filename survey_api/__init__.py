@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from . import config, db, errors, request_body, tokens
+from . import config, console, db, errors, request_body, tokens
 from .api import API_PREFIX, guards
 from .migrations import MIGRATIONS, current_version, migrate
 from .openapi import SurveyApi
@@ -41,6 +41,7 @@ def create_app(test_config=None):
     api = SurveyApi(app)
     _register_blueprints(api)
     errors.register(app)
+    console.init_app(app)
     app.before_request(guards.require_token)
     app.before_request(request_body.check_json_body)
     if app.config.get("AUTO_MIGRATE", True):

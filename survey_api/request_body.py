@@ -98,6 +98,8 @@ def check_json_body():
         return
     if request.endpoint in RAW_BODY_ENDPOINTS or request.endpoint is None:
         return
+    if request.blueprint == "console":
+        return  # HTML forms (survey_api/console)
     raw = request.get_data(cache=True)  # 413 here when over MAX_CONTENT_LENGTH
     if not raw:
         return

@@ -1,9 +1,13 @@
-"""Photos (content-addressed blobs): who may upload and read them, and what an upload changes.
+"""Photos (content-addressed blobs): who may upload and read them, what an upload changes,
+and their thumbnails for the console (made once with Pillow, cached beside the blob).
 
 The files themselves are blob_store's; this module decides and records.
 """
 
 import os
+import tempfile
+
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from schemas.blobs import CONTENT_TYPES
 
@@ -57,3 +61,32 @@ def find(scope, sha256, *, blob_dir, content=True):
             scope.holds_grid(g) for g in blobs.referencing_grids(scope.conn, sha256)):
         raise ApiError(404, "NOT_FOUND", "No such blob.")
     return row, path
+
+
+THUMB_PX = 320
+THUMB_QUALITY = 80
+
+
+def thumbnail(path):
+    """The path of the JPEG thumbnail (<= 320 px on its longest side) of a stored photo.
+
+    Made on first use and kept next to the blob as <sha256>.thumb.jpg (written to a temporary
+    file and renamed: concurrent first uses are safe). A photo Pillow cannot decode (HEIC
+    without a plugin, a damaged file) has none: 404.
+    """
+    thumb = path + ".thumb.jpg"
+    if os.path.exists(thumb):
+        return thumb
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            img.thumbnail((THUMB_PX, THUMB_PX))
+            if img.mode != "RGB":
+                img = img.convert("RGB")
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".thumb-")
+            with os.fdopen(fd, "wb") as f:
+                img.save(f, "JPEG", quality=THUMB_QUALITY, optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ApiError(404, "NOT_FOUND", "This photo has no thumbnail.") from None
+    os.replace(tmp, thumb)
+    return thumb
