@@ -13,3 +13,9 @@ def entries(scope, *, action=None, actor=None, lo=None, hi=None, before_id=None,
         actor = user["id"] if user else actor  # entries store the user id
     return audit_store.list_entries(scope.conn, action=action, actor=actor, lo=lo, hi=hi,
                                     before_id=before_id, limit=limit)
+
+
+def actor_names(scope, items):
+    """{user id: username} of the actors of some entries (the console shows names)."""
+    ids = {i["actor"] for i in items if i["actor"]}
+    return {i: u["username"] for i in ids if (u := user_store.get(scope.conn, i))}

@@ -7,7 +7,7 @@ from ..errors import ApiError
 from ..roles import ADMIN
 from ..storage import audit
 from ..storage import calendar as calendar_store
-from . import deadlines
+from . import calendar_import, deadlines
 
 
 def path_date(day):
@@ -42,3 +42,23 @@ def remove_override(scope, day, *, ip=None):
             raise ApiError(404, "NOT_FOUND", f"No override for {day.isoformat()}.")
         audit.record(conn, actor=scope.user_id, action="calendar.delete", target=day.isoformat(),
                      ip=ip)
+
+
+def import_notice(scope, stream, *, source, ip=None):
+    """Import a holiday notice, CSV `date,is_workday,name` (admin only; all or nothing:
+    calendar_import.CalendarImportError lists every bad line); (created, updated), audited."""
+    scope.require_role(ADMIN)
+    rows = calendar_import.parse(stream)
+    conn = scope.conn
+    with write_tx(conn):
+        created, updated = calendar_import.store(conn, rows)
+        audit.record(conn, actor=scope.user_id, action="calendar.import", target=source, ip=ip,
+                     details={"created": created, "updated": updated})
+    return created, updated
+
+
+def overrides(scope, lo, hi):
+    """The overrides from lo to hi (dates), by date (admin only)."""
+    scope.require_role(ADMIN)
+    found = calendar_store.between(scope.conn, lo.isoformat(), hi.isoformat())
+    return [found[k] for k in sorted(found)]

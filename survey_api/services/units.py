@@ -5,6 +5,7 @@ from ..errors import ApiError
 from ..roles import ADMIN, PARENT_LEVEL
 from ..storage import audit
 from ..storage import units as unit_store
+from . import unit_import
 
 PUBLIC = ("code", "name", "level", "parent_code")
 
@@ -83,3 +84,34 @@ def update_unit(scope, code, changes, *, ip=None):
         audit.record(conn, actor=scope.user_id, action="unit.update", target=code, ip=ip,
                      details=changes)
     return public(unit)
+
+
+def import_csv(scope, stream, *, source, ip=None):
+    """Import a `code,name,level,parent_code` CSV (admin only; all or nothing:
+    unit_import.UnitImportError lists every bad row); (created, updated), audited."""
+    scope.require_role(ADMIN)
+    created, updated = unit_import.import_units_csv(scope.conn, stream)
+    with write_tx(scope.conn):
+        audit.record(scope.conn, actor=scope.user_id, action="unit.import", target=source, ip=ip,
+                     details={"created": created, "updated": updated})
+    return created, updated
+
+
+def tree(scope):
+    """The units in scope in tree order (depth first, children by code), each with its depth
+    below the top units shown."""
+    units = unit_store.list_units(scope.conn, None if scope.is_admin else scope.paths,
+                                  limit=1_000_000)
+    codes = {u["code"] for u in units}
+    children = {}
+    for unit in units:
+        parent = unit["parent_code"] if unit["parent_code"] in codes else None
+        children.setdefault(parent, []).append(unit)
+    out = []
+
+    def walk(parent, depth):
+        for unit in children.get(parent, []):
+            out.append({**public(unit), "depth": depth})
+            walk(unit["code"], depth + 1)
+    walk(None, 0)
+    return out
