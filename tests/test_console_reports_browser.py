@@ -2,74 +2,75 @@
 gunicorn: the figures equal the API's summary, the drill-down, the ledger filter, and an admin
 creating a user who then logs in."""
 
-import os
+import fcntl
 import re
-import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
 from conftest import PASSWORD
 from list_data import PERIOD, build
 from live_server import running
+from playwright.sync_api import sync_playwright
+from test_console_browser import LOCK, versions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import console_screenshots as shots  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
+def site(tmp_path_factory):
+    """A seeded instance with the November community data (tests/list_data.py), served by
+    gunicorn: (root URL, ids)."""
+    from conftest import seed_tree
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        print("chromium", subprocess.run([CHROMIUM, "--version"], capture_output=True,
-                                         text=True).stdout.strip(), "playwright", b.version)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def site(live_instance):
-    """A seeded instance with the November community data, served by gunicorn."""
     from survey_api.db import connect
+    from survey_api.migrations import migrate
 
-    db = str(live_instance / "survey.db")
+    folder = tmp_path_factory.mktemp("console_reports")
+    db = str(folder / "survey.db")
     conn = connect(db)
-    worker = conn.execute("SELECT id FROM users WHERE username = 'worker'").fetchone()[0]
+    migrate(conn)
     conn.close()
-    ids = build(db, worker)
-    with running(live_instance) as base:
+    ids = build(db, seed_tree(db)["worker"])
+    with running(folder, workers=2) as base:
         yield base, ids
 
 
 @pytest.fixture
+def browser():
+    """Debian's Chromium (shots.launch), one browser test at a time on this machine."""
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with sync_playwright() as p:
+            b = shots.launch(p)
+            print(f"\n{versions()}; browser.version {b.version}")
+            yield b
+            b.close()
+
+
+@pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    context = browser.new_context(locale="zh-CN", viewport=shots.VIEWPORT,
+                                  accept_downloads=True)
     pg = context.new_page()
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error"
           and "Failed to load resource" not in m.text else None)
-    # a resource the page needs that fails (the browser's own favicon.ico probe aside)
+    # a resource a page needs that fails (documents are the tests' business)
     pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
-          and not r.url.endswith("/favicon.ico") and r.request.resource_type != "document"
-          else None)
+          and r.request.resource_type != "document" else None)
     yield pg
     context.close()
     assert not errors, errors
 
 
 def login(page, base, username, password=PASSWORD):
-    page.goto(f"{base}/console/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    shots.log_in(page, base, username, password)
 
 
 def api_summary(base, username, code, params):
@@ -174,7 +175,7 @@ def test_admin_creates_a_user_who_then_logs_in(site, page, browser):
     page.wait_for_load_state()
     assert "已创建用户 liu.shuji（社区书记）" in page.locator(".flashes").inner_text()
     assert page.locator("#user-liu\\.shuji").count() == 1
-    other = browser.new_context(locale="zh-CN").new_page()
+    other = browser.new_context(locale="zh-CN", viewport=shots.VIEWPORT).new_page()
     login(other, base, "liu.shuji", "liu-password-2026")
     assert "/console/login" not in other.url
     other.goto(f"{base}/console/units")
