@@ -7,22 +7,9 @@ from schemas.auth import LoginSchema, MeSchema, TokenPairSchema
 
 from ..db import get_db
 from ..services import sessions
-from ..storage import units as unit_store
 from . import blueprint
 
 blp = blueprint("auth", __name__, description="Tokens and the current user")
-
-
-def me_body(conn, user):
-    """The /me document: the user, its role and its units."""
-    units = unit_store.get_many(conn, user["unit_codes"])
-    return {
-        "user": {"id": user["id"], "username": user["username"],
-                 "display_name": user["display_name"]},
-        "role": user["role"],
-        "units": [{"code": u["code"], "name": u["name"], "level": u["level"]}
-                  for u in sorted(units, key=lambda u: u["code"])],
-    }
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -34,7 +21,7 @@ def login(args):
     conn = get_db().conn
     user, pair = sessions.login(conn, args["username"], args["password"],
                                 request.remote_addr or "-", args["device_id"])
-    return {**pair, "user": me_body(conn, user)}
+    return {**pair, "user": sessions.me(conn, user)}
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -49,7 +36,7 @@ def refresh():
     """Rotate the refresh token; a retry inside the reuse window gets another pair."""
     conn = get_db().conn
     user, pair = sessions.refresh(conn, current_user["id"], get_jwt())
-    return {**pair, "user": me_body(conn, user)}
+    return {**pair, "user": sessions.me(conn, user)}
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -64,4 +51,4 @@ def logout():
 @blp.response(200, MeSchema)
 def me():
     """The caller: user, role and scope units."""
-    return me_body(get_db().conn, current_user)
+    return sessions.me(get_db().conn, current_user)

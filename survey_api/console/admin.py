@@ -1,7 +1,7 @@
 """管理 (admin only): users, the unit tree, the working calendar, the audit log (DESIGN §10).
 
-Every write calls the service the API's own endpoint calls (services/users.py,
-services/units.py, services/calendar.py, services/audit_log.py) and validates with
+Every write calls the service the API's own endpoint calls (services/accounts.py,
+services/units.py, services/working_calendar.py, services/audit_log.py) and validates with
 the API's schema, then redirects (POST/redirect/GET) with a flashed outcome.
 """
 
@@ -21,10 +21,8 @@ from ..db import get_db, read_tx
 from ..errors import ApiError
 from ..roles import ADMIN, ROLES, UNIT_LEVELS
 from ..scope import current_scope
-from ..services import audit_log, deadlines, periods
-from ..services import calendar as calendar_service
+from ..services import accounts, audit_log, deadlines, periods, working_calendar
 from ..services import units as unit_service
-from ..services import users as user_service
 from ..services.calendar_import import CalendarImportError
 from ..services.unit_import import UnitImportError
 from ..storage import units as unit_store
@@ -131,7 +129,7 @@ def admin_users():
     conn, scope = get_db().conn, _scope()
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     after = request.args.get("after") or None
-    rows = user_service.list_users(scope, role=role, after=after, limit=PER_PAGE + 1)
+    rows = accounts.list_users(conn, scope, role=role, after=after, limit=PER_PAGE + 1)
     units = {u["code"]: u for u in unit_store.get_many(
         conn, {c for r in rows for c in r["unit_codes"]})}
     return render_template(
@@ -150,11 +148,10 @@ def admin_user_create():
             "unit_codes": _codes(form.get("unit_codes"))}
     try:
         args = UserCreateSchema().load(body)
-        user = user_service.create_user(scope, username=args["username"],
-                                        password=args["password"], role=args["role"],
-                                        unit_codes=args.get("unit_codes") or [],
-                                        display_name=args["display_name"],
-                                        ip=request.remote_addr)
+        user = accounts.create_user(get_db().conn, scope, username=args["username"],
+                                    password=args["password"], role=args["role"],
+                                    unit_codes=args.get("unit_codes") or [],
+                                    display_name=args["display_name"], ip=request.remote_addr)
     except (ValidationError, ApiError) as e:
         _failed(e)
         keep = {k: body[k] for k in ("username", "display_name", "role")}
@@ -181,7 +178,8 @@ def _update_user(user_id, body, done):
     scope = _scope()
     try:
         changes = UserPatchSchema().load(body)
-        user = user_service.update_user(scope, user_id, changes, ip=request.remote_addr)
+        user = accounts.update_user(get_db().conn, scope, user_id, changes,
+                                    ip=request.remote_addr)
     except (ValidationError, ApiError) as e:
         if isinstance(e, ApiError) and e.status == 404:
             raise
@@ -196,9 +194,9 @@ def _update_user(user_id, body, done):
 @bp.route("/admin/units")
 def admin_units():
     """单位: the whole tree, new unit, rename, CSV import."""
-    conn, scope = get_db().conn, _scope()
+    conn, _ = get_db().conn, _scope()
     with read_tx(conn):
-        tree = unit_service.tree(scope)
+        tree = unit_service.tree(conn)
     return render_template("console/admin_units.html", nav="admin", tab="units", tabs=TABS,
                            tree=tree, levels=UNIT_LEVELS, form=request.args)
 
@@ -212,8 +210,9 @@ def admin_unit_create():
             or None}
     try:
         args = UnitCreateSchema().load(body)
-        unit = unit_service.create_unit(scope, args["code"], args["name"], args["level"],
-                                        args["parent_code"], ip=request.remote_addr)
+        unit = unit_service.create(get_db().conn, scope, code=args["code"], name=args["name"],
+                                   level=args["level"], parent_code=args["parent_code"],
+                                   ip=request.remote_addr)
     except (ValidationError, ApiError) as e:
         _failed(e)
         return redirect(url_for("console.admin_units", **{k: v or "" for k, v in body.items()})
@@ -227,7 +226,7 @@ def admin_unit_rename(code):
     scope = _scope()
     try:
         args = UnitPatchSchema().load({"name": request.form.get("name", "").strip()})
-        unit = unit_service.update_unit(scope, code, args, ip=request.remote_addr)
+        unit = unit_service.update(get_db().conn, scope, code, args, ip=request.remote_addr)
     except (ValidationError, ApiError) as e:
         if isinstance(e, ApiError) and e.status == 404:
             raise
@@ -244,8 +243,8 @@ def admin_units_import():
     text, name = _upload_text("file")
     if text is not None:
         try:
-            created, updated = unit_service.import_csv(scope, io.StringIO(text), source=name,
-                                                       ip=request.remote_addr)
+            created, updated = unit_service.import_csv(get_db().conn, scope, io.StringIO(text),
+                                                       source=name, ip=request.remote_addr)
         except UnitImportError as e:
             flash(f"未导入：{len(e.problems)} 处错误", "error")
             for line in e.problems[:50]:
@@ -272,13 +271,14 @@ WEEKDAYS = "一二三四五六日"
 @bp.route("/admin/calendar")
 def admin_calendar():
     """工作日历: a month's days as deadlines count them, the overrides, set/remove/import."""
-    conn, scope = get_db().conn, _scope()
+    conn, _ = get_db().conn, _scope()
     first, last = _month(request.args.get("month"))
     today = local_date(now())
     with read_tx(conn):
         days = deadlines.days(conn, first, last)
-        overrides = calendar_service.overrides(scope, today - timedelta(days=366),
-                                               today + timedelta(days=3 * 366))
+        overrides = working_calendar.overrides(
+            conn, (today - timedelta(days=366)).isoformat(),
+            (today + timedelta(days=3 * 366)).isoformat())
     prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
     next_month = (last + timedelta(days=1)).strftime("%Y-%m")
     return render_template(
@@ -309,7 +309,7 @@ def admin_calendar_set():
             flash("名称：最多 50 个字", "error")
         else:
             is_workday = request.form.get("is_workday") == "1"
-            calendar_service.set_override(scope, day.isoformat(), is_workday, name,
+            working_calendar.set_override(get_db().conn, scope, day, is_workday, name,
                                           ip=request.remote_addr)
             flash(f"已设置 {day.isoformat()} 为{'工作日' if is_workday else '休息日'}")
     month = day.strftime("%Y-%m") if day else None
@@ -323,7 +323,7 @@ def admin_calendar_delete(day):
     d = _form_date(day)
     if d is not None:
         try:
-            calendar_service.remove_override(scope, d.isoformat(), ip=request.remote_addr)
+            working_calendar.remove_override(get_db().conn, scope, d, ip=request.remote_addr)
             flash(f"已删除 {d.isoformat()} 的手工设置")
         except ApiError:
             flash(f"{d.isoformat()} 没有手工设置", "error")
@@ -337,8 +337,8 @@ def admin_calendar_import():
     text, name = _upload_text("file")
     if text is not None:
         try:
-            created, updated = calendar_service.import_notice(
-                scope, io.StringIO(text), source=name, ip=request.remote_addr)
+            created, updated = working_calendar.import_notice(
+                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr)
         except CalendarImportError as e:
             flash(f"未导入：{len(e.problems)} 处错误", "error")
             for line in e.problems[:50]:
@@ -368,10 +368,10 @@ def admin_audit():
     except ValueError:
         before = None
     with read_tx(conn):
-        rows = audit_log.entries(scope, action=echo["action"] or None,
-                                 actor=echo["actor"] or None, lo=lo, hi=hi, before_id=before,
+        rows = audit_log.entries(conn, scope, action=echo["action"] or None,
+                                 actor=echo["actor"] or None, lo=lo, hi=hi, before=before,
                                  limit=PER_PAGE + 1)
-        names = audit_log.actor_names(scope, rows)
+        names = audit_log.actor_names(conn, rows)
     items = rows[:PER_PAGE]
     for item in items:
         item["details_text"] = json.dumps(item["details"], ensure_ascii=False) \

@@ -83,8 +83,7 @@ def _refresh():
     """An expired access token on a page: rotate the refresh cookie, as the API's refresh does."""
     try:
         verify_jwt_in_request(refresh=True, locations=["cookies"])
-        _user, pair = sessions.refresh(get_db().conn, current_user["id"], get_jwt(),
-                                       request.remote_addr)
+        _user, pair = sessions.refresh(get_db().conn, current_user["id"], get_jwt())
     except (JWTExtendedException, PyJWTError, ApiError):
         raise NotLoggedIn() from None
     g.console_pair = pair

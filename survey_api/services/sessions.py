@@ -11,8 +11,21 @@ from ..errors import ApiError
 from ..passwords import verify_password
 from ..storage import audit
 from ..storage import tokens as token_store
+from ..storage import units as unit_store
 from ..storage import users as user_store
 from . import login_limit
+
+
+def me(conn, user):
+    """The /me document: the user, its role and its units (login and refresh answer it too)."""
+    units = unit_store.get_many(conn, user["unit_codes"])
+    return {
+        "user": {"id": user["id"], "username": user["username"],
+                 "display_name": user["display_name"]},
+        "role": user["role"],
+        "units": [{"code": u["code"], "name": u["name"], "level": u["level"]}
+                  for u in sorted(units, key=lambda u: u["code"])],
+    }
 
 
 def login(conn, username, password, ip, device_id=None, *, refuse_roles=(), door="api"):
