@@ -74,7 +74,7 @@ def shoot_reports(page, root, out_dir, district="370303", grid="370303001001-01"
     page.wait_for_selector("[data-charts-ready]", timeout=30_000)
     page.wait_for_timeout(1000)  # the charts' entry animation
     page.screenshot(path=paths[0], full_page=True)
-    page.goto(f"{root}/console/ledger?grid={grid}&period=month")
+    page.goto(f"{root}/console/ledger?grid={grid}&period=year")
     page.screenshot(path=paths[1], full_page=True)
     page.goto(root + page.locator("#ledger a").first.get_attribute("href"))
     page.screenshot(path=paths[2], full_page=True)

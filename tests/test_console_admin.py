@@ -74,6 +74,10 @@ def test_list_users(app):
     for username in ("admin", "district", "secretary", "worker3"):
         assert f'<tr id="user-{username}">' in html
     assert "杏园社区（370303001001）" in html and "社区书记" in html
+    own = re.search(r'<tr id="user-admin">.*?</tr>', html, re.S)[0]
+    assert "停用" not in own and "重置密码" in own   # the admin cannot lock itself out here
+    other = re.search(r'<tr id="user-district">.*?</tr>', html, re.S)[0]
+    assert ">停用</button>" in other
     html = text(client.get("/console/admin/users?role=grid_worker"))
     assert 'id="user-worker"' in html and 'id="user-secretary"' not in html
 
