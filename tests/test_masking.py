@@ -231,7 +231,7 @@ def test_exports_follow_an_address_change(client, auth, household):
 
 def test_migration_fills_the_stored_mask_and_exports_fall_back_without_it(app, client, auth,
                                                                          household):
-    from survey_api.migrations import MIGRATIONS, _v6_masked_address, migrate
+    from survey_api.migrations import MIGRATIONS, _v7_masked_address, migrate
 
     conn = connect(app.config["DATABASE"])
     conn.execute("UPDATE households SET address_masked = NULL")
@@ -240,7 +240,7 @@ def test_migration_fills_the_stored_mask_and_exports_fall_back_without_it(app, c
         resp = client.get(url, query_string={**PERIOD, "format": fmt},
                           headers=auth.headers("secretary"))
         assert {r["地址"] for r in read(resp)} == {MASKED}
-    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_v6_masked_address)}")
+    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_v7_masked_address)}")
     migrate(conn)
     stored = conn.execute("SELECT address_masked FROM households WHERE id = ?",
                           (household,)).fetchone()[0]
