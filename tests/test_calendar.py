@@ -73,7 +73,8 @@ def test_default_range_is_paged(client, auth):
 
 
 @pytest.mark.parametrize("query,field", [
-    ("from=2026-10-05&to=2026-10-01", "to"),
+    ("from=2026-10-05&to=2026-10-01", "from"),  # the one from-after-to rule names from
+    ("to=2000-01-01", "to"),  # to before the default from (today)
     ("from=2026-13-01", "from"),
     ("from=yesterday", "from"),
     ("limit=0", "limit"),
