@@ -526,3 +526,13 @@ def test_lone_surrogate_in_body_is_400_malformed(client, app, w):
                        headers={**w, "Idempotency-Key": uid()})
     assert_problem(resp, 400, "MALFORMED_BODY")
     assert count(app, "idempotency_keys") == 0
+
+
+def test_a_resent_op_id_answers_its_first_result_whatever_the_item_says_now(client, app, w):
+    hid = uid()
+    first = item("household", "create", hid, household_data())
+    results(push(client, w, [first]))
+    changed = {"op_id": first["op_id"].upper(), "entity": "cat", "data": "x"}
+    [r] = results(push(client, w, [changed]))
+    assert r == {"op_id": changed["op_id"], "status": "duplicate", "id": hid, "version": 1}
+    assert count(app, "households") == 1 and count(app, "push_ops") == 1

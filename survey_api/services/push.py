@@ -113,7 +113,8 @@ class Item:
 
     op_id: as sent; key: the lowercase op_id when valid, else None (the result is not kept);
     errors: the item's own field errors (then it is rejected); new: a create's
-    creates.NewRecord; at_client: ISO text.
+    creates.NewRecord; at_client: ISO text. An item whose op_id was answered before needs no
+    more (`answered`): its first result is its answer, whatever else it says.
     """
 
     __slots__ = ("op_id", "key", "entity", "op", "id", "base", "data", "at_client", "new",
@@ -140,15 +141,40 @@ class Item:
         self.base, self.data = item.get("base_version"), item.get("data")
         self.at_client = at_client_iso(item.get("at_client"))
 
+    @classmethod
+    def answered(cls, raw, key):
+        """An item whose op_id (key) has a stored first result: nothing else is read."""
+        item = cls.__new__(cls)
+        item.op_id, item.key, item.new, item.errors = raw["op_id"], key, None, None
+        item.entity, item.op = raw.get("entity"), raw.get("op")
+        item.id = raw["id"].lower() if isinstance(raw.get("id"), str) else None
+        item.base = item.data = item.at_client = None
+        return item
+
+
+def _op_key(raw):
+    """The lowercase op_id of a raw item, when it is a string (stored ones are valid UUIDs)."""
+    if isinstance(raw, dict) and isinstance(raw.get("op_id"), str):
+        return raw["op_id"].lower()
+    return None
+
 
 def prepare(conn, scope, raw_items):
-    """Before the write lock: every item judged on its own, the op_ids already answered read,
-    the other creates loaded and hashed. Returns (items, {op_id key: first result})."""
-    items = [Item(raw) for raw in raw_items]
-    ops = idem.get_ops(conn, scope.user_id, [i.key for i in items if i.key])
-    for item in items:
-        if item.errors is None and item.op == "create" and item.key not in ops:
+    """Before the write lock: the op_ids already answered read (such items need nothing
+    more), every other item judged on its own and its create loaded and hashed.
+
+    Returns (items, {op_id key: first result})."""
+    keys = [_op_key(raw) for raw in raw_items]
+    ops = idem.get_ops(conn, scope.user_id, [k for k in keys if k])
+    items = []
+    for raw, key in zip(raw_items, keys, strict=True):
+        if key in ops:
+            items.append(Item.answered(raw, key))
+            continue
+        item = Item(raw)
+        if item.errors is None and item.op == "create":
             item.new = SERVICES[item.entity].new_record(item.id, item.data, item.at_client)
+        items.append(item)
     return items, ops
 
 
