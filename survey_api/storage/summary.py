@@ -16,6 +16,14 @@ from .units import like_prefix
 COUNT_KEYS = ("problems", "rectified", "on_time", "overdue", "supervised", "rated", "satisfied")
 
 
+def leaf_categories(conn):
+    """[(code, name)] of the leaf categories, in the categories' order (the export's
+    per-category columns)."""
+    rows = conn.execute("SELECT code, name FROM categories WHERE parent_code IS NOT NULL"
+                        " ORDER BY sort, code")
+    return [(r[0], r[1]) for r in rows]
+
+
 def grids_under(conn, path):
     """[(grid code, grid path)] of the grids in a subtree."""
     rows = conn.execute(
