@@ -23,6 +23,8 @@ FOOTER = "第 &P 页 共 &N 页"
 A4 = 9
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 30
+LINE_POINTS = 16                  # one line of 11 pt CJK text
+ROW_PADDING = 3
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True,
         _print_setup(sheet, columns)
         sheet.set_row(0, TITLE_HEIGHT)
         sheet.write_string(0, 0, title, styles.title)
-        sheet.set_row(1, HEADER_HEIGHT)
-        for index, text in enumerate(headers(columns, lang)):
+        names = headers(columns, lang)
+        lines = max(text_lines(n, c.width) for n, c in zip(names, columns, strict=True))
+        sheet.set_row(1, max(HEADER_HEIGHT, row_height(lines)))
+        for index, text in enumerate(names):
             sheet.write_string(1, index, text, styles.header)
         sheet.freeze_panes(2, 0)
         if tuples or (fast and hasattr(sheet, "row_data_fh")):
@@ -137,14 +141,37 @@ def _insert_chart(workbook, sheet, columns, lang, chart, last_row):
     sheet.insert_chart(last_row + 2, 1, native)
 
 
+def text_lines(text, width):
+    """The lines a wrapped text takes in a column of this width (Excel's character units;
+    a CJK character is two units wide), so that the row is printed tall enough: XlsxWriter
+    cannot measure text, and LibreOffice keeps the default height of a row it is given."""
+    units = len(text) + (len(text.encode()) - len(text)) // 2
+    return -(-units // max(int(column_units(width)), 1)) + text.count("\n")
+
+
+def row_height(lines):
+    """Points of a row of that many lines."""
+    return lines * LINE_POINTS + ROW_PADDING
+
+
+def column_units(width):
+    """Characters that fit in a column of width, less the cell padding."""
+    return width - 1
+
+
 def _write_rows_api(sheet, columns, rows, styles, lang):
     """Data rows through XlsxWriter's API (~7 µs a cell); returns the last row index."""
     row_index = 1
     kinds = [c.cell_kind(lang) for c in columns]
     for row in rows:
         row_index += 1
-        for index, column in enumerate(columns):
-            value = cell_value(column, row, lang)
+        values = [cell_value(column, row, lang) for column in columns]
+        lines = max([text_lines(str(v), c.width) for v, c in zip(values, columns, strict=True)
+                     if c.wrap and v not in (None, "")], default=1)
+        if lines > 1:
+            sheet.set_row(row_index, row_height(lines))
+        for index in range(len(columns)):
+            value = values[index]
             style = styles.cells[index]
             kind = kinds[index]
             if value is None or value == "":
@@ -210,19 +237,25 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
     for row in rows:
         row_index += 1
         number = row_index + 1
-        parts = [f'<row r="{number}">']
+        parts = [""]
+        lines = 1
         for index, column, head, attr, style, kind in plan:
             value = row[index] if tuples else cell_value(column, row, lang)
             if value is None or value == "":
                 parts.append(f"{head}{number}{attr}/>")
+                continue
+            if column.wrap:
+                lines = max(lines, text_lines(str(value), column.width))
+            if kind == "text":
+                parts.append(_string_xml(f"{head[6:]}{number}", style, str(value)))
             elif kind == "datetime":
                 parts.append(f"{head}{number}{attr}><v>{serial(value):.16G}</v></c>")
             elif kind == "bool":
                 parts.append(f'{head}{number}{attr} t="b"><v>{1 if value else 0}</v></c>')
             elif kind in ("int", "number"):
                 parts.append(f"{head}{number}{attr}><v>{value:.16G}</v></c>")
-            else:
-                parts.append(_string_xml(f"{head[6:]}{number}", style, str(value)))
+        parts[0] = (f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
+                    if lines > 1 else f'<row r="{number}">')
         parts.append("</row>")
         write("".join(parts))
     if row_index > 1:

@@ -211,17 +211,17 @@ class _TimeLeftTexts(dict):
 
 class _Households(dict):
     """household id → (address, head_name, phone) as the list shows them: masked unless
-    unmask, and for a CSV formula-safe. With a community, its households are read at once;
-    any other id (a household moved since) is looked up when a row names it."""
+    unmask, and for a CSV formula-safe. With a community, its households are read at once
+    (and shown when a row first names them); any other id (a household moved since) is
+    looked up then."""
 
     def __init__(self, conn, community_code, *, render, unmask=False):
         super().__init__()
         self.conn, self.render, self.unmask = conn, render, unmask
         self.none = (None,) * len(list_store.HOUSEHOLD_FIELDS)
+        self.stored = {}
         if community_code is not None:
-            for household_id, fields in list_store.community_households(
-                    conn, community_code).items():
-                self[household_id] = self._shown(fields)
+            self.stored = list_store.community_households(conn, community_code)
 
     def _shown(self, fields):
         if not self.unmask:
@@ -232,8 +232,8 @@ class _Households(dict):
         return fields
 
     def __missing__(self, household_id):
-        found = None
-        if household_id is not None:
+        found = self.stored.get(household_id)
+        if found is None and household_id is not None:
             found = list_store.household_fields(self.conn, household_id)
         shown = self[household_id] = self._shown(found) if found is not None else self.none
         return shown

@@ -67,9 +67,13 @@ LEFT JOIN categories cp ON cp.code = c.parent_code"""
 def _local_ts(expr):
     """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991).
 
-    datetime(…) is strftime('%Y-%m-%d %H:%M:%S', …) without the format parsing."""
-    return (f"datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours')")
+    The stored form is UTC ('…+00:00', timeutil.iso): its first 19 characters plus 8 hours;
+    another offset is applied by datetime() first. datetime(…) is strftime('%Y-%m-%d
+    %H:%M:%S', …) without the format parsing."""
+    return (f"CASE WHEN substr({expr}, -6) = '+00:00'"
+            f" THEN datetime(substr({expr}, 1, 19), '+8 hours')"
+            f" ELSE datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours') END")
 
 
 def _unix_seconds(expr):
@@ -80,10 +84,11 @@ def _unix_seconds(expr):
 
 def _safe_text(expr):
     """Text a spreadsheet would run as a formula gets a leading apostrophe (as the CSV
-    writer's _cell does)."""
-    return (f"CASE WHEN NOT ({expr} GLOB '[=@+-]*' OR {expr} GLOB '[\t\r]*') THEN {expr}"
+    writer's safe_text does). Most text starts with none of = @ + - tab CR: one unicode()
+    call decides."""
+    return (f"CASE WHEN unicode({expr}) NOT IN (61, 64, 43, 45, 9, 13) THEN {expr}"
             f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
-            f" OR (substr({expr}, 1, 1) IN ('+', '-') AND substr({expr}, 2) GLOB '*[^0-9 ()+-]*')"
+            f" OR substr({expr}, 2) GLOB '*[^0-9 ()+-]*'"
             f" THEN '''' || {expr} ELSE {expr} END")
 
 
