@@ -8,7 +8,13 @@ ENV_PREFIX = "SURVEY_API"
 DEFAULTS = {
     "ACCESS_TOKEN_SECONDS": 3600,
     "REFRESH_TOKEN_SECONDS": 30 * 24 * 3600,
+    # A rotated refresh token presented again within this many seconds is a retry (Appendix B).
+    "REFRESH_REUSE_SECONDS": 60,
+    # Failed logins in LOGIN_WINDOW_SECONDS: per username, and per client address.
+    # The console's session cookies carry Secure: turn on when served over HTTPS.
+    "COOKIE_SECURE": False,
     "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
     "LOGIN_WINDOW_SECONDS": 900,
     # Push bodies are capped at 5 MiB; blob uploads raise the cap for their own request.
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
@@ -20,6 +26,10 @@ DEFAULTS = {
     "BUSY_TIMEOUT_MS": 15000,
     "JSON_MAX_DEPTH": 32,
     "TIMEZONE": "Asia/Shanghai",
+    # Behind a reverse proxy (docs/deploy.md): how many proxies set X-Forwarded-*, and the
+    # addresses they connect from; 0 ignores those headers (proxy.py).
+    "TRUSTED_PROXY_COUNT": 0,
+    "TRUSTED_PROXIES": "127.0.0.1,::1",
 }
 
 

@@ -6,13 +6,11 @@ from flask import request
 
 from schemas.calendar import CalendarDaySchema, CalendarPageSchema, CalendarPutSchema, CalendarQuery
 
-from ..db import get_db, write_tx
+from ..db import get_db
 from ..errors import ApiError, validation_error
 from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
-from ..services import deadlines
-from ..storage import audit
-from ..storage import calendar as calendar_store
+from ..services import deadlines, working_calendar
 from ..timeutil import local_date, now
 from . import blueprint
 
@@ -81,14 +79,10 @@ def get_day(day):
 def put_day(args, day):
     """Set the override of a day (a holiday notice's day off or make-up workday)."""
     scope = current_scope()
-    scope.require_role("admin")
+    scope.require_role("admin")  # before the path is read
     d = _path_date(day)
-    conn = get_db().conn
-    with write_tx(conn):
-        calendar_store.put(conn, d.isoformat(), args["is_workday"], args["name"])
-        audit.record(conn, actor=scope.user_id, action="calendar.set", target=d.isoformat(),
-                     ip=request.remote_addr, details=args)
-        return deadlines.day(conn, d).to_api()
+    return working_calendar.set_override(scope.conn, scope, d, args["is_workday"], args["name"],
+                                         ip=request.remote_addr).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["DELETE"])
@@ -96,12 +90,6 @@ def put_day(args, day):
 def delete_day(day):
     """Remove a day's override (the package or the estimate decides again)."""
     scope = current_scope()
-    scope.require_role("admin")
-    d = _path_date(day)
-    conn = get_db().conn
-    with write_tx(conn):
-        if not calendar_store.delete(conn, d.isoformat()):
-            raise ApiError(404, "NOT_FOUND", f"No override for {d.isoformat()}.")
-        audit.record(conn, actor=scope.user_id, action="calendar.delete", target=d.isoformat(),
-                     ip=request.remote_addr)
+    scope.require_role("admin")  # before the path is read
+    working_calendar.remove_override(scope.conn, scope, _path_date(day), ip=request.remote_addr)
     return "", 204

@@ -76,3 +76,22 @@ def csv_tuple_chunks(columns, tuples, lang, batch=2000):
     writer.writerows(pending)
     yield buf.getvalue().encode("utf-8")
 
+
+
+def csv_line_chunks(columns, lines, lang, batch=2000):
+    """The same CSV from ready lines (the problem lists, written by SQLite): header by
+    csv.writer, then the lines joined with CRLF per batch."""
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    csv.writer(buf, lineterminator="\r\n").writerow(headers(columns, lang))
+    yield buf.getvalue().encode("utf-8")
+    pending = []
+    for line in lines:
+        pending.append(line)
+        if len(pending) >= batch:
+            pending.append("")
+            yield "\r\n".join(pending).encode("utf-8")
+            pending = []
+    if pending:
+        pending.append("")
+        yield "\r\n".join(pending).encode("utf-8")

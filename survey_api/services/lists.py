@@ -18,10 +18,9 @@ from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
 from ..storage import audit
 from ..storage import lists as list_store
-from ..storage import units as unit_store
 from ..timeutil import now_iso, parse_iso, period_bounds
 from .deadlines import TimeLeft
-from .masking import mask_household
+from .masking import mask
 
 EXPORT_PAGE = 1000
 EXPORT_CACHE_KIB = 4096
@@ -33,23 +32,7 @@ JSON_KEYS = {name: tuple(c.key for c in LAYOUTS[name][0] if c is not TIME_LEFT)
              for name in ("problem-list", "rectification-list")}
 
 
-# --- who may read a list, and the audit ------------------------------------------------------
-
-def list_unit(scope, code, level, list_name, unmask):
-    """The unit a list names, after the role, kind, scope and unmask checks (in that order)."""
-    if unmask and scope.is_grid_worker:
-        raise ApiError(403, "UNMASK_FORBIDDEN", "Grid workers may not unmask personal data.")
-    if scope.is_grid_worker and list_name != "visit-ledger":
-        raise ApiError(403, "FORBIDDEN", "Grid workers may only read their grids' visit ledger.")
-    unit = unit_store.get(scope.conn, code)
-    if unit is None or (level is not None and unit["level"] != level):
-        raise ApiError(404, "NOT_FOUND", f"No {level or 'unit'} {code}.")
-    if not scope.holds(unit):
-        if unmask:
-            raise ApiError(403, "UNMASK_FORBIDDEN", f"Unit {code} is outside your scope.")
-        raise ApiError(403, "OUT_OF_SCOPE", f"Unit {code} is outside your scope.")
-    return unit
-
+# --- the audit, pages and export connections ------------------------------------------------------
 
 def period_text(value):
     """from/to as given: YYYY-MM-DD or the aware datetime, or None."""
@@ -112,7 +95,7 @@ def export_rows(make_rows):
 def problem_list(code, kind, args, ip):
     """问题清单 or 整改清单 of a community: the JSON page, or the whole list as CSV/XLSX."""
     scope = current_scope()
-    unit = list_unit(scope, code, "community", kind, args["unmask"])
+    unit = scope.unit_for_report(kind, code, level="community", unmask=args["unmask"])
     filters = {k: args.get(k) for k in PROBLEM_FILTERS}
     if filters["grid"] and not filters["grid"].startswith(code + "-"):
         raise ApiError(422, "VALIDATION_ERROR", "Not a grid of this community.",
@@ -133,10 +116,13 @@ def problem_list(code, kind, args, ip):
     fmt, lang = args["format"], args["lang"]
 
     def make_rows(conn):
+        if fmt == "csv":
+            return problem_csv_lines(conn, kind, code, columns, lang, now=current,
+                                     unmask=args["unmask"], filters=filters)
         return problem_cells(conn, kind, code, columns, lang, fmt, now=current,
                              unmask=args["unmask"], filters=filters)
     return export(kind, fmt, lang, unit, (args["from_"], args["to"]), export_rows(make_rows),
-                  tuples=True)
+                  tuples=fmt == "xlsx", lines=fmt == "csv")
 
 
 def problem_page(conn, kind, community_code, *, now, after, limit, unmask, filters):
@@ -197,6 +183,26 @@ def problem_cells(conn, kind, community_code, columns, lang, form, *, now, unmas
     return map(operator.add, zip(itertools.count(1)), rows)
 
 
+def problem_csv_lines(conn, kind, community_code, columns, lang, *, now, unmask, filters):
+    """Every row of a problem list as its CSV line (seq first, no line end): SQLite writes
+    the line; the households' cells (masked, formula-safe) wait in a temporary table and
+    剩余时限 is a SQL function over TimeLeft."""
+    keys = [c.source(lang) for c in columns[1:]]
+    labels = {c.source(lang): c.labels(lang) for c in columns[1:]
+              if c.labels(lang) is not None}
+    if any(k in list_store.HOUSEHOLD_FIELDS for k in keys):
+        households = _Households(conn, community_code, render="csv", unmask=unmask)
+        list_store.stage_households(conn, ((i, *households[i]) for i in households.stored))
+    else:
+        list_store.stage_households(conn, ())
+    time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
+    conn.create_function("time_left", 2, lambda status, due_at: time_left[status, due_at],
+                         deterministic=True)
+    cursor = list_store.problem_csv_lines(conn, community_code, keys, now=now, kind=kind,
+                                          labels=labels, **filters)
+    return (f"{seq},{line}" for seq, (line,) in zip(itertools.count(1), cursor))
+
+
 class _TimeLeftTexts(dict):
     """(status, due_at) → 剩余时限 text; TimeLeft works each one out once."""
 
@@ -225,7 +231,7 @@ class _Households(dict):
 
     def _shown(self, fields):
         if not self.unmask:
-            masked = mask_household(dict(zip(list_store.HOUSEHOLD_FIELDS, fields, strict=True)))
+            masked = mask(dict(zip(list_store.HOUSEHOLD_FIELDS, fields, strict=True)))
             fields = tuple(masked[k] for k in list_store.HOUSEHOLD_FIELDS)
         if self.render == "csv":
             fields = tuple(safe_text(v) if v else v for v in fields)
@@ -244,7 +250,7 @@ class _Households(dict):
 def visit_ledger(code, args, ip):
     """走访台账 of a grid: the JSON page, or every household and visit as CSV/XLSX."""
     scope = current_scope()
-    unit = list_unit(scope, code, "grid", "visit-ledger", args["unmask"])
+    unit = scope.unit_for_report("visit-ledger", code, level="grid", unmask=args["unmask"])
     filters = {k: args.get(k) for k in LEDGER_FILTERS}
     after = _cursor(args, 6)
     audit_read(scope, unit, "visit-ledger", args, filters, ip)
@@ -269,7 +275,7 @@ def _ledger_items(conn, page, lo, hi, unmask):
     out = []
     for seq, household, visited, _cursor in page:
         out.append((seq, {
-            "household": household if unmask else mask_household(household),
+            "household": household if unmask else mask(household),
             "visits": visits[household["id"]],
             "visited": visited,
         }))

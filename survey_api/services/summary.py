@@ -13,7 +13,7 @@ from ..scope import current_scope
 from ..storage import summary as summary_store
 from ..storage import units as unit_store
 from ..timeutil import now_iso, period_bounds
-from .lists import audit_read, list_unit, period_text
+from .lists import audit_read, period_text
 
 CHART_KEYS = ("coverage_pct", "rectification_rate_pct")
 CHART_TITLE = {"zh": "各下级单位走访覆盖率与整改率(%)",
@@ -24,7 +24,7 @@ def unit_summary(code, args, ip):
     """The roll-up body, or its export: children first, then the unit's own totals; the XLSX
     has a native column chart of coverage and rectification rate by child."""
     scope = current_scope()
-    unit = list_unit(scope, code, None, "summary", args["unmask"])
+    unit = scope.unit_for_report("summary", code, unmask=args["unmask"])
     lo, hi = period_bounds(args["from_"], args["to"])
     conn = get_db().conn
     with read_tx(conn):

@@ -6,11 +6,10 @@ full export share the same query and an export never holds more than a page in m
 
 import json
 
+from .overdue import overdue_sql
 from .units import like_prefix
 
-# Open, not suspended, past due: the SQL twin of problems.is_overdue.
-OVERDUE_SQL = ("(p.status NOT IN ('closed', 'rejected', 'suspended') AND p.due_at IS NOT NULL"
-               " AND p.due_at < :now)")
+OVERDUE_SQL = overdue_sql("p", ":now")
 
 # --- the problem and rectification lists: one query, three forms --------------------------
 # A JSON page, a CSV and an XLSX are the same SELECT over the same WHERE and ORDER BY; only
@@ -272,3 +271,52 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
             visit = dict(row)
             out[visit.pop("household_id")].append(visit)
     return out
+
+
+# --- the CSV lines of the problem lists ---------------------------------------------------------
+# For a CSV, SQLite writes each whole line (printf of the csv form's cells, quoted as
+# csv.writer quotes: a cell holding , " CR or LF in double quotes, its quotes doubled). The
+# household's cells come from a temporary table the caller fills (masked, formula-safe), and
+# 剩余时限 from the SQL function time_left(status, due_at) the caller registers.
+
+_NEEDS_QUOTES = "'*[,\"\r\n]*'"
+
+
+def _csv_quoted(expr):
+    return (f"CASE WHEN {expr} GLOB {_NEEDS_QUOTES}"
+            f" THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END")
+
+
+def stage_households(conn, rows):
+    """rows (id, address, head_name, phone), as the CSV shows them, into the temporary table
+    temp.export_households that problem_csv_lines joins."""
+    conn.execute("DROP TABLE IF EXISTS temp.export_households")
+    conn.execute("CREATE TEMP TABLE export_households (id TEXT PRIMARY KEY, address TEXT,"
+                 " head_name TEXT, phone TEXT) WITHOUT ROWID")
+    conn.executemany("INSERT INTO temp.export_households VALUES (?, ?, ?, ?)", rows)
+
+
+def problem_csv_lines(conn, community_code, keys, *, now, kind, labels=None, lo=None, hi=None,
+                      status=None, category=None, grid=None, overdue=None, supervised=None):
+    """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
+    order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left."""
+    where, params = _problem_where(
+        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
+        category=category, grid=grid, overdue=overdue, supervised=supervised)
+    params["now"] = now
+    labels = labels or {}
+    cells = []
+    for key in keys:
+        if key == "time_left":
+            cells.append("time_left(p.status, p.due_at)")
+        elif key in HOUSEHOLD_FIELDS:
+            cells.append(_csv_quoted(f"eh.{key}"))
+        else:
+            expr = _field_sql(key, "csv", labels.get(key))
+            cells.append(_csv_quoted(expr) if PROBLEM_FIELDS[key][1] == TEXT else expr)
+    sql = (f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_FROM}"
+           " LEFT JOIN temp.export_households eh ON eh.id = p.household_id"
+           f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
