@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from . import config, console, db, errors, request_body, tokens
+from . import config, console, db, errors, proxy, request_body, tokens
 from .api import API_PREFIX, guards, register_converters
 from .migrations import MIGRATIONS, current_version, migrate
 from .openapi import SurveyApi
@@ -56,6 +56,7 @@ def create_app(test_config=None):
     app.before_request(guards.require_token)
     app.before_request(request_body.check_query)
     app.before_request(request_body.check_json_body)
+    proxy.trust(app)
     if app.config.get("AUTO_MIGRATE", True):
         _migrate_if_needed(app)
     return app

@@ -15,6 +15,7 @@ from . import create_app
 from .db import connect, write_tx
 from .migrations import current_version, migrate
 from .passwords import hash_password
+from .proxy import trusted_addresses
 from .roles import ROLES
 from .services import accounts
 from .serving import gunicorn_command
@@ -139,8 +140,9 @@ def serve(host, port, workers, demo):
         logins = seed_demo(current_app)
         _print_logins(logins)
     env = dict(os.environ, SURVEY_API_INSTANCE_PATH=current_app.instance_path)
-    args = gunicorn_command(f"{host}:{port}", workers, timeout=120, graceful_timeout=5,
-                            access_log=True)
+    args = gunicorn_command(
+        f"{host}:{port}", workers, timeout=120, graceful_timeout=5, access_log=True,
+        extra=["--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config)))])
     click.echo(f"Serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
     sys.stdout.flush()
     os.execvpe(sys.executable, args, env)
@@ -216,6 +218,34 @@ def bench(scale, json_path, runs, workers, keep):
     if json_path:
         bench_pkg.write_json(result, json_path)
         click.echo(f"Wrote {json_path}")
+
+
+@main.command("soak")
+@click.option("--cycles", default=1000, show_default=True, type=click.IntRange(0, 100_000),
+              help="Kill cycles (0 skips them).")
+@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(0, 24 * 60),
+              help="Minutes of concurrent load, with a backup under it (0 skips both).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Also write the figures as JSON to this file.")
+@click.option("--seed", type=int, help="Random seed (default: a new one, printed).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Run in this (empty) folder and keep it, instead of a temp folder.")
+@click.option("--cold", is_flag=True,
+              help="Restart with a fresh `python -m gunicorn` each time (slower).")
+def soak(cycles, minutes, json_path, seed, keep, cold):
+    """Reliability soak: kill cycles, concurrency, backup under load (DESIGN §12).
+
+    Runs its own temporary instance on 127.0.0.1; exits 1 when any failure count is not 0.
+    """
+    from . import soak as soak_pkg
+
+    result = soak_pkg.run(cycles, minutes, seed=seed, keep=keep, cold=cold,
+                          log=lambda msg: click.echo(msg, err=True))
+    click.echo(soak_pkg.table(result))
+    if json_path:
+        soak_pkg.write_json(result, json_path)
+        click.echo(f"Wrote {json_path}")
+    sys.exit(1 if result["failures"] else 0)
 
 
 @main.command("calendar-import")

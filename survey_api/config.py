@@ -26,6 +26,10 @@ DEFAULTS = {
     "BUSY_TIMEOUT_MS": 15000,
     "JSON_MAX_DEPTH": 32,
     "TIMEZONE": "Asia/Shanghai",
+    # Behind a reverse proxy (docs/deploy.md): how many proxies set X-Forwarded-*, and the
+    # addresses they connect from; 0 ignores those headers (proxy.py).
+    "TRUSTED_PROXY_COUNT": 0,
+    "TRUSTED_PROXIES": "127.0.0.1,::1",
 }
 
 

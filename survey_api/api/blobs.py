@@ -32,8 +32,8 @@ def put_blob(sha256):
     scope = current_scope()
     photos.check_content_type(request.mimetype)
     max_bytes = current_app.config["MAX_BLOB_BYTES"]
-    # werkzeug's stream limit refuses a body of exactly its limit when the server terminates
-    # the stream (gunicorn): one byte of slack, and blob_store refuses size > max_bytes.
+    # One byte over: under gunicorn (wsgi.input_terminated) werkzeug's stream raises 413 on a
+    # read at its limit, which refused a photo of exactly max_bytes; receive() keeps the limit.
     request.max_content_length = max_bytes + 1
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes.")

@@ -393,6 +393,36 @@ def measure_console_queue(base, district, n):
             "console_queue_problems": int(total) if total else None}
 
 
+def console_session(base, username, password=BENCH_PASSWORD):
+    """A requests.Session logged in through the console's login form (cookie session)."""
+    root = base.rsplit("/api/v1", 1)[0]
+    session = requests.Session()
+    resp = session.post(f"{root}/console/login", data={"username": username,
+                                                       "password": password},
+                        allow_redirects=False, timeout=60)
+    if resp.status_code != 302:
+        raise RuntimeError(f"console login {username}: HTTP {resp.status_code}")
+    return root, session
+
+
+def measure_console_dashboard(base, district, n):
+    """The district's 统计 page (the default period, all time): server time of the HTML."""
+    root, session = console_session(base, district.district_admin)
+    url = f"{root}/console/units/{district.district_code}"
+    _check(session.get(url, timeout=300), "console dashboard")  # warm the worker's caches
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        resp = _check(session.get(url, timeout=300), "console dashboard")
+        times.append((time.perf_counter() - started) * 1000)
+        if "统计</h1>" not in resp.text:
+            raise RuntimeError("console dashboard: not the 统计 page")
+    times.sort()
+    return {"console_dashboard_ms": statistics.median(times),
+            "console_dashboard_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+            "console_dashboard_requests": n}
+
+
 def measure_exports(base, district, server):
     """Problem and rectification lists as CSV and XLSX, rows/s and the workers' peak RSS.
 

@@ -18,6 +18,8 @@ ROWS = [
     ("console_queue_ms", "console problem queue p50 (1st page)", "ms", ("<", 150), ",.0f"),
     ("console_queue_p95_ms", "  p95", "ms", None, ",.0f"),
     ("console_queue_problems", "  problems in the community", "problems", None, ",.0f"),
+    ("console_dashboard_ms", "console: district dashboard p50", "ms", ("<", 300), ",.0f"),
+    ("console_dashboard_p95_ms", "  its p95", "ms", None, ",.0f"),
     ("export_csv_rows_per_s", "export CSV (both lists)", "rows/s", (">=", 100_000), ",.0f"),
     ("export_xlsx_rows_per_s", "export XLSX (both lists)", "rows/s", (">=", 15_000), ",.0f"),
     ("export_problem_list_rows", "  problem list rows", "rows", None, ",.0f"),

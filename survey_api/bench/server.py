@@ -20,22 +20,23 @@ def free_port():
 class Gunicorn:
     """A gunicorn master in its own process group; stop() ends the group."""
 
-    def __init__(self, instance_path, workers=2, port=None, log_path=None):
+    def __init__(self, instance_path, workers=2, port=None, log_path=None, env=None):
         self.instance_path = instance_path
         self.workers = workers
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         self.log_path = log_path or os.path.join(instance_path, "gunicorn.log")
+        self.extra_env = env or {}
         self.proc = None
 
     def start(self, timeout=60):
         env = dict(os.environ, SURVEY_API_INSTANCE_PATH=self.instance_path,
                    SURVEY_API_SECRET_KEY="bench-secret-key-" + "x" * 32)
+        env.update(self.extra_env)
         args = gunicorn_command(f"127.0.0.1:{self.port}", self.workers, timeout=300,
                                 graceful_timeout=5, extra=["--no-control-socket"])
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = self.spawn(args, env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -50,6 +51,24 @@ class Gunicorn:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log_path}")
+
+    def spawn(self, args, env):
+        """Start the master in its own session (process group); returns a Popen-like handle."""
+        return subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def kill(self):
+        """SIGKILL the master and its workers at once (a crash, not a shutdown)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:  # never signal a group whose pid may be reused
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self._log.close()
+        self.proc = None
 
     def worker_pids(self):
         """The worker processes (children of the master)."""

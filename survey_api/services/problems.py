@@ -10,7 +10,9 @@ import weakref
 
 from schemas.problems import ProblemCreateSchema, ProblemPatchSchema
 
+from ..db import write_tx
 from ..errors import ApiError, validation_error
+from ..storage import audit
 from ..storage import categories as category_store
 from ..storage import problems as store
 from ..timeutil import local_date, now
@@ -154,3 +156,16 @@ def delete(conn, scope, problem_id, base_version, at_client=None):
     store.update(conn, problem_id, {"deleted": 1,
                                     "updated_at_client": creates.at_client_iso(at_client)})
     return "deleted"
+
+
+def report(conn, scope, data, *, ip=None):
+    """POST /problems: create (in its own write transaction, audited) → (record, created);
+    a repeated create of the same data answers the stored record, created False."""
+    try:
+        with write_tx(conn):
+            record = create(conn, scope, None, data)
+            audit.record(conn, actor=scope.user_id, action="problem.create",
+                         target=record["id"], ip=ip, details={"number": record["number"]})
+    except creates.Duplicate as d:
+        return d.record, False
+    return record, True
