@@ -33,10 +33,11 @@ def grid_choices(conn, scope):
     return unit_store.list_units(conn, scope.paths, level="grid", limit=1000)
 
 
-def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None, limit=PAGE):
+def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None, limit=None):
     """One page of a grid's households: masked, with the visits in the period, whether visited,
     and each one's last visit ever; plus the grid's counts for the period."""
     grid = grid_in_scope(conn, scope, grid_code)
+    limit = limit or PAGE
     lo, hi = period.bounds()
     after = decode_cursor(cursor, CURSOR_SHAPE) if cursor else None
     filters = {"visited": False if unvisited_only else None, "tag": None, "deleted": False}

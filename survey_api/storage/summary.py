@@ -99,7 +99,7 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
                      sum(p.supervised != 0) AS c4,
                      sum(p.rating IS NOT NULL) AS c5,
                      sum(p.rating >= 3) AS c6
-              FROM problems p WHERE {' AND '.join(where)}
+              FROM problems p INDEXED BY problems_rollup WHERE {' AND '.join(where)}
               GROUP BY p.grid_code, p.category) g
         JOIN units u ON u.code = g.grid_code
         GROUP BY child, g.category"""
