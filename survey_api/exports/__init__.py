@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..timeutil import SHANGHAI, now
 from .columns import Column, headers
-from .csv_writer import csv_chunks, csv_line_chunks, csv_tuple_chunks
+from .csv_writer import csv_chunks, csv_line_chunks
 from .http import CSV_TYPE, XLSX_TYPE
 from .layouts import LAYOUTS, title_word
 from .xlsx_writer import Chart, file_chunks, spool_xlsx
@@ -62,8 +62,8 @@ def export(list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=Fal
     """The export of a list as fmt (csv | xlsx).
 
     unit: {code, name}; period: (from, to) as the query gave them (date, datetime or None);
-    rows: dicts with the JSON keys, or (tuples=True) tuples of the columns' cells as lang
-    shows them (datetimes as Unix seconds for XLSX), or (lines=True, CSV) the CSV lines
+    rows: dicts with the JSON keys; or for an XLSX (tuples=True) tuples of the columns'
+    cells as lang shows them, datetimes as Unix seconds; or for a CSV (lines=True) its lines
     without their line ends. chart: an xlsx_writer.Chart.
     """
     layout_columns, _zh, _en = LAYOUTS[list_name]
@@ -77,7 +77,7 @@ def export(list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=Fal
     base = f"{unit['name']}-{word}-{file_period}"
     fallback = f"{unit['code']}-{list_name}-{ascii_period}"
     if fmt == "csv":
-        write = csv_line_chunks if lines else csv_tuple_chunks if tuples else csv_chunks
+        write = csv_line_chunks if lines else csv_chunks
         chunks = write(columns, rows, lang)
         return ExportFile(chunks, CSV_TYPE, base + ".csv", fallback + ".csv")
     path, size = spool_xlsx(columns, rows, lang, title, sheet_name=word, tuples=tuples,

@@ -12,8 +12,6 @@ from datetime import datetime
 from .. import labels as label_tables
 from ..timeutil import SHANGHAI
 
-KINDS = ("text", "int", "number", "datetime", "bool")
-
 
 @dataclass(frozen=True)
 class Column:

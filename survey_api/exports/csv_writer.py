@@ -58,26 +58,6 @@ def csv_chunks(columns, rows, lang):
     yield buf.getvalue().encode("utf-8")
 
 
-def csv_tuple_chunks(columns, tuples, lang, batch=2000):
-    """The same CSV from ready-formatted tuples (the fast path): csv.writer.writerows per batch."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    buf.write("\ufeff")
-    writer.writerow(headers(columns, lang))
-    pending = []
-    for row in tuples:
-        pending.append(row)
-        if len(pending) >= batch:
-            writer.writerows(pending)
-            pending = []
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    writer.writerows(pending)
-    yield buf.getvalue().encode("utf-8")
-
-
-
 def csv_line_chunks(columns, lines, lang, batch=2000):
     """The same CSV from ready lines (the problem lists, written by SQLite): header by
     csv.writer, then the lines joined with CRLF per batch."""
