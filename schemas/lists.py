@@ -3,12 +3,12 @@
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from survey_api.statuses import STATUSES
+
 from .common import UNIT_CODE_RE, DateOrDateTime, PageQuery, PageSchema
 
 FORMATS = ("json", "csv", "xlsx")
 LANGS = ("zh", "en")
-STATUSES = ("reported", "accepted", "assigned", "rectifying", "rectified", "closed", "rejected",
-            "suspended")
 TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
         "rental", "vacant", "special_care")
 CATEGORY_RE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$"

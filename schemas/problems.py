@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
+from survey_api.statuses import STATUSES
+
 from .common import UNIT_CODE_RE, PageSchema, PeriodQuery, Regexp, StrictSchema, Uuid
 from .visits import LocationSchema, Photos
 
 SOURCES = ("visit", "hotline", "window", "inspection", "resident")
 URGENCIES = ("normal", "urgent")
-STATUSES = ("reported", "accepted", "assigned", "rectifying", "rectified", "closed", "rejected",
-            "suspended")
 CATEGORY_RE = r"^[a-z_]+(\.[a-z_]+)?$"
 
 

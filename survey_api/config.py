@@ -8,7 +8,11 @@ ENV_PREFIX = "SURVEY_API"
 DEFAULTS = {
     "ACCESS_TOKEN_SECONDS": 3600,
     "REFRESH_TOKEN_SECONDS": 30 * 24 * 3600,
+    # A rotated refresh token presented again within this many seconds is a retry (Appendix B).
+    "REFRESH_REUSE_SECONDS": 60,
+    # Failed logins in LOGIN_WINDOW_SECONDS: per username, and per client address.
     "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
     "LOGIN_WINDOW_SECONDS": 900,
     # Push bodies are capped at 5 MiB; blob uploads raise the cap for their own request.
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,

@@ -2,19 +2,25 @@
 
 Revocation lives in the database (it survives restarts and is shared by workers):
 a revoked jti, or a token whose `gen` claim is older than the user's token_generation.
+
+Rotation (Appendix B): a refresh token used once is `rotated`. Presented again within
+REFRESH_REUSE_SECONDS of that rotation it is a phone retrying a refresh whose answer was
+lost: it gets another pair and the pair issued at the rotation stays valid. Presented later,
+someone else holds a copy: every token of the user is revoked.
 """
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 
-from .db import get_db
+from .db import get_db, write_tx
 from .errors import problem
+from .storage import audit
 from .storage import tokens as token_store
 from .storage import users as user_store
-from .timeutil import iso
+from .timeutil import iso, now, parse_iso
 
 jwt = JWTManager()
 
@@ -74,23 +80,25 @@ def _is_revoked(header, payload):
         record = token_store.get_refresh(conn, payload["jti"])
         if record is None or record["revoked_at"]:
             return True
-        if record["rotated_at"]:
-            _revoke_all_after_reuse(conn, user)
+        if record["rotated_at"] and not within_reuse_window(record):
+            with write_tx(conn):
+                revoke_all_after_reuse(conn, user["id"], record)
             return True
     return token_store.is_revoked(conn, payload["jti"])
 
 
-def _revoke_all_after_reuse(conn, user):
-    """A rotated refresh token came back: someone holds a copy. Revoke everything."""
-    from flask import request
+def within_reuse_window(record):
+    """True while a rotated refresh token may still be retried (REFRESH_REUSE_SECONDS)."""
+    window = timedelta(seconds=current_app.config["REFRESH_REUSE_SECONDS"])
+    return now() - parse_iso(record["rotated_at"]) <= window
 
-    from .db import write_tx
-    from .storage import audit
 
-    with write_tx(conn):
-        user_store.bump_token_generation(conn, user["id"])
-        audit.record(conn, actor=user["id"], action="auth.refresh_reuse", target=user["id"],
-                     ip=request.remote_addr)
+def revoke_all_after_reuse(conn, user_id, record):
+    """A rotated refresh token came back after its window: someone holds a copy. Revoke
+    every token of the user (inside the caller's write transaction)."""
+    user_store.bump_token_generation(conn, user_id)
+    audit.record(conn, actor=user_id, action="auth.refresh_reuse", target=user_id,
+                 ip=request.remote_addr, details={"device_id": record["device_id"]})
 
 
 @jwt.user_lookup_loader
@@ -102,13 +110,17 @@ def _exp_iso(seconds):
     return iso(datetime.now(UTC) + timedelta(seconds=seconds))
 
 
-def issue_pair(conn, user, device_id=None):
-    """Create an access and a refresh token that know each other (logout revokes both)."""
+def issue_pair(conn, user, device_id=None, rotated_from=None):
+    """Create an access and a refresh token that know each other (logout revokes both).
+
+    rotated_from: the refresh token this pair replaces; logging this pair out also ends that
+    token's retry window, so a logged-out session cannot come back through a retry."""
     access_jti, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
     gen = user["token_generation"]
-    access = create_access_token(
-        identity=user["id"], additional_claims={"jti": access_jti, "gen": gen, "rjti": refresh_jti}
-    )
+    claims = {"jti": access_jti, "gen": gen, "rjti": refresh_jti}
+    if rotated_from:
+        claims["pjti"] = rotated_from
+    access = create_access_token(identity=user["id"], additional_claims=claims)
     refresh = create_refresh_token(
         identity=user["id"], additional_claims={"jti": refresh_jti, "gen": gen, "ajti": access_jti}
     )
@@ -131,3 +143,28 @@ def revoke_pair(conn, access_payload):
     if rjti:
         token_store.revoke_jti(conn, rjti, _exp_iso(current_app.config["REFRESH_TOKEN_SECONDS"]))
         token_store.revoke_refresh(conn, rjti)
+    if access_payload.get("pjti"):
+        token_store.revoke_refresh(conn, access_payload["pjti"])
+
+
+def rotate_refresh(conn, user, jti):
+    """Use a refresh token (inside the caller's write transaction).
+
+    Returns (pair, retried): a first use rotates it; a retry within REFRESH_REUSE_SECONDS of
+    that rotation gets another pair and leaves the first one alone. Returns (None, False) when
+    the token may not be used: revoked meanwhile (logout), or reused after its window (then
+    every token of the user is revoked)."""
+    record = token_store.get_refresh(conn, jti)
+    if record is None or record["revoked_at"]:
+        return None, False
+    retried = not token_store.rotate(conn, jti)
+    if retried:
+        record = token_store.get_refresh(conn, jti)
+        if not within_reuse_window(record):
+            revoke_all_after_reuse(conn, user["id"], record)
+            return None, False
+    pair = issue_pair(conn, user, record["device_id"], rotated_from=jti)
+    audit.record(conn, actor=user["id"], action="auth.refresh", target=user["id"],
+                 ip=request.remote_addr,
+                 details={"device_id": record["device_id"], "retry": retried})
+    return pair, retried

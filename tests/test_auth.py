@@ -1,11 +1,20 @@
-"""Login, refresh rotation and reuse detection, logout, revocation, rate limiting."""
+"""Login, refresh rotation, its retry window and reuse detection, logout, revocation, rate
+limiting."""
 
+import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt as pyjwt
+import live_server
+import pytest
+import requests
 from conftest import PASSWORD, assert_problem
 
 from survey_api import create_app
+from survey_api.db import connect, write_tx
+from survey_api.storage import tokens as token_store
 
 
 def test_login_returns_tokens_and_me_body(auth):
@@ -112,17 +121,108 @@ def test_refresh_rotates(client, auth):
     assert _refresh(client, second["refresh_token"]).status_code == 200
 
 
-def test_reusing_rotated_refresh_token_revokes_everything(client, auth):
+@pytest.fixture
+def short_window(app):
+    """The same database served with a 1-second refresh reuse window (test config)."""
+    config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE")}
+    return create_app({**config, "REFRESH_REUSE_SECONDS": 1}).test_client()
+
+
+def _me(client, access):
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+
+
+def test_refresh_reuse_window_defaults_to_60_seconds(app):
+    assert app.config["REFRESH_REUSE_SECONDS"] == 60
+
+
+def test_refresh_retry_inside_window_answers_a_new_pair_and_keeps_the_first(client, auth):
+    """A phone whose refresh answer was lost sends the same refresh token again."""
     first = auth.tokens("worker")
+    lost = _refresh(client, first["refresh_token"]).get_json()
+    resp = _refresh(client, first["refresh_token"])
+    assert resp.status_code == 200, resp.get_json()
+    retry = resp.get_json()
+    assert retry["refresh_token"] not in (first["refresh_token"], lost["refresh_token"])
+    assert retry["user"]["user"]["username"] == "worker"
+    # both pairs work: their access tokens, and each refresh token once more
+    for pair in (lost, retry):
+        assert _me(client, pair["access_token"]).status_code == 200
+    for pair in (lost, retry):
+        assert _refresh(client, pair["refresh_token"]).status_code == 200
+
+
+def test_reuse_after_the_window_revokes_everything(short_window):
+    client = short_window
+    first = client.post("/api/v1/auth/login",
+                        json={"username": "worker", "password": PASSWORD}).get_json()
     second = _refresh(client, first["refresh_token"]).get_json()
+    time.sleep(1.3)
     assert_problem(_refresh(client, first["refresh_token"]), 401, "TOKEN_REVOKED")
     # every token of the user is dead now, including the ones from the rotation
     for token in (second["access_token"], first["access_token"]):
-        assert_problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}),
-                       401, "TOKEN_REVOKED")
+        assert_problem(_me(client, token), 401, "TOKEN_REVOKED")
     assert_problem(_refresh(client, second["refresh_token"]), 401, "TOKEN_REVOKED")
     # a fresh login works again
-    assert auth.login("worker").status_code == 200
+    assert client.post("/api/v1/auth/login",
+                       json={"username": "worker", "password": PASSWORD}).status_code == 200
+
+
+def test_refresh_of_a_logged_out_pair_is_401(client, auth):
+    tokens = auth.tokens("secretary")
+    client.post("/api/v1/auth/logout", headers=auth.headers("secretary"))
+    assert_problem(_refresh(client, tokens["refresh_token"]), 401, "TOKEN_REVOKED")
+
+
+def test_logout_of_the_rotated_pair_ends_the_retry_window(client, auth):
+    """Rotated A → B, B logged out: retrying A must not bring the session back."""
+    first = auth.tokens("secretary")
+    second = _refresh(client, first["refresh_token"]).get_json()
+    resp = client.post("/api/v1/auth/logout",
+                       headers={"Authorization": f"Bearer {second['access_token']}"})
+    assert resp.status_code == 204
+    assert_problem(_refresh(client, first["refresh_token"]), 401, "TOKEN_REVOKED")
+    assert_problem(_refresh(client, second["refresh_token"]), 401, "TOKEN_REVOKED")
+
+
+def test_refresh_is_audited_with_the_login_device(app, client, auth):
+    tokens = auth.login("worker", device_id="phone-42").get_json()
+    _refresh(client, tokens["refresh_token"])
+    _refresh(client, tokens["refresh_token"])  # the retry
+    from survey_api.db import connect
+
+    conn = connect(app.config["DATABASE"])
+    rows = conn.execute("SELECT details FROM audit_log WHERE action = 'auth.refresh' "
+                        "ORDER BY id").fetchall()
+    conn.close()
+    details = [json.loads(r[0]) for r in rows]
+    assert details == [{"device_id": "phone-42", "retry": False},
+                       {"device_id": "phone-42", "retry": True}]
+
+
+def test_concurrent_refreshes_of_one_token_on_gunicorn(live_instance):
+    """The first use and two retries of one refresh token at once, on 3 gunicorn workers:
+    every answer is a 200 pair (no 500, no 'database is locked'), and every pair works."""
+    with live_server.running(live_instance, workers=3) as base:
+        api = base + "/api/v1"
+        for attempt in range(3):
+            login = requests.post(api + "/auth/login", json={
+                "username": "worker", "password": PASSWORD}, timeout=30).json()
+            barrier = threading.Barrier(3)
+
+            def refresh_once(token=login["refresh_token"], barrier=barrier):
+                barrier.wait()
+                return requests.post(api + "/auth/refresh", timeout=30,
+                                     headers={"Authorization": f"Bearer {token}"})
+
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda _i: refresh_once(), range(3)))
+            assert [r.status_code for r in answers] == [200] * 3, \
+                [(r.status_code, r.text[:200]) for r in answers]
+            for r in answers:
+                me = requests.get(api + "/me", timeout=30, headers={
+                    "Authorization": f"Bearer {r.json()['access_token']}"})
+                assert me.status_code == 200, (attempt, me.text)
 
 
 def test_logout_revokes_access_and_refresh(client, auth):
@@ -165,21 +265,57 @@ def test_rate_limit_per_username(auth):
     assert "try again" in body["detail"]
     resp = auth.login("secretary")
     assert int(resp.headers["Retry-After"]) > 0
-    # another user from another address is not affected
-    resp = auth.client.post("/api/v1/auth/login",
-                            json={"username": "worker", "password": PASSWORD},
-                            environ_base={"REMOTE_ADDR": "10.9.9.9"})
-    assert resp.status_code == 200
+    # another user behind the same address is not affected
+    assert auth.login("worker").status_code == 200
 
 
-def test_rate_limit_per_address(client):
+def test_ten_typos_do_not_lock_out_the_office_behind_one_address(client):
+    """Appendix B: one person's typos lock out that username, not the address."""
     env = {"REMOTE_ADDR": "10.1.2.3"}
-    for i in range(10):
+    for i in range(12):
         client.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "nope"},
                     environ_base=env)
     resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
                        environ_base=env)
-    assert_problem(resp, 429, "RATE_LIMITED")
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_rate_limit_per_address_is_100(app, client):
+    env = {"REMOTE_ADDR": "10.1.2.4"}
+    conn = connect(app.config["DATABASE"])
+    with write_tx(conn):  # 98 failures of 98 users already counted
+        for i in range(98):
+            token_store.record_login_failure(conn, f"user{i}", "10.1.2.4")
+    conn.close()
+    resp = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"},
+                       environ_base=env)
+    assert_problem(resp, 401, "INVALID_CREDENTIALS")  # the 99th failure
+    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                       environ_base=env)
+    assert resp.status_code == 200  # 99 failures: still open
+    client.post("/api/v1/auth/login", json={"username": "nobody2", "password": "x"},
+                environ_base=env)  # the 100th
+    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                       environ_base=env)
+    body = assert_problem(resp, 429, "RATE_LIMITED")
+    assert int(resp.headers["Retry-After"]) > 0 and "try again" in body["detail"]
+    # the same username from another address is not affected
+    assert client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.1.2.5"}).status_code == 200
+
+
+def test_login_limits_are_configurable(tmp_path):
+    from conftest import seed_tree
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "DATABASE": str(tmp_path / "s.db"),
+                      "LOGIN_MAX_FAILURES": 50, "LOGIN_MAX_FAILURES_PER_ADDRESS": 3})
+    seed_tree(app.config["DATABASE"])
+    client = app.test_client()
+    for i in range(3):
+        client.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "x"})
+    assert_problem(client.post("/api/v1/auth/login",
+                               json={"username": "admin", "password": PASSWORD}),
+                   429, "RATE_LIMITED")
 
 
 def test_successful_logins_do_not_count(auth):

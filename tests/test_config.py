@@ -15,6 +15,17 @@ def test_env_overrides_instance_config(tmp_path, monkeypatch):
     assert (tmp_path / "elsewhere.db").exists()
 
 
+def test_token_and_login_limit_settings_are_configurable(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text("REFRESH_REUSE_SECONDS = 5\n")
+    monkeypatch.setenv("SURVEY_API_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SURVEY_API_LOGIN_MAX_FAILURES_PER_ADDRESS", "250")
+    app = create_app()
+    assert app.config["REFRESH_REUSE_SECONDS"] == 5
+    assert app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] == 250
+    monkeypatch.setenv("SURVEY_API_REFRESH_REUSE_SECONDS", "30")
+    assert create_app().config["REFRESH_REUSE_SECONDS"] == 30
+
+
 def test_secret_generated_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_API_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("SURVEY_API_SECRET_KEY", raising=False)

@@ -53,7 +53,8 @@ def test_fuzz_no_5xx_and_responses_match_schema(tmp_path):
 
     app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40,
                       "DATABASE": str(tmp_path / "fuzz.db"), "BLOB_DIR": str(tmp_path / "b"),
-                      "LOGIN_MAX_FAILURES": 10_000})
+                      "LOGIN_MAX_FAILURES": 10_000,
+                      "LOGIN_MAX_FAILURES_PER_ADDRESS": 10_000})
     seed_tree(app.config["DATABASE"])
     token = app.test_client().post("/api/v1/auth/login", json={
         "username": "admin", "password": PASSWORD}).get_json()["access_token"]

@@ -59,23 +59,21 @@ def login(args):
 
 @blp.route("/auth/refresh", methods=["POST"])
 @blp.response(200, TokenPairSchema)
+@blp.doc(description=(
+    "Send the refresh token as the Bearer token. The first use rotates it: the answer carries "
+    "a new pair. A retry of the same refresh token within `REFRESH_REUSE_SECONDS` (default 60) "
+    "of that rotation (a phone whose answer was lost) gets another new pair, and the pair "
+    "issued at the rotation stays valid. Presented after that window, it revokes every token "
+    "of the user (401 TOKEN_REVOKED)."))
 def refresh():
-    """Rotate the refresh token (send it as the Bearer token); the old one stops working."""
+    """Rotate the refresh token; a retry inside the reuse window gets another pair."""
     conn = get_db().conn
-    payload = get_jwt()
     with write_tx(conn):
-        if not token_store.rotate(conn, payload["jti"]):
-            # Lost a race with another use of the same token: that is reuse too.
-            user_store.bump_token_generation(conn, current_user["id"])
-            reused = True
-        else:
-            reused = False
-            pair = tokens.issue_pair(conn, user_store.get(conn, current_user["id"]),
-                                     token_store.get_refresh(conn, payload["jti"])["device_id"])
-            audit.record(conn, actor=current_user["id"], action="auth.refresh",
-                         target=current_user["id"], ip=request.remote_addr)
-    if reused:
-        raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used.")
+        user = user_store.get(conn, current_user["id"])
+        pair, _retried = tokens.rotate_refresh(conn, user, get_jwt()["jti"])
+    if pair is None:
+        raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used or revoked; "
+                                              "log in again.")
     return {**pair, "user": me_body(conn, current_user)}
 
 

@@ -6,13 +6,11 @@ from flask import request
 
 from schemas.calendar import CalendarDaySchema, CalendarPageSchema, CalendarPutSchema, CalendarQuery
 
-from ..db import get_db, write_tx
-from ..errors import ApiError, validation_error
+from ..db import get_db
+from ..errors import validation_error
 from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
-from ..services import deadlines
-from ..storage import audit
-from ..storage import calendar as calendar_store
+from ..services import calendar, deadlines
 from ..timeutil import local_date, now
 from . import blueprint
 
@@ -31,16 +29,6 @@ def _as_date(value, field):
 def _plus(d, days):
     """d + days, stopping at the last representable date."""
     return d + timedelta(days=days) if (date.max - d).days >= days else date.max
-
-
-def _path_date(day):
-    """YYYY-MM-DD from the path; anything else is 404 (a malformed id)."""
-    try:
-        if len(day) != 10:
-            raise ValueError
-        return date.fromisoformat(day)
-    except ValueError:
-        raise ApiError(404, "NOT_FOUND", f"No calendar day {day}.") from None
 
 
 @blp.route("/calendar", methods=["GET"])
@@ -72,7 +60,7 @@ def list_days(args):
 def get_day(day):
     """One day as deadlines see it."""
     current_scope().require_role("admin")
-    return deadlines.day(get_db().conn, _path_date(day)).to_api()
+    return deadlines.day(get_db().conn, calendar.path_date(day)).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["PUT"])
@@ -80,28 +68,13 @@ def get_day(day):
 @blp.response(200, CalendarDaySchema)
 def put_day(args, day):
     """Set the override of a day (a holiday notice's day off or make-up workday)."""
-    scope = current_scope()
-    scope.require_role("admin")
-    d = _path_date(day)
-    conn = get_db().conn
-    with write_tx(conn):
-        calendar_store.put(conn, d.isoformat(), args["is_workday"], args["name"])
-        audit.record(conn, actor=scope.user_id, action="calendar.set", target=d.isoformat(),
-                     ip=request.remote_addr, details=args)
-        return deadlines.day(conn, d).to_api()
+    return calendar.set_override(current_scope(), day, args["is_workday"], args["name"],
+                                 ip=request.remote_addr)
 
 
 @blp.route("/calendar/<day>", methods=["DELETE"])
 @blp.response(204)
 def delete_day(day):
     """Remove a day's override (the package or the estimate decides again)."""
-    scope = current_scope()
-    scope.require_role("admin")
-    d = _path_date(day)
-    conn = get_db().conn
-    with write_tx(conn):
-        if not calendar_store.delete(conn, d.isoformat()):
-            raise ApiError(404, "NOT_FOUND", f"No override for {d.isoformat()}.")
-        audit.record(conn, actor=scope.user_id, action="calendar.delete", target=d.isoformat(),
-                     ip=request.remote_addr)
+    calendar.remove_override(current_scope(), day, ip=request.remote_addr)
     return "", 204

@@ -4,11 +4,9 @@ from flask import request
 
 from schemas.household_import import HouseholdImportReportSchema, ImportQuery
 
-from ..db import get_db, write_tx
 from ..errors import ApiError
 from ..scope import current_scope
 from ..services import household_import as service
-from ..storage import audit
 from . import blueprint
 
 blp = blueprint("household_import", __name__,
@@ -33,22 +31,10 @@ def import_households(args):
     rejected). Re-importing the same file changes nothing.
     """
     scope = current_scope()
-    if scope.is_grid_worker:
-        raise ApiError(403, "FORBIDDEN", "Grid workers may not import rosters.")
+    service.check_may_import(scope)  # before reading the body
     data, filename = _upload()
-    conn = get_db().conn
-    try:
-        report = service.import_households(conn, data, holds_grid=scope.holds_grid,
-                                   actor_id=scope.user_id)
-    except service.ImportFileError as e:
-        raise ApiError(422, "VALIDATION_ERROR", str(e),
-                       errors=e.errors or {"file": [str(e)]}) from None
-    body = report.as_dict()
-    with write_tx(conn):
-        audit.record(conn, actor=scope.user_id, action="household.import",
-                     target=args["name"] or filename,
-                     ip=request.remote_addr, details=body["summary"])
-    return body
+    return service.import_roster(scope, data, name=args["name"] or filename,
+                                 ip=request.remote_addr)
 
 
 def _upload():

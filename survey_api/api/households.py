@@ -21,9 +21,8 @@ from ..services.creates import Duplicate
 from ..services.masking import mask_household
 from ..storage import audit
 from ..storage import households as store
-from ..storage import units as unit_store
 from . import blueprint
-from .record_http import audit_unmask, check_unmask, if_match_version, path_id, record_response
+from .record_http import audit_unmask, if_match_version, path_id, record_response
 
 blp = blueprint("households", __name__, description="Households (户)")
 
@@ -39,16 +38,12 @@ def list_households(args):
     """Households of the caller's scope (masked unless unmask=true), by grid then id."""
     scope = current_scope()
     conn = get_db().conn
-    unit = scope.unit_for_list(args["grid"]) if args.get("grid") and not args["unmask"] else None
-    if args["unmask"]:
-        unit = unit_store.get(conn, args["grid"]) if args.get("grid") else None
-        if args.get("grid") and unit is None:
-            raise ApiError(404, "NOT_FOUND", f"No unit {args['grid']}.")
-        check_unmask(scope, unit)
-    scope_sql, params = scope.grid_filter("grid_code")
-    if unit is not None:
-        scope_sql += " AND grid_code IN (SELECT code FROM units WHERE path LIKE ? ESCAPE '\\')"
-        params = [*params, unit_store.like_prefix(unit["path"])]
+    unit = None
+    if args.get("grid"):
+        unit = scope.unit_for_list(args["grid"], unmask=args["unmask"])
+    elif args["unmask"]:
+        scope.check_unmask()
+    scope_sql, params = scope.grid_filter("grid_code", under=unit)
     rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params, tag=args.get("tag"),
                            q=args.get("q"), deleted=args["deleted"],
                            after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"] + 1)
@@ -89,7 +84,7 @@ def get_household(args, household_id):
     conn = get_db().conn
     row = service.get_visible(conn, scope, path_id(household_id))
     if args["unmask"]:
-        check_unmask(scope)
+        scope.check_unmask()
         with write_tx(conn):
             audit_unmask(conn, scope, row["id"], {"endpoint": "households.get"})
     return record_response(service.present(scope, row, args["unmask"]), etag=row["version"])

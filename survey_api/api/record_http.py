@@ -1,4 +1,4 @@
-"""HTTP details shared by the record endpoints: bare JSON records, ETag, If-Match, ids, unmask."""
+"""HTTP details shared by the record endpoints: bare JSON records, ETag, If-Match, ids."""
 
 import re
 
@@ -41,14 +41,6 @@ def if_match_version():
     if not m:
         raise ApiError(428, "PRECONDITION_REQUIRED", "If-Match must be a version number.")
     return int(m.group(1))
-
-
-def check_unmask(scope, unit=None):
-    """unmask=true: secretaries and above, in their own scope (else 403 UNMASK_FORBIDDEN)."""
-    if scope.is_grid_worker:
-        raise ApiError(403, "UNMASK_FORBIDDEN", "Grid workers may not unmask personal data.")
-    if unit is not None and not scope.holds(unit):
-        raise ApiError(403, "UNMASK_FORBIDDEN", "The unit is outside your scope.")
 
 
 def audit_unmask(conn, scope, target, details):

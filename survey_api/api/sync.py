@@ -20,7 +20,6 @@ from ..scope import current_scope
 from ..services import pull as pull_service
 from ..services import push as push_service
 from . import blueprint
-from .record_http import check_unmask
 
 blp = blueprint("sync", __name__, description="Offline sync for the phone app")
 _KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
@@ -77,7 +76,7 @@ def pull(args):
     """Everything in the caller's scope changed since the cursor (no cursor: a full load)."""
     scope = current_scope()
     if args["unmask"]:
-        check_unmask(scope)
+        scope.check_unmask()
     body = pull_service.pull(get_db().conn, scope, args["cursor"], args["limit"],
                              secret=current_app.config["SECRET_KEY"], unmask=args["unmask"],
                              ip=request.remote_addr)

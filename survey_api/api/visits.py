@@ -11,7 +11,6 @@ from ..scope import current_scope
 from ..services import visits as service
 from ..services.creates import Duplicate
 from ..storage import audit
-from ..storage import units as unit_store
 from ..storage import visits as store
 from ..timeutil import period_bounds
 from . import blueprint
@@ -31,11 +30,8 @@ def list_visits(args):
     """Visits in the caller's scope, newest visited_at first."""
     scope = current_scope()
     conn = get_db().conn
-    scope_sql, params = scope.grid_filter("grid_code")
-    if args.get("grid"):
-        unit = scope.unit_for_list(args["grid"])
-        scope_sql += " AND grid_code IN (SELECT code FROM units WHERE path LIKE ? ESCAPE '\\')"
-        params = [*params, unit_store.like_prefix(unit["path"])]
+    unit = scope.unit_for_list(args["grid"]) if args.get("grid") else None
+    scope_sql, params = scope.grid_filter("grid_code", under=unit)
     lo, hi = period_bounds(args["from_"], args["to"])
     rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
                            household=(args.get("household") or "").lower() or None, lo=lo, hi=hi,

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 
 import chinese_calendar
 
-from ..statuses import DONE, OPEN, SUSPENDED
+from ..statuses import DONE
 from ..storage import calendar as calendar_store
+from ..storage.overdue import deadline_runs
 from ..timeutil import SHANGHAI, end_of_local_day, local_date, parse_iso
 
 OVERRIDE, PACKAGE, ESTIMATED = "override", "package", "estimated"
@@ -175,7 +176,7 @@ class TimeLeft:
         due_at is an aware datetime or its stored ISO text."""
         if status in DONE:
             return ("done", 0)
-        if status not in OPEN or status == SUSPENDED or not due_at:
+        if not deadline_runs(status, due_at):
             return None
         if isinstance(due_at, str):
             due_at = parse_iso(due_at)

@@ -18,7 +18,8 @@ from marshmallow import ValidationError
 from schemas.households import HouseholdCreateSchema
 
 from ..db import savepoint, write_tx
-from ..errors import flatten_errors
+from ..errors import ApiError, flatten_errors
+from ..storage import audit
 from ..storage import households as store
 from ..storage import units as unit_store
 
@@ -165,6 +166,30 @@ def _row_data(cells, mapping):
 
 
 # --- applying it ------------------------------------------------------------------------------
+
+def check_may_import(scope):
+    """Secretaries and above import rosters; grid workers may not."""
+    if scope.is_grid_worker:
+        raise ApiError(403, "FORBIDDEN", "Grid workers may not import rosters.")
+
+
+def import_roster(scope, data: bytes, *, name=None, ip=None):
+    """A roster upload through the API (check_may_import), rows outside the caller's grids
+    rejected, audited under `name`; returns the report as a dict (422 for an unreadable file).
+    """
+    check_may_import(scope)
+    try:
+        report = import_households(scope.conn, data, holds_grid=scope.holds_grid,
+                                   actor_id=scope.user_id)
+    except ImportFileError as e:
+        raise ApiError(422, "VALIDATION_ERROR", str(e),
+                       errors=e.errors or {"file": [str(e)]}) from None
+    body = report.as_dict()
+    with write_tx(scope.conn):
+        audit.record(scope.conn, actor=scope.user_id, action="household.import", target=name,
+                     ip=ip, details=body["summary"])
+    return body
+
 
 def import_households(conn, data: bytes, *, holds_grid, actor_id=None):
     """Import a roster file; returns the Report. holds_grid(code) says what the caller may write.

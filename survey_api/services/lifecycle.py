@@ -48,6 +48,7 @@ from ..storage import categories as category_store
 from ..storage import problems as problem_store
 from ..storage import units as unit_store
 from ..storage import users as user_store
+from ..storage.overdue import is_overdue
 from . import deadlines
 
 # Special targets: the status stays; resume goes back to where suspend left it; verify
@@ -318,7 +319,7 @@ def _reopen(conn, scope, row, p, now):
 
 
 def _supervise(conn, scope, row, p, now):
-    payload = {"overdue": problem_store.is_overdue(row, timeutil.iso(now))}
+    payload = {"overdue": is_overdue(row, timeutil.iso(now))}
     return {"supervised": 1}, row["status"], p["note"], payload
 
 

@@ -1,6 +1,8 @@
 """Photo blobs (content-addressed) and which records reference them."""
 
 from ..timeutil import now_iso
+from .changes import record_change
+from .chunks import chunks
 
 
 def get(conn, sha256):
@@ -20,9 +22,7 @@ def stored_among(conn, shas):
     """The subset of shas that are stored."""
     shas = list(dict.fromkeys(shas))
     found = set()
-    for i in range(0, len(shas), 500):
-        chunk = shas[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(shas):
         found.update(r[0] for r in conn.execute(
             f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk))
     return found
@@ -50,3 +50,15 @@ def referencing_grids(conn, sha256):
     """Grid codes of the records that reference a photo."""
     return [r[0] for r in conn.execute(
         "SELECT DISTINCT grid_code FROM photo_refs WHERE sha256 = ?", (sha256,))]
+
+
+def touch_referencing(conn, sha256):
+    """A photo arrived: log a change for each record showing it as missing, so pulls resend it."""
+    refs = conn.execute(
+        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?",
+        (sha256,)).fetchall()
+    for entity, record_id, grid_code in refs:
+        seq = record_change(conn, entity, record_id, grid_code)
+        table = {"visit": "visits", "problem": "problems"}.get(entity)
+        if table:
+            conn.execute(f"UPDATE {table} SET seq = ? WHERE id = ?", (seq, record_id))

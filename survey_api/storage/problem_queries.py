@@ -1,5 +1,7 @@
 """GET /problems: the filtered, keyset-paginated problem collection."""
 
+from .overdue import deadline_runs_sql, overdue_sql
+
 
 def list_rows(conn, *, scope_sql, scope_params, unit_path_like=None, status=None, category=None,
               overdue=None, due_soon_until=None, now_iso=None, lo=None, hi=None, after=None,
@@ -15,15 +17,11 @@ def list_rows(conn, *, scope_sql, scope_params, unit_path_like=None, status=None
     if category:
         where.append("(category = ? OR category LIKE ? ESCAPE '\\')")
         params += [category, category.replace("_", "\\_") + ".%"]
-    open_sql = "status NOT IN ('closed', 'rejected', 'suspended') AND due_at IS NOT NULL"
-    if overdue is True:
-        where.append(f"({open_sql} AND due_at < ?)")
-        params.append(now_iso)
-    elif overdue is False:
-        where.append(f"NOT ({open_sql} AND due_at < ?)")
+    if overdue is not None:
+        where.append(overdue_sql() if overdue else f"NOT {overdue_sql()}")
         params.append(now_iso)
     if due_soon_until is not None:
-        where.append(f"({open_sql} AND due_at >= ? AND due_at <= ?)")
+        where.append(f"({deadline_runs_sql()} AND due_at >= ? AND due_at <= ?)")
         params += [now_iso, due_soon_until]
     for cond, value in (("reported_at >= ?", lo), ("reported_at <= ?", hi)):
         if value is not None:

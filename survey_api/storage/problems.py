@@ -3,11 +3,13 @@
 import json
 import uuid
 
+from ..statuses import REPORTED
 from ..timeutil import now_iso
 from . import blobs
 from .changes import record_change
+from .chunks import chunks
+from .overdue import is_overdue
 
-OPEN_EXCLUDED = ("closed", "rejected")
 # Built once: json.dumps with options makes a new encoder per call (same text).
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -58,7 +60,7 @@ def insert(conn, problem_id, number, fields, *, reread=True):
     values = _encode(fields)
     values.update(id=problem_id, number=number, reported_at=ts, created_at=ts, updated_at=ts,
                   version=1)
-    values.setdefault("status", "reported")
+    values.setdefault("status", REPORTED)
     values.setdefault("level", "grid")
     values.setdefault("responsible_unit", fields["grid_code"])
     values["seq"] = record_change(conn, "problem", problem_id, fields["grid_code"])
@@ -117,9 +119,7 @@ def events_for(conn, problem_ids):
     """{problem_id: [event, …]} oldest first."""
     ids = list(problem_ids)
     out = {pid: [] for pid in ids}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(ids):
         rows = conn.execute(
             "SELECT id, problem_id, action, from_status, to_status, actor_id, at, note, payload "
             f"FROM problem_events WHERE problem_id IN ({marks}) ORDER BY at, rowid", chunk)
@@ -128,17 +128,6 @@ def events_for(conn, problem_ids):
             event["payload"] = json.loads(event["payload"])
             out[event.pop("problem_id")].append(event)
     return out
-
-
-def is_open(row):
-    return row["status"] not in OPEN_EXCLUDED
-
-
-def is_overdue(row, now=None):
-    """Open, not suspended, and past its due time."""
-    if not row["due_at"] or not is_open(row) or row["status"] == "suspended":
-        return False
-    return (now or now_iso()) > row["due_at"]
 
 
 def to_api(row, events, photos_missing):
@@ -170,7 +159,7 @@ def to_api(row, events, photos_missing):
         "accepted_at": row["accepted_at"],
         "due_at": row["due_at"],
         "due_estimated": bool(row["due_estimated"]),
-        "overdue": is_overdue(row),
+        "overdue": is_overdue(row, now_iso()),
         "rectified_at": row["rectified_at"],
         "photos_after": json.loads(row["photos_after"]),
         "verified_by": row["verified_by"],

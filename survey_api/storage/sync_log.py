@@ -3,7 +3,10 @@
 import hashlib
 import json
 
+from ..statuses import CLOSED
 from ..timeutil import iso
+from .chunks import chunks
+from .overdue import open_sql
 
 ALL = None  # a grid set of None means every grid (admin)
 
@@ -60,8 +63,7 @@ def load_rows(conn, kind, *, grids, scope_grids, after, bound, cutoff, limit):
         where.append("deleted = 0")
     elif kind == "problems":
         # open problems, and those closed in the last 90 days (DESIGN §5: not the rejected)
-        where.append("deleted = 0 AND (status NOT IN ('closed', 'rejected') "
-                     "OR (status = 'closed' AND closed_at >= ?))")
+        where.append(f"deleted = 0 AND ({open_sql()} OR (status = '{CLOSED}' AND closed_at >= ?))")
         params.append(cutoff)
     else:
         where.append("visited_at_utc >= ?")
@@ -90,9 +92,7 @@ def changes_after(conn, seq, scope_grids, limit):
 def rows_by_id(conn, table, ids):
     out = {}
     ids = list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(ids):
         for r in conn.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
             out[r["id"]] = dict(r)
     return out

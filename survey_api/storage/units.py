@@ -53,14 +53,29 @@ def like_prefix(path):
     return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def under_paths_sql(paths, column="path"):
+    """SQL condition + params: `column` (a unit path) lies under any of the paths (none: false)."""
+    if not paths:
+        return "0", []
+    cond = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in paths)
+    return f"({cond})", [like_prefix(p) for p in paths]
+
+
+def grids_under_sql(column, paths):
+    """SQL condition + params: `column` (a grid code) names a grid under any of the paths."""
+    cond, params = under_paths_sql(paths)
+    return f"{column} IN (SELECT code FROM units WHERE level = 'grid' AND {cond})", params
+
+
 def list_units(conn, path_prefixes, *, level=None, parent_code=None, after=None, limit=100):
     """Units under any of the given paths (None = all), ordered by code."""
     where, params = [], []
     if path_prefixes is not None:
         if not path_prefixes:
             return []
-        where.append("(" + " OR ".join("path LIKE ? ESCAPE '\\'" for _ in path_prefixes) + ")")
-        params += [like_prefix(p) for p in path_prefixes]
+        cond, cond_params = under_paths_sql(path_prefixes)
+        where.append(cond)
+        params += cond_params
     if level:
         where.append("level = ?")
         params.append(level)
@@ -87,11 +102,9 @@ def grids_under(conn, paths):
     """Codes of the grids under any of the given paths."""
     if not paths:
         return []
-    cond = " OR ".join("path LIKE ? ESCAPE '\\'" for _ in paths)
-    rows = conn.execute(
-        f"SELECT code FROM units WHERE level = 'grid' AND ({cond}) ORDER BY code",
-        [like_prefix(p) for p in paths],
-    )
+    cond, params = under_paths_sql(paths)
+    rows = conn.execute(f"SELECT code FROM units WHERE level = 'grid' AND {cond} ORDER BY code",
+                        params)
     return [r[0] for r in rows]
 
 

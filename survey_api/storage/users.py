@@ -3,6 +3,7 @@
 import uuid
 
 from ..timeutil import now_iso
+from .units import under_paths_sql
 
 PUBLIC_COLUMNS = "id, username, display_name, role, active, created_at, updated_at"
 
@@ -86,15 +87,13 @@ def list_users(conn, *, unit_paths=None, roles=None, after=None, limit=100):
     if unit_paths is not None:
         if not unit_paths:
             return []
-        from .units import like_prefix
-
-        cond = " OR ".join("u.path LIKE ? ESCAPE '\\'" for _ in unit_paths)
+        cond, cond_params = under_paths_sql(unit_paths, "u.path")
         where.append(
             "EXISTS (SELECT 1 FROM user_units uu WHERE uu.user_id = users.id) AND NOT EXISTS ("
             "SELECT 1 FROM user_units uu JOIN units u ON u.code = uu.unit_code "
-            f"WHERE uu.user_id = users.id AND NOT ({cond}))"
+            f"WHERE uu.user_id = users.id AND NOT {cond})"
         )
-        params += [like_prefix(p) for p in unit_paths]
+        params += cond_params
     if roles is not None:
         where.append("role IN (" + ",".join("?" * len(roles)) + ")")
         params += list(roles)
