@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA256_RE = r"^[0-9a-f]{64}$"
@@ -21,11 +21,35 @@ class Regexp(validate.Regexp):
         return value
 
 
+# Control characters (Unicode Cc) other than tab, line feed and carriage return.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _holds_control_character(value):
+    if isinstance(value, str):
+        return CONTROL_CHARACTER.search(value) is not None
+    if isinstance(value, list):
+        return any(isinstance(v, str) and CONTROL_CHARACTER.search(v) for v in value)
+    return False
+
+
 class StrictSchema(Schema):
-    """Unknown fields are an error (marshmallow 4's default, spelled out)."""
+    """The base of every request body schema: unknown fields are an error (marshmallow 4's
+    default, spelled out), and no text field holds a control character other than tab, line
+    feed and carriage return (Appendix B). Emoji and every CJK character are text."""
 
     class Meta:
         unknown = "raise"
+
+    @pre_load
+    def _refuse_control_characters(self, data, **kwargs):
+        if isinstance(data, dict):
+            errors = {key: ["Control characters other than tab, line feed and carriage "
+                            "return are not allowed."]
+                      for key, value in data.items() if _holds_control_character(value)}
+            if errors:
+                raise ValidationError(errors)
+        return data
 
 
 class AwareDateTime(fields.AwareDateTime):
@@ -88,7 +112,32 @@ class DateOrDateTime(fields.Field):
         return {"type": "string"}
 
 
-class PageQuery(Schema):
+def _first_instant(value):
+    """A `from`: a datetime, or the start of an Asia/Shanghai day."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, datetime.min.time(), _SHANGHAI)
+
+
+def _last_instant(value):
+    """A `to`: a datetime, or the last microsecond of an Asia/Shanghai day (inclusive)."""
+    if isinstance(value, datetime):
+        return value
+    return _first_instant(value) + timedelta(days=1, microseconds=-1)
+
+
+class Query(Schema):
+    """The base of every query schema. `from` after `to` is a 422 naming `from` (Appendix B).
+    Unknown query parameters are refused for every endpoint in request_body.check_query."""
+
+    @validates_schema
+    def _period_in_order(self, data, **kwargs):
+        start, end = data.get("from_"), data.get("to")
+        if start is not None and end is not None and _first_instant(start) > _last_instant(end):
+            raise ValidationError("`from` is after `to`.", field_name="from")
+
+
+class PageQuery(Query):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     cursor = fields.String(load_default=None, validate=validate.Length(max=2000))
 

@@ -2,8 +2,10 @@
 
 from marshmallow import Schema, fields, validate
 
+from .common import Query
 
-class ImportQuery(Schema):
+
+class ImportQuery(Query):
     name = fields.String(load_default=None, validate=validate.Length(max=200),
                          metadata={"description": "The file name, kept in the audit log"})
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import UNIT_CODE_RE, PageQuery, PageSchema, Regexp, StrictSchema, Uuid
+from .common import UNIT_CODE_RE, PageQuery, PageSchema, Query, Regexp, StrictSchema, Uuid
 
 TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
         "rental", "vacant", "special_care")
@@ -65,7 +65,7 @@ class HouseholdSchema(Schema):
     updated_at_client = fields.String(allow_none=True)
 
 
-class UnmaskQuery(Schema):
+class UnmaskQuery(Query):
     unmask = fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"})
 
 

@@ -5,7 +5,7 @@ from webargs.fields import DelimitedList
 
 from survey_api.statuses import STATUSES
 
-from .common import UNIT_CODE_RE, DateOrDateTime, PageQuery, PageSchema
+from .common import UNIT_CODE_RE, DateOrDateTime, PageQuery, PageSchema, Query
 
 FORMATS = ("json", "csv", "xlsx")
 LANGS = ("zh", "en")
@@ -48,7 +48,7 @@ class VisitLedgerQuery(ExportQuery):
     deleted = Flag(load_default=False, metadata={"description": "Include deleted households"})
 
 
-class SummaryQuery(Schema):
+class SummaryQuery(Query):
     from_ = DateOrDateTime(data_key="from", load_default=None)
     to = DateOrDateTime(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))

@@ -99,13 +99,6 @@ PARAMS.update(assign=AssignParams, rectify=RectifyParams, verify=VerifyParams,
               extend=ExtendParams, rate=RateParams, supervise=SuperviseParams)
 
 
-class ActionHeadSchema(StrictSchema):
-    """The two keys every REST action body has besides its parameters."""
-
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    base_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-
-
 class ActionRequestSchema(StrictSchema):
     """POST /problems/{id}/actions — `action`, `base_version` and that action's parameters:
     verify {ok, note?}; assign {responsible_unit, responsible_person, responsible_user_id?,

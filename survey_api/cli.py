@@ -18,6 +18,7 @@ from .passwords import hash_password
 from .proxy import trusted_addresses
 from .roles import ROLES
 from .services import accounts
+from .serving import gunicorn_command
 from .storage import units as unit_store
 from .storage import users as user_store
 
@@ -139,10 +140,9 @@ def serve(host, port, workers, demo):
         logins = seed_demo(current_app)
         _print_logins(logins)
     env = dict(os.environ, SURVEY_API_INSTANCE_PATH=current_app.instance_path)
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--graceful-timeout", "5", "--timeout", "120",
-            "--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config))),
-            "--access-logfile", "-", "survey_api.wsgi:app"]
+    args = gunicorn_command(
+        f"{host}:{port}", workers, timeout=120, graceful_timeout=5, access_log=True,
+        extra=["--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config)))])
     click.echo(f"Serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
     sys.stdout.flush()
     os.execvpe(sys.executable, args, env)

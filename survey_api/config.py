@@ -11,6 +11,8 @@ DEFAULTS = {
     # A rotated refresh token presented again within this many seconds is a retry (Appendix B).
     "REFRESH_REUSE_SECONDS": 60,
     # Failed logins in LOGIN_WINDOW_SECONDS: per username, and per client address.
+    # The console's session cookies carry Secure: turn on when served over HTTPS.
+    "COOKIE_SECURE": False,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
     "LOGIN_WINDOW_SECONDS": 900,

@@ -331,7 +331,24 @@ def _v4_problem_rollup_index(conn):
                  " deleted, status, reported_at, due_at, rectified_at, supervised, rating)")
 
 
-MIGRATIONS = [_v1, _v2_list_indexes, _v3_last_met, _v4_problem_rollup_index]
+def _v5_problem_queue_indexes(conn):
+    """Covering indexes of the problem queue (services/problem_queue.py: GET /problems and the
+    console's 问题清单), so neither its page nor its ten counts read table rows.
+
+    - (grid_code, deleted, reported_at, id, …): a page is the ids of the newest 50 of the
+      scope's grids, sorted from the index alone; then 50 rows are read.
+    - (grid_code, deleted, status, due_at, …): each queue's count seeks its statuses (and due
+      range) per grid instead of scanning the scope's problems; with deleted before status the
+      planner prefers it for status queries even without ANALYZE statistics.
+    """
+    conn.execute("CREATE INDEX IF NOT EXISTS problems_queue_order ON problems(grid_code, deleted,"
+                 " reported_at, id, status, due_at, supervised, category, source)")
+    conn.execute("CREATE INDEX IF NOT EXISTS problems_queue_count ON problems(grid_code, deleted,"
+                 " status, due_at, supervised, category, source, reported_at)")
+
+
+MIGRATIONS = [_v1, _v2_list_indexes, _v3_last_met, _v4_problem_rollup_index,
+              _v5_problem_queue_indexes]
 
 
 def current_version(conn):

@@ -1,4 +1,5 @@
-"""Reading JSON request bodies: content type, UTF-8, JSON syntax and nesting depth.
+"""Reading request input: JSON bodies (content type, UTF-8, JSON syntax, duplicate keys,
+nesting depth) and query parameters (unknown names).
 
 Every JSON body is checked once here, before any view runs, so that a malformed
 body is always a 400/415 problem and nothing downstream parses it again.
@@ -25,6 +26,20 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _object_without_duplicate_keys(pairs):
+    """json object_pairs_hook: {"a": 1, "a": 2} is malformed, not "the last one wins"."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        key = next(k for k, _v in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(key)
+    return obj
+
+
 def _depth_ok(value, limit):
     """True when no array/object nests deeper than limit (iterative: no recursion limit)."""
     stack = [(value, 1)]
@@ -47,7 +62,10 @@ def parse_json_bytes(raw, max_depth=32):
         text = raw.decode("utf-8")
         if text.startswith("\ufeff"):
             text = text[1:]
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant,
+                           object_pairs_hook=_object_without_duplicate_keys)
+    except _DuplicateKey as e:
+        raise ApiError(400, "MALFORMED_BODY", f"The body repeats the key {e.args[0]!r}.") from None
     except UnicodeDecodeError:
         raise ApiError(400, "MALFORMED_BODY", "The body is not valid UTF-8.") from None
     except RecursionError:
@@ -98,13 +116,66 @@ def check_json_body():
         return
     if request.endpoint in RAW_BODY_ENDPOINTS or request.endpoint is None:
         return
-    raw = request.get_data(cache=True)  # 413 here when over MAX_CONTENT_LENGTH
-    if not raw:
+    if request.blueprint == "console":
+        return  # HTML forms (survey_api/console)
+    raw = _read_body()
+    if raw:
+        if not is_json_mimetype(request.mimetype):
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                           "Send the body as application/json.")
+        g.json_body = parse_json_bytes(raw, _max_depth())
+    if request.method == "PATCH" and g.json_body in (_NO_BODY, {}):
+        raise validation_error({"_schema": ["Send at least one field to change."]},
+                               "A PATCH changes at least one field.")
+
+
+# The query parameter names each endpoint declares, filled on first use.
+_QUERY_NAMES = {}
+
+
+def check_query():
+    """before_request: a query parameter the endpoint does not take is a 422 naming it (a
+    typo like ?stauts= must not silently return everything). Repeats and values are the
+    endpoint's query schema's business (BodyParser.load_querystring)."""
+    from flask import current_app
+
+    endpoint = request.endpoint
+    if endpoint is None or not request.args or not request.path.startswith("/api/"):
         return
-    if not is_json_mimetype(request.mimetype):
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       "Send the body as application/json.")
-    g.json_body = parse_json_bytes(raw, _max_depth())
+    names = _QUERY_NAMES.get(endpoint)
+    if names is None:
+        names = _QUERY_NAMES[endpoint] = _declared_query_names(
+            current_app.view_functions[endpoint])
+    unknown = sorted(set(request.args) - names)
+    if unknown:
+        raise validation_error({name: ["Unknown query parameter."] for name in unknown},
+                               "Unknown query parameter: " + ", ".join(unknown) + ".")
+
+
+def _declared_query_names(view):
+    """The names of the query schemas flask-smorest recorded for a view."""
+    names = set()
+    for param in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if param.get("location", param.get("in")) in ("query", "querystring"):
+            schema = param["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names.update(_query_fields(schema))
+    return frozenset(names)
+
+
+def _read_body():
+    """The raw body; 413 when it is over MAX_CONTENT_LENGTH, and a body of exactly that size
+    is read (werkzeug's stream limit refuses one under gunicorn: one byte of slack)."""
+    from flask import current_app
+
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is None:
+        return request.get_data(cache=True)
+    request.max_content_length = limit + 1
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A request body may be at most {limit} bytes.")
+    return raw
 
 
 def _max_depth():

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, request
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from flask_jwt_extended.exceptions import CSRFError
 
 from .db import get_db, write_tx
 from .errors import problem
@@ -26,10 +27,26 @@ jwt = JWTManager()
 
 
 def init_app(app):
-    app.config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    # Headers first: the phone's Bearer token works as before; the console's browser sends
+    # the same tokens as HttpOnly cookies, with a CSRF double-submit on every state change.
+    app.config.setdefault("JWT_TOKEN_LOCATION", ["headers", "cookies"])
+    app.config.setdefault("JWT_COOKIE_CSRF_PROTECT", True)
+    app.config.setdefault("JWT_CSRF_CHECK_FORM", True)
+    app.config.setdefault("JWT_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("JWT_COOKIE_SECURE", bool(app.config.get("COOKIE_SECURE")))
+    # The console reads the CSRF token from its pages, not from a script-readable cookie.
+    app.config.setdefault("JWT_CSRF_IN_COOKIES", False)
+    # Only the console refreshes from a cookie.
+    app.config.setdefault("JWT_REFRESH_COOKIE_PATH", "/console/")
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["ACCESS_TOKEN_SECONDS"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["REFRESH_TOKEN_SECONDS"])
     jwt.init_app(app)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+
+def _csrf_failed(error):
+    """A cookie-authenticated state change without its CSRF token: 403, nothing done."""
+    return problem(403, "FORBIDDEN", "Missing or wrong CSRF token (X-CSRF-TOKEN or csrf_token).")
 
 
 def _token_error(code, detail):

@@ -4,11 +4,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
 import requests
+
+from survey_api.serving import gunicorn_command
 
 SECRET = "live-server-secret-0123456789abcdef0123"
 
@@ -32,8 +33,7 @@ def start(instance_path, workers=2, port=None, **config):
     log_path = os.path.join(str(instance_path), "gunicorn.log")
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(workers), "--graceful-timeout", "3", "--timeout", "60", "survey_api.wsgi:app"],
+            gunicorn_command(f"127.0.0.1:{port}", workers, timeout=60, graceful_timeout=3),
             env=server_env(instance_path, **config), stdout=log, stderr=log,
             start_new_session=True)
     base = f"http://127.0.0.1:{port}"

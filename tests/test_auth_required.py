@@ -17,7 +17,7 @@ def _routes(app):
         url = rule.rule
         for arg in rule.arguments:
             url = url.replace(f"<{arg}>", SAMPLE_ARGS.get(arg, "x"))
-            for conv in ("string", "int", "path"):
+            for conv in ("string", "int", "path", "record_id"):
                 url = url.replace(f"<{conv}:{arg}>", SAMPLE_ARGS.get(arg, "x"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             yield method, url

@@ -9,11 +9,12 @@ Failures are collected and reported together so one run shows every offending re
 """
 
 import os
+import re
 import sqlite3
 from urllib.parse import quote
 
 import pytest
-from conftest import USERS
+from conftest import USERS, assert_problem
 from list_data import build
 from werkzeug.exceptions import HTTPException
 
@@ -108,7 +109,7 @@ RAW_BAD_BODIES = {
     ],
 }
 
-BAD_IF_MATCH = ["abc", "-1", "9" * 40, '"x"', ""]
+BAD_IF_MATCH = ["abc", "-1", "9" * 40, '"x"', "", "３", 'W/"1"', '"1']
 BAD_IDEMPOTENCY_KEYS = ["short", "x" * 200, "has space inside", "tab\tkey123"]
 
 
@@ -171,8 +172,8 @@ def sweep(app, client, auth, user_ids):
 
 def _routes(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("console."):
+            continue  # HTML pages, not problem+json: tests/test_console_*.py
         for method in sorted(rule.methods - {"OPTIONS"}):
             yield rule, method
 
@@ -184,7 +185,7 @@ def _url(rule, real, override=None, suffix=""):
         if override is None and arg == "code" and "grids" in rule.rule:
             value = "370303001001-01"
         value += suffix
-        url = url.replace(f"<{arg}>", value).replace(f"<path:{arg}>", value)
+        url = re.sub(rf"<(?:\w+:)?{arg}>", lambda _m, v=value: v, url)
     return url
 
 
@@ -203,7 +204,7 @@ def _query_params(app, client):
 
 
 def _openapi_path(rule):
-    return rule.rule.replace("<", "{").replace(">", "}").replace("{path:", "{")
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
 
 
 def _sweep_role(sweep, role):
@@ -241,7 +242,7 @@ def _sweep_role(sweep, role):
                         sweep.check(label + f" odd {name}", "GET", f"{url}?{name}={value}",
                                     headers=h, strict=False)
             sweep.check(label + " unknown query", "GET", f"{url}?zz_unknown=1&%FF=%FE",
-                        headers=h, strict=False)
+                        headers=h)
         # Bodies (writes).
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             extra = {}
@@ -326,8 +327,8 @@ def test_every_route_refuses_other_methods_with_405(sweep, client, auth):
     headers = auth.headers("admin")
     adapter = sweep.app.url_map.bind("localhost")
     for rule in sweep.app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("console."):
+            continue  # HTML pages: tests/test_console_*.py
         url = _url(rule, sweep.real)
         for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - rule.methods):
             try:  # another rule may take the method on this path (/households/<id>: import)
@@ -452,3 +453,300 @@ def test_mutated_bodies_never_500(sweep, client, auth):
                             "code"):
                         failures.append(f"{where} result without code {result}")
     assert not failures, "\n".join(failures[:60]) + f"\n({len(failures)} failures)"
+
+
+# --- Appendix B: the loose limits ----------------------------------------------------------
+
+def _no_writes(sweep, before, where):
+    after = sweep.counts()
+    assert after == before, (where, {t: (before[t], after[t]) for t in before
+                                     if before[t] != after[t]})
+
+
+DUPLICATE_KEY_BODIES = [
+    ("POST", "/api/v1/auth/login", b'{"username": "admin", "username": "worker", "password": "x"}'),
+    ("POST", "/api/v1/households",
+     '{"grid_code": "370303001001-01", "address": "杏园路1号", "address": "杏园路2号"}'.encode()),
+    ("POST", "/api/v1/visits", b'{"outcome": "met", "location": {"lat": 1, "lat": 2}}'),
+    ("POST", "/api/v1/sync/push", b'{"items": [{"op_id": "a", "op_id": "b"}]}'),
+    ("PATCH", "/api/v1/units/370303001001-02", '{"name": "一", "name": "二"}'.encode()),
+]
+
+
+@pytest.mark.parametrize("method, url, raw", DUPLICATE_KEY_BODIES,
+                         ids=[f"{m} {u}" for m, u, _r in DUPLICATE_KEY_BODIES])
+def test_duplicate_key_is_400(sweep, auth, method, url, raw):
+    """{"a": 1, "a": 2} is malformed: the last one must not silently win."""
+    headers = auth.headers("admin", **{"Idempotency-Key": "dup-key-1"})
+    before = sweep.counts()
+    resp = sweep.client.open(url, method=method, data=raw, content_type="application/json",
+                             headers=headers)
+    body = assert_problem(resp, 400, "MALFORMED_BODY")
+    assert "repeats the key" in body["detail"]
+    _no_writes(sweep, before, url)
+
+
+def test_patch_with_nothing_to_change_is_422(sweep, auth):
+    h = auth.headers("admin")
+    patches = [f"/api/v1/units/{sweep.real['code']}", f"/api/v1/users/{sweep.real['user_id']}",
+               "/api/v1/categories/other.other",
+               f"/api/v1/households/{sweep.real['household_id']}"]
+    patch_rules = {r.rule for r in sweep.app.url_map.iter_rules() if "PATCH" in r.methods}
+    assert len(patch_rules) == len(patches)  # a new PATCH endpoint belongs in this list
+    for url in patches:
+        for kwargs in ({"json": {}}, {}, {"data": b"{ }", "content_type": "application/json"}):
+            before = sweep.counts()
+            resp = sweep.client.patch(url, headers={**h, "If-Match": "1"}, **kwargs)
+            assert_problem(resp, 422, "VALIDATION_ERROR")
+            _no_writes(sweep, before, url)
+
+
+CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85",
+           "\x9f"]
+ACCEPTED_TEXT = ["独居老人，身体尚好😀", "𠀀𪚥 (CJK extension B)", "第一行\n第二行\r\n\t缩进",
+                 "👨‍👩‍👧 family", "ㄅㄆㄇ 한국어 にほんご"]
+
+
+def _text_writes(real):
+    """(user, method, url, body with {text} in a text field, the field)."""
+    hid = real["household_id"]
+    return [
+        ("secretary", "POST", "/api/v1/households",
+         {"grid_code": "370303001001-01", "address": "杏园路{text}"}, "address"),
+        ("secretary", "POST", "/api/v1/households",
+         {"grid_code": "370303001001-01", "address": "杏园路9号", "notes": "{text}"}, "notes"),
+        ("worker", "POST", "/api/v1/visits",
+         {"household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met",
+          "notes": "{text}"}, "notes"),
+        ("worker", "POST", "/api/v1/problems",
+         {"grid_code": "370303001001-01", "category": "other.other",
+          "description": "{text}"}, "description"),
+        ("admin", "PATCH", "/api/v1/units/370303001001-02", {"name": "二{text}"}, "name"),
+    ]
+
+
+def _fill(body, text):
+    return {k: v.replace("{text}", text) if isinstance(v, str) else v for k, v in body.items()}
+
+
+def test_control_characters_in_text_are_422(sweep, auth):
+    for user, method, url, body, field in _text_writes(sweep.real):
+        headers = auth.headers(user)
+        for char in CONTROL:
+            before = sweep.counts()
+            resp = sweep.client.open(url, method=method, json=_fill(body, f"a{char}b"),
+                                     headers=headers)
+            problem = assert_problem(resp, 422, "VALIDATION_ERROR")
+            assert field in problem["errors"], (url, repr(char), problem)
+            _no_writes(sweep, before, url)
+
+
+def test_control_characters_in_a_push_item_reject_that_item(sweep, auth):
+    import uuid
+
+    resp = sweep.client.post("/api/v1/sync/push", headers=auth.headers(
+        "worker", **{"Idempotency-Key": "control-chars-1"}), json={"items": [{
+            "op_id": str(uuid.uuid4()), "entity": "household", "op": "create",
+            "id": str(uuid.uuid4()),
+            "data": {"grid_code": "370303001001-01", "address": "杏园路\x1b9号"}}]})
+    assert resp.status_code == 200, resp.get_json()
+    [result] = resp.get_json()["results"]
+    assert result["status"] == "rejected" and "address" in result["errors"], result
+
+
+def test_emoji_cjk_tab_and_newlines_are_text(sweep, auth):
+    for user, method, url, body, field in _text_writes(sweep.real):
+        for text in ACCEPTED_TEXT:
+            resp = sweep.client.open(url, method=method, json=_fill(body, text),
+                                     headers=auth.headers(user))
+            assert resp.status_code in (200, 201), (url, text, resp.get_json())
+            assert text in resp.get_json()[field]
+
+
+def _period_endpoints(sweep):
+    """Every GET endpoint whose OpenAPI parameters hold both from and to."""
+    spec = sweep.client.get("/api/v1/openapi.json").get_json()
+    out = []
+    for path, ops in spec["paths"].items():
+        names = {p["name"] for p in ops.get("get", {}).get("parameters", [])}
+        if {"from", "to"} <= names:
+            url = path.replace("{code}", "370303001001").replace("{unit_code}", "370303")
+            if "/grids/" in path:
+                url = path.replace("{code}", "370303001001-01")
+            out.append(url)
+    return out
+
+
+def test_from_after_to_is_422_on_every_endpoint_taking_both(sweep, auth):
+    urls = _period_endpoints(sweep)
+    assert len(urls) >= 8, urls  # problems, visits, audit, calendar, 3 lists, summary
+    h = auth.headers("admin")
+    for url in urls:
+        for lo, hi in (("2026-11-02", "2026-11-01"),
+                       ("2026-11-01T10:00:00+08:00", "2026-11-01T09:59:59+08:00"),
+                       ("2026-11-02", "2026-11-01T23:59:59+08:00"),
+                       ("2026-11-01T00:00:00+00:00", "2026-11-01")):  # 08:00 Shanghai: fine
+            resp = sweep.client.get(url, query_string={"from": lo, "to": hi}, headers=h)
+            if hi == "2026-11-01" and lo.endswith("+00:00"):
+                assert resp.status_code == 200, (url, lo, hi, resp.get_json())
+                continue
+            body = assert_problem(resp, 422, "VALIDATION_ERROR")
+            assert "from" in body["errors"], (url, body)
+        # the same day as from and to is one day, not an error
+        resp = sweep.client.get(url, query_string={"from": "2026-11-01", "to": "2026-11-01"},
+                                headers=h)
+        assert resp.status_code == 200, (url, resp.get_json())
+
+
+def test_unknown_query_parameter_is_422_naming_it_on_every_route(sweep, auth):
+    """A typo like ?stauts= must not silently return everything."""
+    failures = []
+    h = auth.headers("admin", **{"If-Match": "1", "Idempotency-Key": "unknown-query-1"})
+    for rule, method in _routes(sweep.app):
+        url = _url(rule, sweep.real) + "?stauts=open"
+        headers = h
+        if rule.endpoint == "auth.refresh":
+            refresh = auth.tokens("admin")["refresh_token"]
+            headers = {**h, "Authorization": f"Bearer {refresh}"}
+        before = sweep.counts()
+        resp = sweep.client.open(url, method=method, headers=headers,
+                                 json={} if method in ("POST", "PUT", "PATCH") else None)
+        body = resp.get_json(silent=True) or {}
+        named = method == "HEAD" or "stauts" in body.get("errors", {})
+        if resp.status_code != 422 or not named or sweep.counts() != before:
+            failures.append(f"{method} {url} -> {resp.status_code} {body}")
+    assert not failures, "\n".join(failures)
+
+
+def test_known_query_parameters_still_work(client, auth):
+    h = auth.headers("secretary")
+    for url in ("/api/v1/problems?status=reported&limit=5", "/api/v1/households?q=x&unmask=0",
+                "/api/v1/communities/370303001001/problem-list?status=closed,rejected",
+                "/api/v1/visits?from=2026-11-01&to=2026-11-30"):
+        assert client.get(url, headers=h).status_code == 200, url
+
+
+@pytest.mark.parametrize("value", ["３", "٣", "1\u0663", 'W/"1"', '"1', '1"', "1.0", "+1",
+                                   "0x1", "1 2", "¹"])
+def test_if_match_takes_ascii_digits_only(sweep, auth, value):
+    headers = auth.headers("secretary", **{"If-Match": value})
+    before = sweep.counts()
+    url = f"/api/v1/households/{sweep.real['household_id']}"
+    resp = sweep.client.patch(url, json={"notes": "x"}, headers=headers)
+    assert_problem(resp, 428, "PRECONDITION_REQUIRED")
+    _no_writes(sweep, before, value)
+
+
+@pytest.mark.parametrize("value", ["1", '"1"', ' "1" '])
+def test_if_match_bare_or_quoted(sweep, auth, value):
+    url = f"/api/v1/households/{sweep.real['household_id']}"
+    resp = sweep.client.patch(url, json={"notes": "x"},
+                              headers=auth.headers("secretary", **{"If-Match": value}))
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_get_households_import_is_405(client, auth):
+    for method in ("GET", "PATCH", "DELETE"):
+        resp = client.open("/api/v1/households/import", method=method,
+                           headers=auth.headers("admin", **{"If-Match": "1"}))
+        assert_problem(resp, 405, "METHOD_NOT_ALLOWED")
+        assert "POST" in resp.headers["Allow"]
+
+
+def test_repeated_create_200_is_in_the_openapi_document(client, auth):
+    import uuid
+
+    op = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/households"]["post"]
+    assert {"200", "201"} <= set(op["responses"])
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == \
+        op["responses"]["201"]["content"]["application/json"]["schema"]
+    body = {"id": str(uuid.uuid4()), "grid_code": "370303001001-01", "address": "杏园路1号"}
+    h = auth.headers("worker")
+    assert client.post("/api/v1/households", json=body, headers=h).status_code == 201
+    assert client.post("/api/v1/households", json=body, headers=h).status_code == 200
+
+
+# --- through a real gunicorn: request lines, body sizes, problem+json ------------------------
+
+def _raw_request(base, line, headers=()):
+    """Send one request line (and headers) over a socket; (status, content type, body)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as s:
+        s.sendall(line.encode("ascii") + b"\r\n" + b"".join(
+            h.encode() + b"\r\n" for h in headers) + b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _sep, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    ctype = next((v.split(":", 1)[1].strip() for v in lines[1:]
+                  if v.lower().startswith("content-type:")), "")
+    return int(lines[0].split()[1]), ctype, body
+
+
+def _line_of(length, path="/api/v1/households?q="):
+    """A GET request line of exactly length bytes (without CRLF)."""
+    fixed = len(f"GET {path} HTTP/1.1")
+    return f"GET {path}{'x' * (length - fixed)} HTTP/1.1"
+
+
+def test_limits_through_gunicorn(live_instance):
+    import hashlib
+
+    import live_server
+    import requests
+    from conftest import PASSWORD
+
+    from survey_api.serving import LIMIT_REQUEST_LINE
+
+    assert LIMIT_REQUEST_LINE == 8190
+    with live_server.running(live_instance, workers=1) as base:
+        token = requests.post(base + "/api/v1/auth/login", timeout=30, json={
+            "username": "worker", "password": PASSWORD}).json()["access_token"]
+        auth_header = f"Authorization: Bearer {token}"
+        # A request line of 8,190 bytes reaches the app (q is too long: the app's 422) ...
+        line = _line_of(8190)
+        assert len(line) == 8190
+        status, ctype, body = _raw_request(base, line, [auth_header])
+        assert (status, ctype) == (422, "application/problem+json"), (status, body[:300])
+        # ... one byte more is the server's own 414
+        status, _ctype, _body = _raw_request(base, _line_of(8191), [auth_header])
+        assert status == 414
+        # a photo of exactly 10,485,760 bytes is stored, one byte more is 413 (with and
+        # without Content-Length)
+        h = {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg"}
+        for size, expect in ((10_485_760, 201), (10_485_761, 413)):
+            data = b"\xff\xd8\xff" + bytes(size - 3)
+            url = f"{base}/api/v1/blobs/{hashlib.sha256(data).hexdigest()}"
+            resp = requests.put(url, data=data, headers=h, timeout=60)
+            assert resp.status_code == expect, (size, resp.text[:300])
+            chunked = requests.put(url, data=iter([data[:4096], data[4096:]]), headers=h,
+                                   timeout=60)
+            assert chunked.status_code == (200 if expect == 201 else 413), chunked.text[:300]
+            if expect == 201:
+                assert resp.json()["size"] == size
+            else:
+                assert resp.headers["Content-Type"] == "application/problem+json"
+        # a JSON body of exactly MAX_CONTENT_LENGTH (5 MiB) is read; one byte more is 413
+        h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for size, expect in ((5 * 1024 * 1024, 422), (5 * 1024 * 1024 + 1, 413)):
+            raw = b'{"address": "' + b"x" * (size - 15) + b'"}'
+            assert len(raw) == size
+            for data in (raw, iter([raw[:4096], raw[4096:]])):
+                resp = requests.post(base + "/api/v1/households", data=data, headers=h,
+                                     timeout=60)
+                assert resp.status_code == expect, (size, resp.text[:300])
+                assert resp.headers["Content-Type"] == "application/problem+json"
+        # every error the app answers is problem+json
+        for method, path in (("GET", "/api/v1/nothing-here"), ("GET", "/nothing"),
+                             ("DELETE", "/api/v1/me"), ("GET", "/api/v1/households/import"),
+                             ("GET", "/api/v1/households/not-a-uuid"), ("GET", "/api/v1/me?x=1"),
+                             ("POST", "/api/v1/auth/refresh")):
+            resp = requests.request(method, base + path, timeout=30,
+                                    headers={"Authorization": f"Bearer {token}"})
+            assert resp.status_code >= 400 and \
+                resp.headers["Content-Type"] == "application/problem+json", (method, path,
+                                                                             resp.status_code)

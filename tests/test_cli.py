@@ -215,3 +215,39 @@ def test_instance_path_env_is_created(tmp_path, monkeypatch):
     app = create_app()
     assert app.instance_path == str(target) and target.is_dir()
     assert os.path.exists(target / "survey.db")
+
+
+def test_every_gunicorn_start_takes_the_request_line_limit(runner, monkeypatch, tmp_path):
+    """`serve`, the benchmark's server and the tests' live server build gunicorn's command in
+    one place (survey_api.serving), so request lines up to 8,190 bytes reach the app."""
+    import subprocess
+
+    import live_server
+
+    from survey_api.bench import server as bench_server
+
+    started = {}
+
+    def fake_exec(path, args, env):
+        started["serve"] = args
+        raise SystemExit(0)
+
+    class FakePopen:
+        def __init__(self, args, **kwargs):
+            started.setdefault("popen", []).append(args)
+            raise RuntimeError("not started in this test")
+
+    monkeypatch.setattr(os, "execvpe", fake_exec)
+    run(runner, "serve", "--port", "5999")
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    bench = bench_server.Gunicorn(str(tmp_path))
+    with pytest.raises(RuntimeError):
+        bench.start(timeout=1)
+    bench._log.close()
+    with pytest.raises(RuntimeError):
+        live_server.start(tmp_path)
+    commands = [started["serve"], *started["popen"]]
+    assert len(commands) == 3
+    for args in commands:
+        i = args.index("--limit-request-line")
+        assert args[i + 1] == "8190" and args[-1] == "survey_api.wsgi:app", args

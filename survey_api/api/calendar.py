@@ -7,10 +7,10 @@ from flask import request
 from schemas.calendar import CalendarDaySchema, CalendarPageSchema, CalendarPutSchema, CalendarQuery
 
 from ..db import get_db
-from ..errors import validation_error
+from ..errors import ApiError, validation_error
 from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
-from ..services import calendar, deadlines
+from ..services import deadlines, working_calendar
 from ..timeutil import local_date, now
 from . import blueprint
 
@@ -29,6 +29,16 @@ def _as_date(value, field):
 def _plus(d, days):
     """d + days, stopping at the last representable date."""
     return d + timedelta(days=days) if (date.max - d).days >= days else date.max
+
+
+def _path_date(day):
+    """YYYY-MM-DD from the path; anything else is 404 (a malformed id)."""
+    try:
+        if len(day) != 10:
+            raise ValueError
+        return date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(404, "NOT_FOUND", f"No calendar day {day}.") from None
 
 
 @blp.route("/calendar", methods=["GET"])
@@ -60,7 +70,7 @@ def list_days(args):
 def get_day(day):
     """One day as deadlines see it."""
     current_scope().require_role("admin")
-    return deadlines.day(get_db().conn, calendar.path_date(day)).to_api()
+    return deadlines.day(get_db().conn, _path_date(day)).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["PUT"])
@@ -68,13 +78,18 @@ def get_day(day):
 @blp.response(200, CalendarDaySchema)
 def put_day(args, day):
     """Set the override of a day (a holiday notice's day off or make-up workday)."""
-    return calendar.set_override(current_scope(), day, args["is_workday"], args["name"],
-                                 ip=request.remote_addr)
+    scope = current_scope()
+    scope.require_role("admin")  # before the path is read
+    d = _path_date(day)
+    return working_calendar.set_override(scope.conn, scope, d, args["is_workday"], args["name"],
+                                         ip=request.remote_addr).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["DELETE"])
 @blp.response(204)
 def delete_day(day):
     """Remove a day's override (the package or the estimate decides again)."""
-    calendar.remove_override(current_scope(), day, ip=request.remote_addr)
+    scope = current_scope()
+    scope.require_role("admin")  # before the path is read
+    working_calendar.remove_override(scope.conn, scope, _path_date(day), ip=request.remote_addr)
     return "", 204

@@ -40,7 +40,8 @@ def list_categories(args):
 @blp.response(201, CategorySchema)
 def create_category(args):
     """Add a group, or a leaf `group.leaf` with its working days (admin only)."""
-    row = service.create_category(current_scope(), args["code"], args["name"],
+    scope = current_scope()
+    row = service.create_category(scope.conn, scope, args["code"], args["name"],
                                   args["parent_code"], args.get("working_days"),
                                   ip=request.remote_addr)
     return row, 201, {"Location": f"/api/v1/categories/{row['code']}"}
@@ -59,4 +60,5 @@ def get_category(code):
 def patch_category(args, code):
     """Rename a category or change a leaf's working days (admin only; applies to
     deadlines computed afterwards)."""
-    return service.update_category(current_scope(), code, args, ip=request.remote_addr)
+    scope = current_scope()
+    return service.update_category(scope.conn, scope, code, args, ip=request.remote_addr)

@@ -13,4 +13,6 @@ def require_token():
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return
+    if request.blueprint == "console":
+        return  # the console checks its cookie session itself (survey_api/console/session.py)
     verify_jwt_in_request(refresh=endpoint in REFRESH_ENDPOINTS)

@@ -33,7 +33,7 @@ def import_households(args):
     scope = current_scope()
     service.check_may_import(scope)  # before reading the body
     data, filename = _upload()
-    return service.import_roster(scope, data, name=args["name"] or filename,
+    return service.import_roster(scope.conn, scope, data, name=args["name"] or filename,
                                  ip=request.remote_addr)
 
 

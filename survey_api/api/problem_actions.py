@@ -5,12 +5,11 @@ from flask import request
 from schemas.problem_actions import ActionRequestSchema
 from schemas.problems import ProblemSchema
 
-from ..db import get_db, write_tx
+from ..db import get_db
 from ..errors import ApiError
 from ..request_body import json_body
 from ..scope import current_scope
 from ..services import lifecycle
-from ..storage import audit
 from . import blueprint
 
 blp = blueprint("problem_actions", __name__, description="Problem lifecycle actions")
@@ -36,11 +35,6 @@ def act(problem_id):
         raise ApiError(422, "VALIDATION_ERROR", "The body must be a JSON object.",
                        errors={"_schema": ["The body must be a JSON object."]})
     data = {k: v for k, v in body.items() if k != "base_version"}
-    conn = get_db().conn
-    with write_tx(conn):
-        problem = lifecycle.apply_action(conn, scope, problem_id.lower(),
-                                         body.get("base_version"), data)
-        audit.record(conn, actor=scope.user_id, action=f"problem.{data['action']}",
-                     target=problem["id"], ip=request.remote_addr,
-                     details={"version": problem["version"]})
+    problem = lifecycle.act(get_db().conn, scope, problem_id.lower(), body.get("base_version"),
+                            data, request.remote_addr)
     return problem, 200, {"ETag": f'"{problem["version"]}"'}

@@ -8,12 +8,11 @@ from ..db import get_db, write_tx
 from ..pagination import decode_cursor, page
 from ..request_body import json_body
 from ..scope import current_scope
+from ..services import problem_queue
 from ..services import problems as service
 from ..services.creates import Duplicate
-from ..storage import audit, problem_queries
+from ..storage import audit
 from ..storage import problems as store
-from ..storage import units as unit_store
-from ..timeutil import iso, now, period_bounds
 from . import blueprint
 from .record_http import path_id, record_response
 
@@ -24,36 +23,19 @@ def _location(record):
     return f"/api/v1/problems/{record['id']}"
 
 
-def _due_soon_until(conn, at):
-    """End of the next working day (deadlines module), else 24 hours from now."""
-    try:
-        from ..services.deadlines import next_working_day_end
-    except ImportError:  # pragma: no cover - the deadlines module ships with the lifecycle
-        from datetime import timedelta
-
-        return iso(at + timedelta(hours=24))
-    return iso(next_working_day_end(conn, at))
-
-
 @blp.route("/problems", methods=["GET"])
 @blp.arguments(ProblemListQuery, location="query")
 @blp.response(200, ProblemPageSchema)
 def list_problems(args):
     """Problems in the caller's scope, newest reported first, with their events."""
-    scope = current_scope()
     conn = get_db().conn
-    scope_sql, params = scope.grid_filter("grid_code")
-    unit_like = None
-    if args.get("unit"):
-        unit_like = unit_store.like_prefix(scope.unit_for_list(args["unit"])["path"])
-    at = now()
-    lo, hi = period_bounds(args["from_"], args["to"])
-    rows = problem_queries.list_rows(
-        conn, scope_sql=scope_sql, scope_params=params, unit_path_like=unit_like,
-        status=args.get("status"), category=args.get("category"), overdue=args.get("overdue"),
-        due_soon_until=_due_soon_until(conn, at) if args.get("due_soon") else None,
-        now_iso=iso(at), lo=lo, hi=hi, after=decode_cursor(args["cursor"], (str, str)),
-        limit=args["limit"] + 1)
+    filters = problem_queue.Filters(
+        unit=args.get("unit"), statuses=[args["status"]] if args.get("status") else [],
+        category=args.get("category"), overdue=args.get("overdue"),
+        due_soon=bool(args.get("due_soon")), lo=args["from_"], hi=args["to"])
+    rows = problem_queue.keyset_page(conn, current_scope(), filters,
+                                     after=decode_cursor(args["cursor"], (str, str)),
+                                     limit=args["limit"])
     items = store.rows_to_api(conn, rows)
     return page(items, args["limit"], key=lambda p: [p["reported_at"], p["id"]])
 

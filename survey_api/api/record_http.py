@@ -7,10 +7,14 @@ from flask import current_app, json, request
 from schemas.common import UUID_RE
 
 from ..errors import ApiError
-from ..storage import audit
 
 _UUID = re.compile(UUID_RE)
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+# ASCII digits, bare or in double quotes (Appendix B): no Unicode digits, no W/, no lone quote.
+_IF_MATCH = re.compile(r'([0-9]{1,10})|"([0-9]{1,10})"')
+IF_MATCH_PARAMETER = {
+    "name": "If-Match", "in": "header", "required": True,
+    "description": 'The version you last read, in ASCII digits: 3 or "3" (else 428).',
+    "schema": {"type": "string", "pattern": '^([0-9]{1,10}|"[0-9]{1,10}")$'}}
 
 
 def record_response(record, status=200, *, etag=None, location=None):
@@ -37,12 +41,8 @@ def if_match_version():
     if header is None:
         raise ApiError(428, "PRECONDITION_REQUIRED",
                        "Send If-Match: <version> (the version you last read).")
-    m = _IF_MATCH.match(header)
+    m = _IF_MATCH.fullmatch(header.strip(" \t"))
     if not m:
-        raise ApiError(428, "PRECONDITION_REQUIRED", "If-Match must be a version number.")
-    return int(m.group(1))
-
-
-def audit_unmask(conn, scope, target, details):
-    audit.record(conn, actor=scope.user_id, action="unmask", target=target,
-                 ip=request.remote_addr, details=details)
+        raise ApiError(428, "PRECONDITION_REQUIRED",
+                       'If-Match must be a version number in ASCII digits (3 or "3").')
+    return int(m.group(1) or m.group(2))

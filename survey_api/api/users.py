@@ -12,10 +12,17 @@ from schemas.users import (
 
 from ..pagination import decode_cursor, page
 from ..scope import current_scope
-from ..services import users as service
+from ..services import accounts
 from . import blueprint
 
 blp = blueprint("users", __name__, description="Accounts and their units")
+
+PUBLIC = ("id", "username", "display_name", "role", "unit_codes", "active", "created_at",
+          "updated_at")
+
+
+def _public(user):
+    return {k: user[k] for k in PUBLIC}
 
 
 def _unit_codes(args):
@@ -30,9 +37,10 @@ def _unit_codes(args):
 @blp.response(200, UserPageSchema)
 def list_users(args):
     """Users the caller manages, ordered by username."""
-    rows = service.list_users(current_scope(), role=args.get("role"),
-                              after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
-    return page(rows, args["limit"], key=lambda u: u["username"])
+    scope = current_scope()
+    rows = accounts.list_users(scope.conn, scope, role=args.get("role"),
+                               after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
+    return page([_public(u) for u in rows], args["limit"], key=lambda u: u["username"])
 
 
 @blp.route("/users", methods=["POST"])
@@ -40,18 +48,20 @@ def list_users(args):
 @blp.response(201, UserSchema)
 def create_user(args):
     """Create an account bound to its units."""
-    user = service.create_user(current_scope(), username=args["username"],
-                               password=args["password"], role=args["role"],
-                               unit_codes=_unit_codes(args), display_name=args["display_name"],
-                               ip=request.remote_addr)
-    return user, 201, {"Location": f"/api/v1/users/{user['id']}"}
+    scope = current_scope()
+    user = accounts.create_user(scope.conn, scope, username=args["username"],
+                                password=args["password"], role=args["role"],
+                                unit_codes=_unit_codes(args) or [],
+                                display_name=args["display_name"], ip=request.remote_addr)
+    return _public(user), 201, {"Location": f"/api/v1/users/{user['id']}"}
 
 
 @blp.route("/users/<user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One user the caller manages."""
-    return service.get_user(current_scope(), user_id)
+    scope = current_scope()
+    return _public(accounts.visible_user(scope.conn, scope, user_id))
 
 
 @blp.route("/users/<user_id>", methods=["PATCH"])
@@ -59,5 +69,10 @@ def get_user(user_id):
 @blp.response(200, UserSchema)
 def patch_user(args, user_id):
     """Edit a user; new units take effect at once, a new password revokes its tokens."""
-    return service.update_user(current_scope(), user_id, args, _unit_codes(args),
-                               ip=request.remote_addr)
+    scope = current_scope()
+    changes = {k: v for k, v in args.items() if k not in ("unit_code", "unit_codes")}
+    codes = _unit_codes(args)
+    if codes is not None:
+        changes["unit_codes"] = codes
+    user = accounts.update_user(scope.conn, scope, user_id, changes, ip=request.remote_addr)
+    return _public(user)

@@ -4,14 +4,10 @@ from flask import request
 
 from schemas.visits import VisitCreateSchema, VisitListQuery, VisitPageSchema, VisitSchema
 
-from ..db import get_db, write_tx
-from ..pagination import decode_cursor, page
+from ..pagination import decode_cursor
 from ..request_body import json_body
 from ..scope import current_scope
 from ..services import visits as service
-from ..services.creates import Duplicate
-from ..storage import audit
-from ..storage import visits as store
 from ..timeutil import period_bounds
 from . import blueprint
 from .record_http import path_id, record_response
@@ -29,15 +25,10 @@ def _location(record):
 def list_visits(args):
     """Visits in the caller's scope, newest visited_at first."""
     scope = current_scope()
-    conn = get_db().conn
-    unit = scope.unit_for_list(args["grid"]) if args.get("grid") else None
-    scope_sql, params = scope.grid_filter("grid_code", under=unit)
     lo, hi = period_bounds(args["from_"], args["to"])
-    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
-                           household=(args.get("household") or "").lower() or None, lo=lo, hi=hi,
-                           after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"] + 1)
-    items = store.rows_to_api(conn, rows)
-    return page(items, args["limit"], key=lambda v: [store.iso_utc(v["visited_at"]), v["id"]])
+    return service.list_page(scope.conn, scope, grid=args.get("grid"),
+                             household=args.get("household"), lo=lo, hi=hi,
+                             after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"])
 
 
 @blp.route("/visits", methods=["POST"])
@@ -46,15 +37,8 @@ def list_visits(args):
 def create_visit(args):
     """Record a visit (visitor = the caller)."""
     scope = current_scope()
-    conn = get_db().conn
-    try:
-        with write_tx(conn):
-            record = service.create(conn, scope, None, json_body())
-            audit.record(conn, actor=scope.user_id, action="visit.create", target=record["id"],
-                         ip=request.remote_addr)
-    except Duplicate as d:
-        return record_response(d.record, 200, etag=1, location=_location(d.record))
-    return record_response(record, 201, etag=1, location=_location(record))
+    record, created = service.add(scope.conn, scope, json_body(), ip=request.remote_addr)
+    return record_response(record, 201 if created else 200, etag=1, location=_location(record))
 
 
 @blp.route("/visits/<visit_id>", methods=["GET"])
@@ -62,6 +46,4 @@ def create_visit(args):
 def get_visit(visit_id):
     """One visit of the caller's scope."""
     scope = current_scope()
-    conn = get_db().conn
-    row = service.get_visible(conn, scope, path_id(visit_id))
-    return record_response(service.present(conn, row), etag=1)
+    return record_response(service.read(scope.conn, scope, path_id(visit_id)), etag=1)

@@ -21,7 +21,7 @@ from .server import Gunicorn
 REQUIRED = ("push_items_per_s", "replay_items_per_s", "floor_items_per_s", "push_over_floor",
             "pull_initial_ms", "pull_initial_records", "pull_incremental_ms", "summary_p50_ms",
             "summary_p95_ms", "export_csv_rows_per_s", "export_xlsx_rows_per_s",
-            "export_peak_rss_mb")
+            "export_peak_rss_mb", "console_queue_ms")
 
 
 def run(scale_name="full", runs=3, workers=None, keep=None, log=print):
@@ -79,6 +79,8 @@ def _one_run(server, district, scale, db_path, index, notes):
     attempt("pull", lambda: (measure.measure_pull(server.base, district, rng), []))
     attempt("summary", lambda: (measure.measure_summary(server.base, district,
                                                         scale.summary_requests), []))
+    attempt("console", lambda: (measure.measure_console_queue(server.base, district,
+                                                              scale.summary_requests), []))
     attempt("exports", lambda: (measure.measure_exports(server.base, district, server), []))
     return figures
 

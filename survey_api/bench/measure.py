@@ -300,6 +300,29 @@ def measure_summary(base, district, n):
             "summary_requests": n}
 
 
+def measure_console_queue(base, district, n):
+    """The secretary's 问题清单, first page, in the big community: logged in through the
+    console's login form (cookie session), HTML response time p50/p95."""
+    root = base.removesuffix("/api/v1")
+    community = district.communities[0]
+    session = requests.Session()
+    resp = session.post(f"{root}/console/login", allow_redirects=False, timeout=60,
+                        data={"username": district.secretaries[community],
+                              "password": BENCH_PASSWORD})
+    if resp.status_code != 302 or "access_token_cookie" not in session.cookies:
+        raise RuntimeError(f"console login: HTTP {resp.status_code} {resp.text[:200]}")
+    times, total = [], None
+    for _ in range(n):
+        started = time.perf_counter()
+        page = _check(session.get(f"{root}/console/problems", timeout=60), "console queue")
+        times.append((time.perf_counter() - started) * 1000)
+        total = page.text.split("共 ", 1)[1].split(" 条", 1)[0] if "共 " in page.text else None
+    times.sort()
+    return {"console_queue_ms": statistics.median(times),
+            "console_queue_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+            "console_queue_problems": int(total) if total else None}
+
+
 def measure_exports(base, district, server):
     """Problem and rectification lists as CSV and XLSX, rows/s and the workers' peak RSS.
 

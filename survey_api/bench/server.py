@@ -4,10 +4,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import requests
+
+from ..serving import gunicorn_command
 
 
 def free_port():
@@ -32,10 +33,8 @@ class Gunicorn:
         env = dict(os.environ, SURVEY_API_INSTANCE_PATH=self.instance_path,
                    SURVEY_API_SECRET_KEY="bench-secret-key-" + "x" * 32)
         env.update(self.extra_env)
-        args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), "--timeout", "300", "--graceful-timeout", "5",
-                "--no-control-socket",
-                "survey_api.wsgi:app"]
+        args = gunicorn_command(f"127.0.0.1:{self.port}", self.workers, timeout=300,
+                                graceful_timeout=5, extra=["--no-control-socket"])
         self._log = open(self.log_path, "ab")
         self.proc = self.spawn(args, env)
         deadline = time.monotonic() + timeout

@@ -45,10 +45,9 @@ def _check_new(conn, code, parent_code, working_days):
     return DEFAULT_WORKING_DAYS if working_days is None else working_days
 
 
-def create_category(scope, code, name, parent_code, working_days=None, *, ip=None):
+def create_category(conn, scope, code, name, parent_code, working_days=None, *, ip=None):
     """Add a group, or a leaf with its working days (admin only)."""
     scope.require_role(ADMIN)
-    conn = scope.conn
     with write_tx(conn):
         working_days = _check_new(conn, code, parent_code, working_days)
         row = public(category_store.insert(conn, code, name, parent_code, working_days))
@@ -57,11 +56,10 @@ def create_category(scope, code, name, parent_code, working_days=None, *, ip=Non
     return row
 
 
-def update_category(scope, code, changes, *, ip=None):
+def update_category(conn, scope, code, changes, *, ip=None):
     """Rename a category or change a leaf's working days (admin only; deadlines computed
     afterwards use them)."""
     scope.require_role(ADMIN)
-    conn = scope.conn
     with write_tx(conn):
         row = category_store.get(conn, code)
         if row is None:

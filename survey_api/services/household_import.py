@@ -173,20 +173,20 @@ def check_may_import(scope):
         raise ApiError(403, "FORBIDDEN", "Grid workers may not import rosters.")
 
 
-def import_roster(scope, data: bytes, *, name=None, ip=None):
+def import_roster(conn, scope, data: bytes, *, name=None, ip=None):
     """A roster upload through the API (check_may_import), rows outside the caller's grids
     rejected, audited under `name`; returns the report as a dict (422 for an unreadable file).
     """
     check_may_import(scope)
     try:
-        report = import_households(scope.conn, data, holds_grid=scope.holds_grid,
+        report = import_households(conn, data, holds_grid=scope.holds_grid,
                                    actor_id=scope.user_id)
     except ImportFileError as e:
         raise ApiError(422, "VALIDATION_ERROR", str(e),
                        errors=e.errors or {"file": [str(e)]}) from None
     body = report.as_dict()
-    with write_tx(scope.conn):
-        audit.record(scope.conn, actor=scope.user_id, action="household.import", target=name,
+    with write_tx(conn):
+        audit.record(conn, actor=scope.user_id, action="household.import", target=name,
                      ip=ip, details=body["summary"])
     return body
 

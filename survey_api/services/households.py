@@ -3,10 +3,13 @@ tombstone delete, and who sees them unmasked."""
 
 from schemas.households import HouseholdCreateSchema, HouseholdPatchSchema
 
+from ..db import write_tx
 from ..errors import ApiError
+from ..pagination import page
+from ..storage import audit
 from ..storage import households as store
 from . import creates
-from .masking import mask_household
+from .masking import mask
 
 _CREATE = HouseholdCreateSchema()
 _PATCH = HouseholdPatchSchema()
@@ -21,7 +24,7 @@ def present(scope, row, unmask=False):
     record = store.to_api(row)
     if unmask or scope.is_grid_worker:
         return record
-    return mask_household(record)
+    return mask(record)
 
 
 def get_visible(conn, scope, household_id):
@@ -98,3 +101,73 @@ def delete(conn, scope, household_id, base_version, at_client=None):
                        current=present(scope, row))
     store.mark_deleted(conn, household_id, updated_at_client=creates.at_client_iso(at_client))
     return "deleted"
+
+
+# --- the API's entrances: each one transaction, audited -------------------------------------
+
+def list_page(conn, scope, *, grid=None, tag=None, q=None, deleted=False, unmask=False, after=None,
+              limit=100, ip=None):
+    """A page of the caller's households by (grid, id), under the unit `grid` when given:
+    masked for everyone unless unmask=true (secretaries and above, audited)."""
+    unit = None
+    if grid:
+        unit = scope.unit_for_list(grid, unmask=unmask)
+    elif unmask:
+        scope.check_unmask()
+    scope_sql, params = scope.grid_filter("grid_code", under=unit)
+    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params, tag=tag, q=q,
+                           deleted=deleted, after=after, limit=limit + 1)
+    items = [store.to_api(r) for r in rows]
+    if unmask:
+        with write_tx(conn):
+            audit.record(conn, actor=scope.user_id, action="unmask", target=grid, ip=ip,
+                         details={"endpoint": "households.list",
+                                  "count": min(len(items), limit)})
+    else:
+        items = [mask(i) for i in items]
+    return page(items, limit, key=lambda h: [h["grid_code"], h["id"]])
+
+
+def add(conn, scope, data, *, ip=None):
+    """POST /households: (record, created); a repeated identical create gives the first back."""
+    try:
+        with write_tx(conn):
+            record = create(conn, scope, None, data)
+            audit.record(conn, actor=scope.user_id, action="household.create",
+                         target=record["id"], ip=ip)
+    except creates.Duplicate as d:
+        return d.record, False
+    return record, True
+
+
+def read(conn, scope, household_id, *, unmask=False, ip=None):
+    """One household: unmasked for its grid workers, masked for others unless unmask=true
+    (secretaries and above, audited)."""
+    row = get_visible(conn, scope, household_id)
+    if unmask:
+        scope.check_unmask()
+        with write_tx(conn):
+            audit.record(conn, actor=scope.user_id, action="unmask", target=row["id"], ip=ip,
+                         details={"endpoint": "households.get"})
+    return present(scope, row, unmask)
+
+
+def change(conn, scope, household_id, version, data, *, ip=None):
+    """PATCH at the version the caller last read (a stale one is 409 with the current record)."""
+    with write_tx(conn):
+        record = update(conn, scope, household_id, version, data, merge=False)
+        audit.record(conn, actor=scope.user_id, action="household.update", target=household_id,
+                     ip=ip, details={"fields": sorted(data)})
+    return record
+
+
+def remove(conn, scope, household_id, version, *, ip=None):
+    """DELETE (tombstone) at the version the caller last read: 404 unknown, 410 already gone."""
+    with write_tx(conn):
+        outcome = delete(conn, scope, household_id, version)
+        if outcome == "absent":
+            raise ApiError(404, "NOT_FOUND", "No such household.")
+        if outcome == "already_deleted":
+            raise ApiError(410, "GONE", "This household was deleted.")
+        audit.record(conn, actor=scope.user_id, action="household.delete", target=household_id,
+                     ip=ip)

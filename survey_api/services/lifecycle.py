@@ -30,6 +30,7 @@ from marshmallow import ValidationError
 from schemas.problem_actions import ACTIONS, PARAMS
 
 from .. import timeutil
+from ..db import write_tx
 from ..errors import ApiError, flatten_errors
 from ..roles import ADMIN, DISTRICT_ADMIN, GRID_WORKER, LEVELS, SECRETARY, STREET_ADMIN
 from ..statuses import (  # noqa: F401  (re-exported: callers name lifecycle.OPEN)
@@ -44,6 +45,7 @@ from ..statuses import (  # noqa: F401  (re-exported: callers name lifecycle.OPE
     STATUSES,
     SUSPENDED,
 )
+from ..storage import audit
 from ..storage import categories as category_store
 from ..storage import problems as problem_store
 from ..storage import units as unit_store
@@ -109,6 +111,18 @@ def may(role, who, level):
     if who == SUPERVISORS:
         return role in (STREET_ADMIN, DISTRICT_ADMIN, ADMIN)
     raise ValueError(who)
+
+
+def actions_now(scope, row):
+    """The actions this scope may do on this problem now, in TRANSITIONS order.
+
+    The console offers exactly these (each one's role, level and state checks are the ones
+    apply_action makes). A problem outside the scope or deleted has none.
+    """
+    if row is None or row["deleted"] or not scope.holds_grid(row["grid_code"]):
+        return []
+    return [action for action, rule in TRANSITIONS.items()
+            if may(scope.role, rule.who, row["level"]) and state_refusal(action, row) is None]
 
 
 def next_level(level):
@@ -372,3 +386,12 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
                             to_status=to_status, actor_id=scope.user_id, note=note,
                             payload=payload, at=timeutil.iso(now))
     return problem_store.load_api(conn, problem_id)
+
+
+def act(conn, scope, problem_id, base_version, data, ip):
+    """One action in its own write transaction, audited: the API's and the console's door."""
+    with write_tx(conn):
+        problem = apply_action(conn, scope, problem_id, base_version, data)
+        audit.record(conn, actor=scope.user_id, action=f"problem.{data['action']}",
+                     target=problem["id"], ip=ip, details={"version": problem["version"]})
+    return problem

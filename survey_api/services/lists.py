@@ -10,22 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..storage import lists as list_store
 from ..storage import summary as summary_store
 from ..storage import units as unit_store
-from .masking import mask_name, mask_phone, mask_place
+from .masking import mask
 
 EXPORT_PAGE = 1000
-PLACE_KEYS = ("building", "unit_no", "room")
-
-
-def mask_row(row):
-    """Mask the personal fields a list row carries (in place; returns it)."""
-    if row.get("head_name"):
-        row["head_name"] = mask_name(row["head_name"])
-    if row.get("phone"):
-        row["phone"] = mask_phone(row["phone"])
-    for key in PLACE_KEYS:
-        if row.get(key):
-            row[key] = mask_place(row[key])
-    return row
 
 
 # --- problem and rectification lists ------------------------------------------------------
@@ -34,7 +21,7 @@ def problem_page(conn, kind, community_code, *, now, after, limit, unmask, filte
     """(items, cursor of the last item or None when this was the last page)."""
     rows = list(list_store.problem_rows(conn, community_code, now=now, kind=kind, after=after,
                                         limit=limit + 1, **filters))
-    items = [row if unmask else mask_row(row) for row, _key in rows[:limit]]
+    items = [row if unmask else mask(row) for row, _key in rows[:limit]]
     cursor = list(rows[limit - 1][1]) if len(rows) > limit else None
     return items, cursor
 
@@ -46,7 +33,7 @@ def problem_export_rows(conn, kind, community_code, *, now, unmask, filters):
         rows = list(list_store.problem_rows(conn, community_code, now=now, kind=kind,
                                             after=after, limit=EXPORT_PAGE, **filters))
         for row, _key in rows:
-            yield row if unmask else mask_row(row)
+            yield row if unmask else mask(row)
         if len(rows) < EXPORT_PAGE:
             return
         after = rows[-1][1]
@@ -79,7 +66,7 @@ def _ledger_items(conn, page, lo, hi, unmask):
     out = []
     for seq, household, visited, _cursor in page:
         out.append((seq, {
-            "household": household if unmask else mask_row(household),
+            "household": household if unmask else mask(household),
             "visits": visits[household["id"]],
             "visited": visited,
         }))

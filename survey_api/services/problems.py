@@ -11,6 +11,7 @@ import weakref
 from schemas.problems import ProblemCreateSchema, ProblemPatchSchema
 
 from ..errors import ApiError, validation_error
+from ..storage import categories as category_store
 from ..storage import households as household_store
 from ..storage import problems as store
 from ..storage import visits as visit_store
@@ -43,23 +44,16 @@ def _check_category(conn, code, scope=None):
     if scope is not None:
         memo = _LEAVES.setdefault(scope, {})
         if code not in memo:
-            memo[code] = _is_leaf(conn, code)
+            memo[code] = category_store.is_leaf(conn, code)
         ok = memo[code]
     else:
-        ok = _is_leaf(conn, code)
+        ok = category_store.is_leaf(conn, code)
     if not ok:
         raise validation_error({"category": ["Not a leaf category code."]})
 
 
 # Per-request memo of category checks, keyed by the scope object.
 _LEAVES = weakref.WeakKeyDictionary()
-
-
-def _is_leaf(conn, code):
-    leaf = conn.execute(
-        "SELECT 1 FROM categories c WHERE code = ? AND NOT EXISTS "
-        "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)", (code,)).fetchone()
-    return leaf is not None
 
 
 def _location_columns(fields):

@@ -18,13 +18,13 @@ import json
 
 from ..db import read_tx, write_tx
 from ..errors import ApiError
-from ..storage import audit, sync_log
+from ..storage import audit, pull_queries
 from ..storage import households as household_store
 from ..storage import problems as problem_store
 from ..storage import visits as visit_store
 from ..storage.changes import max_seq
 from ..timeutil import iso, now
-from .masking import mask_household
+from .masking import mask
 
 LOAD_KINDS = ("households", "problems", "visits")
 REVOKE_KINDS = ("households", "problems")
@@ -71,20 +71,20 @@ def decode_cursor(cursor, secret, database_id, user_id):
 
 
 def _snapshot(conn, user_id, grids):
-    snap_id, digest = sync_log.find_snapshot(conn, user_id, grids)
+    snap_id, digest = pull_queries.find_snapshot(conn, user_id, grids)
     if snap_id is None:
         with write_tx(conn):
-            snap_id = sync_log.insert_snapshot(conn, user_id, grids, digest)
+            snap_id = pull_queries.insert_snapshot(conn, user_id, grids, digest)
     return snap_id
 
 
 def _scope_changed(conn, scope, state, grids_now, snap_now):
     """Queue a revoke of removed grids and a load of added ones (never expire the cursor)."""
-    found, old = sync_log.snapshot_grids(conn, scope.user_id, state["sc"])
+    found, old = pull_queries.snapshot_grids(conn, scope.user_id, state["sc"])
     if not found:
         raise _expired("This cursor's scope is unknown here.")
-    old_set = set(sync_log.all_grids(conn) if old is None else old)
-    new_set = set(sync_log.all_grids(conn) if grids_now is None else grids_now)
+    old_set = set(pull_queries.all_grids(conn) if old is None else old)
+    new_set = set(pull_queries.all_grids(conn) if grids_now is None else grids_now)
     removed, added = old_set - new_set, new_set - old_set
     phases = list(state["ph"])
     if removed:
@@ -116,7 +116,7 @@ class _Page:
     def body(self, next_cursor, has_more):
         households = [household_store.to_api(r) for r in self.rows["households"].values()]
         if not (self.unmask or self.scope.is_grid_worker):
-            households = [mask_household(h) for h in households]
+            households = [mask(h) for h in households]
         return {
             "changes": {
                 "households": {"upserted": households, "deleted": self.deleted["households"]},
@@ -134,7 +134,7 @@ class _Page:
 
 
 def _grid_set(conn, scope, snapshot_id):
-    found, grids = sync_log.snapshot_grids(conn, scope.user_id, snapshot_id)
+    found, grids = pull_queries.snapshot_grids(conn, scope.user_id, snapshot_id)
     if not found:
         raise _expired("This cursor's scope is unknown here.")
     return grids
@@ -149,14 +149,14 @@ def _run_phase(conn, scope, page, phase, budget, cutoff):
             return True
         kind = kinds[phase[2]]
         if phase[0] == "r":
-            ids = sync_log.revoke_ids(conn, kind, grids=grids, scope_grids=page.grids_now,
+            ids = pull_queries.revoke_ids(conn, kind, grids=grids, scope_grids=page.grids_now,
                                       after=phase[3], limit=budget + 1)
             for record_id in ids[:budget]:
                 page.revoked[kind].append(record_id)
                 page.count += 1
             got = ids
         else:
-            got = sync_log.load_rows(conn, kind, grids=grids, scope_grids=page.grids_now,
+            got = pull_queries.load_rows(conn, kind, grids=grids, scope_grids=page.grids_now,
                                      after=phase[3], bound=phase[4], cutoff=cutoff,
                                      limit=budget + 1)
             for row in got[:budget]:
@@ -177,7 +177,7 @@ def _follow_changes(conn, page, state, budget):
     seen = set()
     seq = state["s"]
     while len(seen) < budget:
-        rows = sync_log.changes_after(conn, seq, page.grids_now, max(2 * budget, 100))
+        rows = pull_queries.changes_after(conn, seq, page.grids_now, max(2 * budget, 100))
         if not rows:
             break
         for change_seq, entity, record_id in rows:
@@ -193,7 +193,7 @@ def _follow_changes(conn, page, state, budget):
         break
     state["s"] = seq
     for kind, ids in pending.items():
-        for record_id, row in sync_log.rows_by_id(conn, kind, ids).items():
+        for record_id, row in pull_queries.rows_by_id(conn, kind, ids).items():
             if not page.in_scope(row["grid_code"]):
                 if kind in page.revoked:
                     page.revoked[kind].append(record_id)
@@ -207,7 +207,7 @@ def _follow_changes(conn, page, state, budget):
 
 def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
     """One pull page: {changes, revoked, next_cursor, has_more, server_time}."""
-    database_id = sync_log.database_id(conn)
+    database_id = pull_queries.database_id(conn)
     # A cursor that cannot be continued is refused before anything (a snapshot) is written.
     state = None if cursor is None else decode_cursor(cursor, secret, database_id,
                                                       scope.user_id)
@@ -228,7 +228,7 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
         if state.get("sc") != snap_now:
             _scope_changed(conn, scope, state, grids_now, snap_now)
     page = _Page(conn, scope, None if grids_now is None else set(grids_now), unmask)
-    cutoff = sync_log.cutoff_iso(now())
+    cutoff = pull_queries.cutoff_iso(now())
     with read_tx(conn):
         while state["ph"] and page.count < limit:
             if _run_phase(conn, scope, page, state["ph"][0], limit - page.count, cutoff):
@@ -236,7 +236,7 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
         if not state["ph"] and page.count < limit:
             _follow_changes(conn, page, state, limit - page.count)
         has_more = bool(state["ph"]) or bool(
-            sync_log.changes_after(conn, state["s"], page.grids_now, 1))
+            pull_queries.changes_after(conn, state["s"], page.grids_now, 1))
         body = page.body(encode_cursor(state, secret), has_more)
     if unmask:
         with write_tx(conn):

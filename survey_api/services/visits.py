@@ -2,7 +2,10 @@
 
 from schemas.visits import VisitCreateSchema
 
+from ..db import write_tx
 from ..errors import ApiError
+from ..pagination import page
+from ..storage import audit
 from ..storage import households as household_store
 from ..storage import visits as store
 from . import creates
@@ -59,3 +62,34 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True, batc
         batch.note_created("visits", visit_id, {"grid_code": household["grid_code"],
                                                 "household_id": household["id"]})
     return present(conn, row) if represent else row
+
+
+# --- the API's entrances -------------------------------------------------------------------
+
+def list_page(conn, scope, *, grid=None, household=None, lo=None, hi=None, after=None, limit=100):
+    """A page of the caller's visits, newest visited_at first, under the unit `grid` when given."""
+    unit = scope.unit_for_list(grid) if grid else None
+    scope_sql, params = scope.grid_filter("grid_code", under=unit)
+    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
+                           household=(household or "").lower() or None, lo=lo, hi=hi,
+                           after=after, limit=limit + 1)
+    items = store.rows_to_api(conn, rows)
+    return page(items, limit, key=lambda v: [store.iso_utc(v["visited_at"]), v["id"]])
+
+
+def add(conn, scope, data, *, ip=None):
+    """POST /visits (visitor = the caller): (record, created); a repeated identical create gives
+    the first back."""
+    try:
+        with write_tx(conn):
+            record = create(conn, scope, None, data)
+            audit.record(conn, actor=scope.user_id, action="visit.create", target=record["id"],
+                         ip=ip)
+    except creates.Duplicate as d:
+        return d.record, False
+    return record, True
+
+
+def read(conn, scope, visit_id):
+    """One visit of the caller's scope."""
+    return present(conn, get_visible(conn, scope, visit_id))

@@ -9,9 +9,11 @@ def get(conn, code):
 
 
 def is_leaf(conn, code):
-    """True for an existing category that has a parent (only leaves classify problems)."""
-    row = get(conn, code)
-    return row is not None and row["parent_code"] is not None
+    """True for an existing category with no children (only leaves classify problems)."""
+    leaf = conn.execute(
+        "SELECT 1 FROM categories c WHERE code = ? AND NOT EXISTS "
+        "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)", (code,)).fetchone()
+    return leaf is not None
 
 
 def working_days(conn, code, default=3):

@@ -7,6 +7,7 @@ full export share the same query and an export never holds more than a page in m
 import json
 from operator import itemgetter
 
+from ..services.masking import masked_sql
 from .units import like_prefix
 
 # Open, not suspended, past due: the SQL twin of problems.is_overdue.
@@ -177,7 +178,8 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
 # --- the CSV fast path of the problem lists -------------------------------------------------
 # The CSV of a problem or rectification list is formatted by SQLite (Asia/Shanghai wall clock,
 # true/false, whole amounts without '.0', formula-looking text neutralised) and handed to
-# csv.writer as tuples: no per-cell Python. Masking is done in SQL too (_MASKED). The result
+# csv.writer as tuples: no per-cell Python. Masking is done in SQL too (_MASKED, the same
+# Python masking called as SQL functions). The result
 # is byte for byte what the generic writer (exports/csv_writer.py) makes of the JSON rows;
 # tests/test_exports.py checks it.
 
@@ -224,17 +226,8 @@ _CSV_SQL = {
     "cost_share_society": _amount("p.cost_share_society"),
     "cost_share_subsidy": _amount("p.cost_share_subsidy"),
 }
-_STARS = "'" + "*" * 64 + "'"   # names are at most 50 characters, phones 20
-_PHONE_DIGITS = "replace(replace(replace(h.phone, '-', ''), ' ', ''), '+', '')"
-# The SQL twins of services/masking.py: 张三 → 张*, 138-1234-5678 → 138****5678.
-_MASKED = {
-    "head_name": ("CASE WHEN h.head_name IS NULL OR h.head_name = '' THEN h.head_name"
-                  f" ELSE substr(h.head_name, 1, 1) || substr({_STARS}, 1, length(h.head_name) - 1)"
-                  " END"),
-    "phone": ("CASE WHEN h.phone IS NULL OR h.phone = '' THEN h.phone"
-              f" WHEN length({_PHONE_DIGITS}) < 8 THEN substr({_STARS}, 1, length(h.phone))"
-              f" ELSE substr({_PHONE_DIGITS}, 1, 3) || '****' || substr({_PHONE_DIGITS}, -4) END"),
-}
+# Masking calls the one Python masking (services/masking.py) as SQL functions.
+_MASKED = {key: masked_sql(key) for key in ("head_name", "phone", "address")}
 
 
 def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
@@ -279,9 +272,7 @@ _HOUSEHOLD_KEYS = ("address", "head_name", "phone")
 
 
 def _household_csv_sql(key, unmask):
-    if key == "address":
-        return _safe_text("h.address")
-    return _safe_text(f"h.{key}" if unmask else f"({_MASKED[key]})")
+    return _safe_text(f"h.{key}" if unmask else _MASKED[key])
 
 
 def _community_households(conn, community_code, household_select, width):
@@ -348,7 +339,7 @@ def problem_xlsx_tuples(conn, community_code, keys, *, now, kind, unmask, lo=Non
     select = []
     for key in keys:
         if key in _MASKED:
-            select.append(f"h.{key}" if unmask else f"({_MASKED[key]})")
+            select.append(f"h.{key}" if unmask else _MASKED[key])
         else:
             select.append(_XLSX_SQL[key])
     sql = (f"SELECT {', '.join(select)} FROM problems p"
