@@ -1,14 +1,30 @@
-"""Fixtures: a real SQLite file per test, a client, a CLI runner, and a small unit tree."""
+"""Fixtures: a real SQLite file per test, a client, a CLI runner, and a small unit tree.
 
+No test writes into the checkout: an app made without an instance folder of its own gets a
+throwaway one, Hypothesis keeps its files in a temporary folder, and the session fails when
+the checkout gained files (test_checkout_stays_clean.py explains the check).
+"""
+
+import atexit
 import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from survey_api import create_app
 from survey_api.db import connect, write_tx
 from survey_api.passwords import hash_password
 from survey_api.storage import units as unit_store
 from survey_api.storage import users as user_store
+
+_SCRATCH = tempfile.mkdtemp(prefix="survey-api-tests-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+os.environ.setdefault("SURVEY_API_INSTANCE_PATH", os.path.join(_SCRATCH, "instance"))
+set_hypothesis_home_dir(os.path.join(_SCRATCH, "hypothesis"))
 
 PASSWORD = "correct-horse-9"
 
@@ -137,4 +153,59 @@ def assert_problem(resp, status, code):
     return body
 
 
+def pytest_report_header(config):
+    """The browser tests' Playwright and Chromium versions, in every run's header (Playwright
+    pins a Chromium revision; Debian's moves with security updates)."""
+    import importlib.metadata
+    import subprocess
+
+    try:
+        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
+                                  text=True, timeout=60).stdout.strip() or "chromium: no version"
+    except (OSError, subprocess.SubprocessError) as e:
+        chromium = f"chromium: {e}"
+    return [f"console browser tests: playwright {importlib.metadata.version('playwright')}, "
+            f"{chromium}"]
+
+
 os.environ.setdefault("SURVEY_API_TEST", "1")
+
+
+# --- the checkout stays as the tests found it ------------------------------------------------
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+# Written by the tools that run the tests, not by the tests: the venv, bytecode, ruff's cache.
+_NOT_TESTS = (":!.venv", ":!**/__pycache__/**", ":!.ruff_cache", ":!*.egg-info")
+
+
+def checkout_files():
+    """Every file git sees in the checkout that is not committed as it is (ignored ones too),
+    or None outside a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", ".",
+             *_NOT_TESTS], cwd=CHECKOUT, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(out.stdout.splitlines()) if out.returncode == 0 else None
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        session.config.stash[_BEFORE] = checkout_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_BEFORE, None)
+    after = checkout_files() if before is not None else None
+    gained = sorted(after - before) if after is not None else []
+    if gained:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("FAILED: the tests wrote into the checkout:", red=True)
+            for line in gained:
+                reporter.write_line(f"  {line}", red=True)
+
+
+_BEFORE = pytest.StashKey()

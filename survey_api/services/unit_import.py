@@ -19,7 +19,23 @@ class UnitImportError(Exception):
 
 def import_units_csv(conn, stream):
     """Returns (created, updated); raises UnitImportError listing each bad row."""
-    reader = csv.reader(stream)
+    rows, problems = _read_rows(conn, csv.reader(stream))
+    problems += _parent_problems(conn, rows)
+    if problems:
+        raise UnitImportError(problems)
+    created = updated = 0
+    order = sorted(rows.items(), key=lambda kv: UNIT_LEVELS.index(kv[1][2]))
+    with write_tx(conn):
+        for code, (_number, name, level, parent) in order:
+            existed = unit_store.get(conn, code) is not None
+            unit_store.upsert(conn, code, name, level, parent)
+            updated += existed
+            created += not existed
+    return created, updated
+
+
+def _read_rows(conn, reader):
+    """({code: (row number, name, level, parent or None)}, problems) after the header."""
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != HEADER:
         raise UnitImportError([f"row 1: header must be {','.join(HEADER)}"])
@@ -31,20 +47,32 @@ def import_units_csv(conn, stream):
             problems.append(f"row {number}: expected 4 columns, got {len(raw)}")
             continue
         code, name, level, parent = (c.strip() for c in raw)
-        if not CODE_RE.match(code):
-            problems.append(f"row {number}: bad code {code!r}")
-        elif code in rows:
-            problems.append(f"row {number}: code {code} appears twice")
-        if not name or len(name) > 100:
-            problems.append(f"row {number}: name must be 1-100 characters")
-        if level not in UNIT_LEVELS:
-            problems.append(f"row {number}: level must be one of {', '.join(UNIT_LEVELS)}")
-        else:
-            stored = unit_store.get(conn, code) if CODE_RE.match(code) else None
-            if stored is not None and stored["level"] != level:
-                problems.append(f"row {number}: {code} is a {stored['level']}; an import "
-                                f"cannot change its level")
+        problems += _row_problems(conn, number, code, name, level, code in rows)
         rows[code] = (number, name, level, parent or None)
+    return rows, problems
+
+
+def _row_problems(conn, number, code, name, level, repeated):
+    problems = []
+    if not CODE_RE.match(code):
+        problems.append(f"row {number}: bad code {code!r}")
+    elif repeated:
+        problems.append(f"row {number}: code {code} appears twice")
+    if not name or len(name) > 100:
+        problems.append(f"row {number}: name must be 1-100 characters")
+    if level not in UNIT_LEVELS:
+        problems.append(f"row {number}: level must be one of {', '.join(UNIT_LEVELS)}")
+    else:
+        stored = unit_store.get(conn, code) if CODE_RE.match(code) else None
+        if stored is not None and stored["level"] != level:
+            problems.append(f"row {number}: {code} is a {stored['level']}; an import "
+                            f"cannot change its level")
+    return problems
+
+
+def _parent_problems(conn, rows):
+    """Each row's parent (in the file or stored) sits one level up; grid codes extend it."""
+    problems = []
     for code, (number, _name, level, parent) in rows.items():
         if level not in UNIT_LEVELS:
             continue
@@ -60,14 +88,4 @@ def import_units_csv(conn, stream):
             problems.append(f"row {number}: parent of a {level} must be a {PARENT_LEVEL[level]}")
         elif level == "grid" and not code.startswith(parent + "-"):
             problems.append(f"row {number}: grid code must start with '{parent}-'")
-    if problems:
-        raise UnitImportError(problems)
-    created = updated = 0
-    order = sorted(rows.items(), key=lambda kv: UNIT_LEVELS.index(kv[1][2]))
-    with write_tx(conn):
-        for code, (_number, name, level, parent) in order:
-            existed = unit_store.get(conn, code) is not None
-            unit_store.upsert(conn, code, name, level, parent)
-            updated += existed
-            created += not existed
-    return created, updated
+    return problems

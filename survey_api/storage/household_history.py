@@ -1,14 +1,13 @@
 """A household's history for the console: its last visit, all its visits, its problems."""
 
+from .chunks import chunks
+
 
 def last_visits(conn, household_ids):
     """{household_id: {visited_at, outcome, visitor}} of each household's latest visit (any
     outcome), read from the index visits_household (household_id, visited_at_utc)."""
-    ids = list(household_ids)
     out = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(household_ids):
         # SQLite: the bare columns of a max() aggregate come from the row holding the max.
         rows = conn.execute(
             "SELECT v.household_id, max(v.visited_at_utc), v.visited_at, v.outcome,"
