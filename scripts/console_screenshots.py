@@ -1,11 +1,14 @@
-"""Screenshots of the office console for docs/console.md: the problem queue and a problem page.
+"""Screenshots of the office console for docs/console.md: the problem queue, a problem page,
+the district's 统计, a 走访台账, a household and the admin's 用户管理.
 
     .venv/bin/python scripts/console_screenshots.py [--out docs/img]
 
 Seeds the demo district into a temporary instance folder, serves it with gunicorn on
 127.0.0.1, logs in as the demo secretary in Debian's Chromium (Playwright, never
 `playwright install`) at an office PC's 1366 px width, and writes console-queue.png and
-console-problem.png. The browser tests call shoot() with their own server and folder.
+console-problem.png; then as the demo district officer console-dashboard.png,
+console-ledger.png and console-household.png, and as the demo admin console-admin-users.png.
+The browser tests call shoot() with their own server and folder.
 """
 
 import argparse
@@ -19,10 +22,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 DEMO_SECRETARY = ("secretary", "zd-sec-2026")
+DEMO_DISTRICT = ("district", "zd-district-26")
+DEMO_ADMIN = ("admin", "zd-admin-2026")
 
 
 def launch(playwright):
-    """Debian's Chromium with the flags that keep it off the network."""
+    """Debian's Chromium with the flags that keep it off the network. (Headless Chromium draws
+    date inputs as mm/dd/yyyy whatever the locale; a Chinese desktop shows 年/月/日.)"""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
@@ -58,6 +64,33 @@ def shoot(page, root, out_dir, problem_path=None):
     return queue_png, problem_png
 
 
+def shoot_reports(page, root, out_dir, district="370303", grid="370303001001-01"):
+    """Write console-dashboard.png (the district's 统计, charts drawn), console-ledger.png and
+    console-household.png (its first household) as the logged-in officer; returns the paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = [os.path.join(out_dir, f"console-{name}.png")
+             for name in ("dashboard", "ledger", "household")]
+    page.set_viewport_size(VIEWPORT)
+    page.goto(f"{root}/console/units/{district}")
+    page.wait_for_selector("[data-charts-ready]", timeout=30_000)
+    page.wait_for_timeout(1000)  # the charts' entry animation
+    page.screenshot(path=paths[0], full_page=True)
+    page.goto(f"{root}/console/ledger?grid={grid}&period=year")
+    page.screenshot(path=paths[1], full_page=True)
+    page.goto(root + page.locator("#ledger a").first.get_attribute("href"))
+    page.screenshot(path=paths[2], full_page=True)
+    return paths
+
+
+def shoot_admin(page, root, out_dir):
+    """Write console-admin-users.png as the logged-in admin; returns its path."""
+    path = os.path.join(out_dir, "console-admin-users.png")
+    page.set_viewport_size(VIEWPORT)
+    page.goto(f"{root}/console/admin/users")
+    page.screenshot(path=path)
+    return path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs",
@@ -80,6 +113,15 @@ def main(argv=None):
             log_in(page, root, *DEMO_SECRETARY)
             for path in shoot(page, root, os.path.abspath(args.out)):
                 print(path)
+            page.context.close()
+            page = browser.new_page(locale="zh-CN", viewport=VIEWPORT)
+            log_in(page, root, *DEMO_DISTRICT)
+            for path in shoot_reports(page, root, os.path.abspath(args.out)):
+                print(path)
+            page.context.close()
+            page = browser.new_page(locale="zh-CN", viewport=VIEWPORT)
+            log_in(page, root, *DEMO_ADMIN)
+            print(shoot_admin(page, root, os.path.abspath(args.out)))
             browser.close()
     return 0
 

@@ -153,6 +153,21 @@ def assert_problem(resp, status, code):
     return body
 
 
+def pytest_report_header(config):
+    """The browser tests' Playwright and Chromium versions, in every run's header (Playwright
+    pins a Chromium revision; Debian's moves with security updates)."""
+    import importlib.metadata
+    import subprocess
+
+    try:
+        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
+                                  text=True, timeout=60).stdout.strip() or "chromium: no version"
+    except (OSError, subprocess.SubprocessError) as e:
+        chromium = f"chromium: {e}"
+    return [f"console browser tests: playwright {importlib.metadata.version('playwright')}, "
+            f"{chromium}"]
+
+
 os.environ.setdefault("SURVEY_API_TEST", "1")
 
 

@@ -1,9 +1,13 @@
 """The 统计 dashboard: its services (periods, weekly trend, the figures equal to the API's
 summary) and its pages through the Flask test client."""
 
+import re
 from datetime import date
+from html import unescape
 
 import pytest
+from conftest import Auth
+from console_helpers import console_login, text
 from list_data import PERIOD, build
 
 from survey_api.db import connect, read_tx
@@ -108,3 +112,173 @@ def test_by_category_most_first(conn, data):
     rows = dashboard.by_category(conn, {"safety.fire": 2, "other.other": 1, "heating.no_heat": 3})
     assert [(r["name"], r["group"], r["count"]) for r in rows] == [
         ("不供暖或温度不达标", "供暖", 3), ("消防隐患", "安全隐患", 2), ("其他", "其他", 1)]
+
+
+# --- the page -----------------------------------------------------------------------------
+
+_FIGURE = re.compile(r'<dd data-key="(\w+)">(?:<a href="([^"]*)">)?([^<]+)')
+_CHILD_ROW = re.compile(r'<th scope="row"><a href="(/console/units/[^"?]+)[^"]*">([^<]+)</a></th>')
+
+
+def figures(html):
+    """{metric: (text, link or None)} of the figures on a dashboard page."""
+    return {key: (value, unescape(link) if link else None)
+            for key, link, value in _FIGURE.findall(html)}
+
+
+def as_text(value, key):
+    return f"{value:.1f}%" if key.endswith("_pct") else f"{value:,}"
+
+
+def api_summary(client, auth, code, user, params):
+    resp = client.get(f"/api/v1/units/{code}/summary", query_string=params,
+                      headers=auth.headers(user))
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+@pytest.mark.parametrize("user, code", [
+    ("district", "370303"), ("street", "370303001000"), ("secretary", "370303001001"),
+    ("admin", "370303"), ("admin", "370303001001-01"), ("district", "370303001002"),
+])
+@pytest.mark.parametrize("params", [PERIOD, {}])
+def test_figures_equal_the_api_summary(app, auth, data, user, code, params):
+    page_client = app.test_client()
+    console_login(page_client, user)
+    resp = page_client.get(f"/console/units/{code}", query_string=params)
+    assert resp.status_code == 200, text(resp)[:300]
+    html = text(resp)
+    body = api_summary(app.test_client(), auth, code, user, params)
+    shown = figures(html)
+    assert [k for k, _label, _pct in dashboard.FIGURES] == list(shown)
+    for key, (value, _link) in shown.items():
+        assert value == as_text(body["totals"][key], key), key
+    assert f"<h1>{body['unit']['name']}统计</h1>" in html
+    for label in ("户数", "已走访", "走访覆盖率", "问题数", "整改率", "按时整改率", "超期",
+                  "满意率"):
+        assert f"<dt>{label}</dt>" in html
+    # the children's table has every child with the same numbers as the API's children
+    for child in body["children"]:
+        row = re.search(rf'<a href="/console/units/{re.escape(child["code"])}[^"]*">'
+                        rf'{re.escape(child["name"])}</a></th>(.*?)</tr>', html, re.S)
+        assert row, child["code"]
+        cells = re.findall(r'<td class="num" data-key="(\w+)">(?:<a [^>]*>)?([^<]+)', row[1])
+        assert cells == [(k, as_text(child[k], k)) for k, _l, _p in dashboard.FIGURES]
+
+
+def test_known_figures_of_november(app, data):
+    client = app.test_client()
+    console_login(client, "secretary")
+    shown = figures(text(client.get("/console/units/370303001001", query_string=PERIOD)))
+    assert {k: v for k, (v, _link) in shown.items()} == {
+        "households": "3", "visited": "1", "coverage_pct": "33.3%", "problems": "6",
+        "rectification_rate_pct": "33.3%", "on_time_rate_pct": "50.0%", "overdue": "1",
+        "satisfaction_rate_pct": "50.0%"}
+
+
+def test_figures_link_to_their_queues(app, data):
+    client = app.test_client()
+    console_login(client, "street")
+    shown = figures(text(client.get("/console/units/370303001000", query_string=PERIOD)))
+    query = "&from=2026-11-01&to=2026-11-30"
+    assert shown["overdue"][1] == "/console/problems?queue=overdue&grid=370303001000" + query
+    assert shown["problems"][1] == "/console/problems?queue=all&grid=370303001000" + query
+    assert shown["households"][1] is None   # a street has no single ledger
+    overdue_page = text(client.get(shown["overdue"][1]))
+    assert "共 1 条" in overdue_page   # p2 (p8 is suspended, p6 reported in October)
+
+
+def test_a_grid_links_its_households_to_the_ledger(app, data):
+    client = app.test_client()
+    console_login(client, "secretary")
+    html = text(client.get("/console/units/370303001001-01?period=all"))
+    shown = figures(html)
+    assert shown["households"][1] == "/console/ledger?grid=370303001001-01&period=all"
+    assert shown["coverage_pct"][1] == "/console/ledger?grid=370303001001-01&period=all&unvisited=1"
+    assert "查看本网格走访台账" in html
+
+
+def test_drill_down_district_to_grid(app, data):
+    client = app.test_client()
+    console_login(client, "district")
+    path = ["370303", "370303001000", "370303001001", "370303001001-02"]
+    url = "/console/units/370303?period=year"
+    for here, there in zip(path, path[1:], strict=False):
+        html = text(client.get(url))
+        links = dict((name, href) for href, name in _CHILD_ROW.findall(html))
+        target = [href for href in links.values() if href.endswith("/" + there)]
+        assert target, (here, links)
+        assert f"/console/units/{there}?period=year" in html   # the period goes along
+        url = f"/console/units/{there}?period=year"
+    html = text(client.get(url))
+    assert "<h1>杏园二网格统计</h1>" in html
+    assert 'href="/console/units/370303001001?period=year">杏园社区</a>' in html  # the way back
+
+
+@pytest.mark.parametrize("user, code", [
+    ("street", "370303002000"), ("street", "370303"), ("secretary", "370303001002"),
+    ("secretary", "370303001000"), ("secretary", "370303002001-01"), ("district", "999999"),
+    ("admin", "nope"),
+])
+def test_out_of_scope_is_a_404_page(app, data, user, code):
+    client = app.test_client()
+    console_login(client, user)
+    resp = client.get(f"/console/units/{code}")
+    assert resp.status_code == 404
+    assert "不在您的管辖范围内" in text(resp)
+    assert client.get(f"/console/units/{code}/charts.json").status_code == 404
+
+
+def test_period_links_and_bad_dates(app, data):
+    client = app.test_client()
+    console_login(client, "district")
+    html = text(client.get("/console/units/370303?period=month"))
+    for key, label in periods.PRESETS.items():
+        assert f'href="/console/units/370303?period={key}"' in html and f">{label}</a>" in html
+    assert 'aria-current="true">本月</a>' in html
+    resp = client.get("/console/units/370303?from=2026-11-31")
+    assert resp.status_code == 200
+    assert "日期格式应为 YYYY-MM-DD：2026-11-31" in text(resp)
+    assert "统计期间：全部" in text(resp)
+
+
+def test_own_unit_is_the_front_of_statistics(app, data):
+    for user, code in (("street", "370303001000"), ("secretary", "370303001001"),
+                       ("admin", "370303")):
+        client = app.test_client()
+        console_login(client, user)
+        resp = client.get("/console/units")
+        assert resp.status_code == 302 and resp.location.endswith(f"/console/units/{code}")
+
+
+def test_charts_json_matches_the_tables(app, data):
+    client = app.test_client()
+    console_login(client, "district")
+    html = text(client.get("/console/units/370303", query_string=PERIOD))
+    holder = re.search(r'data-charts-url="([^"]+)"', html)[1]
+    body = client.get(unescape(holder)).get_json()
+    api = api_summary(app.test_client(), Auth(app.test_client()), "370303", "district", PERIOD)
+    assert body["children"]["names"] == [c["name"] for c in api["children"]]
+    assert body["children"]["coverage_pct"] == [c["coverage_pct"] for c in api["children"]]
+    assert body["children"]["rectification_rate_pct"] == [
+        c["rectification_rate_pct"] for c in api["children"]]
+    assert sum(c["value"] for c in body["categories"]) == api["totals"]["problems"]
+    assert sum(body["weeks"]["found"]) == api["totals"]["problems"]
+    assert body["weeks"]["labels"][1] == "2026年第45周"
+    weeks_table = re.search(r'<table class="list" id="weeks">.*?</table>', html, re.S)[0]
+    assert "<td class=\"num\">6</td><td class=\"num\">1</td>" in weeks_table
+
+
+def test_pages_carry_no_inline_script(app, data):
+    client = app.test_client()
+    console_login(client, "district")
+    resp = client.get("/console/units/370303")
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", text(resp), re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert any("echarts.min.js" in attrs for attrs, _ in scripts)
+
+
+def test_needs_a_session(client):
+    resp = client.get("/console/units/370303")
+    assert resp.status_code == 302 and "/console/login" in resp.location

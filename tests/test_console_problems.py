@@ -455,3 +455,32 @@ def test_photos_only_for_those_who_may_read_them(client, auth, conn):
     assert client.get(f"/console/photos/{sha}").status_code == 404
     assert client.get(f"/console/photos/{'0' * 64}").status_code == 404
     assert client.get("/console/photos/../../etc/passwd").status_code == 404
+
+
+def test_queue_counts_and_page_read_indexes_only(app, conn, user_ids):
+    """Every queue's count and the page's id query search an index (migration 5's covering
+    ones for all but the narrow deadline ranges), without statistics: never a table scan."""
+    from lifecycle_helpers import scope_for
+
+    from survey_api.services import problem_queue
+    from survey_api.storage import problem_queries
+
+    for _ in range(3):
+        make_problem(conn)
+    scope = scope_for(conn, user_ids["secretary"])
+    at = now()
+    base = problem_queue._criteria(conn, scope, problem_queue.Filters(), at)
+    for name in problem_queue.QUEUES:
+        criteria = problem_queue._merge(base, problem_queue._queue_criteria(conn, name, at))
+        where, params = problem_queries.condition(criteria)
+        plan = " ".join(r[3] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM problems WHERE {where}", params))
+        assert "SEARCH problems USING" in plan and "SCAN problems" not in plan, (name, plan)
+        if name not in ("due_soon", "overdue"):
+            assert "COVERING INDEX problems_queue" in plan, (name, plan)
+        plan = " ".join(r[3] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT id FROM problems WHERE {where}"
+            " ORDER BY reported_at DESC, id DESC LIMIT 51", params))
+        assert "SEARCH problems USING" in plan and "SCAN problems" not in plan, (name, plan)
+        if name not in ("due_soon", "overdue"):
+            assert "COVERING INDEX problems_queue" in plan, (name, plan)

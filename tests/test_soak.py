@@ -147,3 +147,19 @@ def test_kill_takes_the_master_and_every_worker(tmp_path):
         server.stop()
     finally:
         zygote.close()
+
+
+def test_kill_cycles_start_a_fresh_database_each_epoch(tmp_path, monkeypatch):
+    from survey_api.soak import kill_cycles
+
+    monkeypatch.setattr(kill_cycles, "EPOCH_CYCLES", 2)
+    zygote = Zygote(str(tmp_path))
+    try:
+        stats = kill_cycles.run(str(tmp_path / "kill"), 3, random.Random(3), zygote,
+                                lambda message: None)
+    finally:
+        zygote.close()
+    assert stats["cycles"] == 3 and stats["epochs"] == 2
+    assert sorted(os.listdir(tmp_path / "kill")) == ["epoch-1", "epoch-2"]
+    assert stats["items_acked"] > 0
+    assert all(stats[key] == 0 for key in soak.FAILURES["kill_cycles"]), stats

@@ -4,14 +4,12 @@ from flask import request
 
 from schemas.problems import ProblemCreateSchema, ProblemListQuery, ProblemPageSchema, ProblemSchema
 
-from ..db import get_db, write_tx
+from ..db import get_db
 from ..pagination import decode_cursor, page
 from ..request_body import json_body
 from ..scope import current_scope
 from ..services import problem_queue
 from ..services import problems as service
-from ..services.creates import Duplicate
-from ..storage import audit
 from ..storage import problems as store
 from . import blueprint
 from .record_http import path_id, record_response
@@ -45,18 +43,10 @@ def list_problems(args):
 @blp.response(201, ProblemSchema)
 def create_problem(args):
     """Report a problem: status reported, level grid, numbered per community and year."""
-    scope = current_scope()
-    conn = get_db().conn
-    try:
-        with write_tx(conn):
-            record = service.create(conn, scope, None, json_body())
-            audit.record(conn, actor=scope.user_id, action="problem.create",
-                         target=record["id"], ip=request.remote_addr,
-                         details={"number": record["number"]})
-    except Duplicate as d:
-        return record_response(d.record, 200, etag=d.record["version"],
-                               location=_location(d.record))
-    return record_response(record, 201, etag=record["version"], location=_location(record))
+    record, created = service.report(get_db().conn, current_scope(), json_body(),
+                                     ip=request.remote_addr)
+    return record_response(record, 201 if created else 200, etag=record["version"],
+                           location=_location(record))
 
 
 @blp.route("/problems/<problem_id>", methods=["GET"])

@@ -21,7 +21,8 @@ from .server import Gunicorn
 REQUIRED = ("push_items_per_s", "replay_items_per_s", "floor_items_per_s", "push_over_floor",
             "pull_initial_ms", "pull_initial_records", "pull_incremental_ms", "summary_p50_ms",
             "summary_p95_ms", "export_csv_rows_per_s", "export_xlsx_rows_per_s",
-            "export_peak_rss_mb", "console_queue_ms")
+            "export_peak_rss_mb", "console_queue_ms",
+            "console_dashboard_ms")
 
 
 def run(scale_name="full", runs=3, workers=None, keep=None, log=print):
@@ -73,6 +74,8 @@ def _one_run(server, district, scale, db_path, index, notes):
     plan = measure.push_plan(district, scale, rng)
     attempt("push", lambda: measure.measure_push(server.base, district, plan))
     attempt("floor", lambda: (measure.measure_floor(db_path, plan, district), []))
+    attempt("push records", lambda: measure.measure_push_records(server.base, district, scale,
+                                                                 rng))
     if figures.get("push_items_per_s") and figures.get("floor_items_per_s"):
         # The ratio within one run: the machine is noisy, runs differ more than the two do.
         figures["push_over_floor"] = figures["push_items_per_s"] / figures["floor_items_per_s"]
@@ -81,6 +84,8 @@ def _one_run(server, district, scale, db_path, index, notes):
                                                         scale.summary_requests), []))
     attempt("console", lambda: (measure.measure_console_queue(server.base, district,
                                                               scale.summary_requests), []))
+    attempt("console_dashboard", lambda: (measure.measure_console_dashboard(
+        server.base, district, scale.summary_requests), []))
     attempt("exports", lambda: (measure.measure_exports(server.base, district, server), []))
     return figures
 

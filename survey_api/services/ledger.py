@@ -10,6 +10,7 @@ from ..storage import units as unit_store
 from ..timeutil import now_iso
 from . import households as household_service
 from . import lists as list_service
+from . import summary as summary_service
 from .dashboard import unit_in_scope
 
 PAGE = 50
@@ -32,10 +33,11 @@ def grid_choices(conn, scope):
     return unit_store.list_units(conn, scope.paths, level="grid", limit=1000)
 
 
-def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None, limit=PAGE):
+def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None, limit=None):
     """One page of a grid's households: masked, with the visits in the period, whether visited,
     and each one's last visit ever; plus the grid's counts for the period."""
     grid = grid_in_scope(conn, scope, grid_code)
+    limit = limit or PAGE
     lo, hi = period.bounds()
     after = decode_cursor(cursor, CURSOR_SHAPE) if cursor else None
     filters = {"visited": False if unvisited_only else None, "tag": None, "deleted": False}
@@ -44,7 +46,7 @@ def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None,
     last = household_history.last_visits(conn, [i["household"]["id"] for i in items])
     for item in items:
         item["last_visit"] = last.get(item["household"]["id"])
-    totals = list_service.summary(conn, grid, lo=lo, hi=hi, now=now_iso())["totals"]
+    totals = summary_service.summary(conn, grid, lo=lo, hi=hi, now=now_iso())["totals"]
     return {
         "grid": grid,
         "period": period,

@@ -54,13 +54,15 @@ def mask_address(address):
     return masked
 
 
-_NOT_A_DIGIT = re.compile(r"\D")
+_PHONE_PUNCTUATION = str.maketrans("", "", "+- ()")
 
 
 def mask_phone(phone):
     if not phone:
         return phone
-    digits = _NOT_A_DIGIT.sub("", phone)
+    digits = phone.translate(_PHONE_PUNCTUATION)  # phones are digits, '+', '-' and spaces
+    if not digits.isdigit():
+        digits = "".join(c for c in digits if c.isdigit())
     if len(digits) < 8:
         return "*" * len(phone)
     return digits[:3] + "****" + digits[-4:]

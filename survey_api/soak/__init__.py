@@ -61,7 +61,6 @@ def run(cycles=1000, minutes=10.0, seed=None, keep=None, cold=False, log=print):
         if cycles:
             log(f"kill_cycles: {cycles} cycles in {folder}/kill (seed {seed}) …")
             path = os.path.join(folder, "kill")
-            create_instance(path)
             result["kill_cycles"] = kill_cycles.run(path, cycles, random.Random(seed), zygote,
                                                     log)
         if minutes:

@@ -2,6 +2,7 @@
 
 import json
 
+from ..services.masking import mask_address
 from ..timeutil import now_iso
 from .changes import record_change
 
@@ -25,24 +26,40 @@ def _encode(fields):
     out = {k: fields[k] for k in FIELDS if k in fields}
     if "tags" in out:
         out["tags"] = json.dumps(list(out["tags"] or []), ensure_ascii=False)
+    if "address" in out:  # the exports read it instead of masking every row again
+        out["address_masked"] = mask_address(out["address"])
     return out
+
+
+def fill_masked_addresses(conn):
+    """address_masked for rows written without it (bulk loads); the exports fall back to
+    mask_address() in SQL where it is still NULL."""
+    conn.execute("UPDATE households SET address_masked = mask_address(address)"
+                 " WHERE address_masked IS NULL")
 
 
 def insert(conn, household_id, fields, *, created_by=None, create_hash=None,
            created_at_client=None):
     """Insert a household at version 1 and log the change; returns the row."""
-    ts = now_iso()
-    values = _encode(fields)
-    values.setdefault("tags", "[]")
     seq = record_change(conn, "household", household_id, fields["grid_code"])
-    values.update(id=household_id, version=1, created_at=ts, updated_at=ts, seq=seq,
-                  field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
-                  created_by=created_by, create_hash=create_hash,
-                  created_at_client=created_at_client)
+    values = row_values(household_id, fields, seq=seq, ts=now_iso(), created_by=created_by,
+                        create_hash=create_hash, created_at_client=created_at_client)
     cols = ", ".join(values)
     marks = ", ".join("?" * len(values))
     conn.execute(f"INSERT INTO households ({cols}) VALUES ({marks})", list(values.values()))
     return get_row(conn, household_id)
+
+
+def row_values(household_id, fields, *, seq, ts, created_by=None, create_hash=None,
+               created_at_client=None):
+    """The columns of a new household at version 1 (its change logged at seq)."""
+    values = _encode(fields)
+    values.setdefault("tags", "[]")
+    values.update(id=household_id, version=1, created_at=ts, updated_at=ts, seq=seq,
+                  field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
+                  created_by=created_by, create_hash=create_hash,
+                  created_at_client=created_at_client)
+    return values
 
 
 def changed_fields(row, fields):
