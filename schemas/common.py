@@ -127,14 +127,15 @@ def _last_instant(value):
 
 
 class Query(Schema):
-    """The base of every query schema. `from` after `to` is a 422 naming `from` (Appendix B).
+    """The base of every query schema. `from` after `to` is a 422 naming both (Appendix B).
     Unknown query parameters are refused for every endpoint in request_body.check_query."""
 
     @validates_schema
     def _period_in_order(self, data, **kwargs):
         start, end = data.get("from_"), data.get("to")
         if start is not None and end is not None and _first_instant(start) > _last_instant(end):
-            raise ValidationError("`from` is after `to`.", field_name="from")
+            message = ["`from` is after `to`."]
+            raise ValidationError({"from": message, "to": message})
 
 
 class PageQuery(Query):

@@ -64,6 +64,13 @@ def get_db() -> sqlite_utils.Database:
     return g.db
 
 
+def own_connection():
+    """A fresh connection with the app's settings, closed by whoever opened it (a streamed
+    export outlives the request and its connection)."""
+    config = current_app.config
+    return connect(config["DATABASE"], config["BUSY_TIMEOUT_MS"])
+
+
 def close_db(exc=None):
     """Teardown: never leave a transaction open; close per-request connections."""
     db = g.pop("db", None)

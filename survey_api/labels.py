@@ -109,3 +109,12 @@ def yes_no(value):
 def tags(codes, sep="、"):
     """A list of tag codes as their labels joined by sep."""
     return sep.join(TAG.get(c, c) for c in codes or ())
+
+
+_TAG_CODES = {text: code for code, text in TAG.items()}
+
+
+def tag_code(text):
+    """The code of a tag given as its code or its Chinese label (独居老人 → elderly_alone);
+    anything else as it is."""
+    return _TAG_CODES.get(text, text)

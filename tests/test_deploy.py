@@ -62,7 +62,7 @@ def test_service_runs_serve_as_its_own_user_and_restarts(tmp_path):
     env = (DEPLOY / "env.example").read_text()
     assert "SURVEY_API_INSTANCE_PATH=/var/lib/survey-api" in env
     assert "SURVEY_API_TRUSTED_PROXY_COUNT=1" in env
-    assert "SURVEY_API_JWT_COOKIE_SECURE=true" in env
+    assert "SURVEY_API_COOKIE_SECURE=true" in env
     timer = (DEPLOY / "survey-api-backup.timer").read_text()
     assert "OnCalendar=" in timer and "Persistent=true" in timer
 
@@ -180,7 +180,8 @@ class Stack:
         self.folder, self.instance = folder, instance
         self.cert, key = _certificate(folder)
         self.gunicorn, base = start(instance, workers=2, TRUSTED_PROXY_COUNT=1,
-                                    LOGIN_MAX_FAILURES=3, LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+                                    COOKIE_SECURE="true", LOGIN_MAX_FAILURES=3,
+                                    LOGIN_MAX_FAILURES_PER_ADDRESS=3)
         self.app_port = int(base.rsplit(":", 1)[1])
         self.https_port, self.http_port = free_port(), free_port()
         conf = render_site(folder, https_port=self.https_port, http_port=self.http_port,
@@ -221,6 +222,7 @@ class Stack:
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
+            self.set_cookies = resp.headers.get_all("Set-Cookie") or []
             return resp.status, dict(resp.getheaders()), resp.read()
         finally:
             conn.close()
@@ -388,3 +390,44 @@ def test_a_photo_of_exactly_10_mib_is_stored_by_gunicorn_itself(stack):
                  "Content-Type": "image/png"})
     assert status == 201, body[:300]
     assert json.loads(body)["size"] == 10 * MiB
+
+
+@pytest.mark.slow
+def test_console_cookies_are_secure_behind_https(stack):
+    """SURVEY_API_COOKIE_SECURE=true as in deploy/env.example."""
+    status, headers, _ = stack.request(
+        "POST", "/console/login", body=b"username=secretary&password=" + PASSWORD.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status in (302, 303), headers
+    cookies = stack.set_cookies
+    assert any("access_token" in c for c in cookies), cookies
+    assert all("; Secure" in c for c in cookies), cookies
+    assert all("HttpOnly" in c for c in cookies if "csrf" not in c.split("=", 1)[0])
+
+
+def test_the_installed_package_carries_the_console_files(tmp_path):
+    """docs/deploy.md installs with `pip install SRC` (not editable): every file the code
+    needs besides Python modules must be in the wheel."""
+    root = DEPLOY.parent
+    tracked = subprocess.run(["git", "ls-files", "pyproject.toml", "README.md", "survey_api",
+                              "schemas"], cwd=root, capture_output=True, text=True, check=True,
+                             timeout=60).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    src = tmp_path / "src"
+    for name in tracked:  # build from a copy: a build writes build/ and *.egg-info
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, src / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                           str(tmp_path / "dist"), str(src)], capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode != 0 and "setuptools" in done.stderr and "find" in done.stderr:
+        pytest.skip("no package index to fetch setuptools for the build")
+    assert done.returncode == 0, done.stderr[-2000:]
+    import zipfile
+
+    (wheel,) = (tmp_path / "dist").glob("survey_api-*.whl")
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    data = [n for n in tracked if n.startswith("survey_api/") and not n.endswith(".py")]
+    assert data, "no data files? the check below would prove nothing"
+    assert [n for n in data if n not in packed] == []

@@ -116,6 +116,15 @@ def test_chinese_headers_match_the_english_import(client, auth, app):
     assert body["summary"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
 
 
+def test_tags_as_chinese_labels_read_as_their_codes(client, auth, app):
+    """A lang=zh ledger export writes tags as labels (独居老人、退役军人): they import as the
+    codes, so re-importing it changes nothing."""
+    post(client, auth, GOOD)
+    body = post(client, auth, CHINESE.replace("elderly_alone、veteran", "独居老人、退役军人"))
+    assert body.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 1,
+                                          "rejected": 0}
+
+
 def test_gbk_csv_from_excel_is_read(client, auth, app):
     body = post(client, auth, CHINESE.encode("gb18030")).get_json()
     assert body["summary"]["created"] == 1

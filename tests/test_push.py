@@ -126,40 +126,147 @@ def test_body_over_5_mib_is_413_payload_too_large(client, app, w):
 @pytest.mark.parametrize("body, path", [
     ({}, "items"),
     ({"items": "nope"}, "items"),
-    ({"items": [{"op_id": "bad", "entity": "household", "op": "create"}]}, "items.0.op_id"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "cat",
-                 "op": "create"}]}, "items.0.entity"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "visit",
-                 "op": "delete", "id": "2f1e7a8c-1111-4222-8333-444455556667",
-                 "base_version": 1}]}, "items.0.op"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "update", "id": "2f1e7a8c-1111-4222-8333-444455556667"}]},
-     "items.0.base_version"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "update", "id": "2f1e7a8c-1111-4222-8333-444455556667",
-                 "base_version": "1"}]}, "items.0.base_version"),
+    ({"items": {"0": {}}}, "items"),
+    ({"items": None}, "items"),
     ({"items": [], "device_time": "2026-11-27T09:00:00"}, "device_time"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "create", "data": {}, "at_client": "2026-11-27 09:00"}]},
-     "items.0.at_client"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "delete", "id": "2f1e7a8c-1111-4222-8333-44445555666", "base_version": 1}]},
-     "items.0.id"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "delete", "id": "2f1e7a8c-1111-4222-8333-444455556667",
-                 "base_version": 1.5}]}, "items.0.base_version"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "create", "data": "text"}]}, "items.0.data"),
+    ({"items": [], "device_time": 5}, "device_time"),
     ({"items": [], "device_id": "x" * 201}, "device_id"),
+    ({"items": [], "device_id": 7}, "device_id"),
     ({"items": [], "extra": 1}, "extra"),
-    ({"items": [{"op_id": "2f1e7a8c-1111-4222-8333-444455556666", "entity": "household",
-                 "op": "create", "data": [], "surprise": 1}]}, "items.0.surprise"),
 ])
 def test_envelope_errors_are_422_with_paths_and_write_nothing(client, app, w, body, path):
     resp = client.post(URL, json=body, headers={**w, "Idempotency-Key": uid()})
     problem = assert_problem(resp, 422, "VALIDATION_ERROR")
     assert path in problem["errors"], problem["errors"]
     assert count(app, "idempotency_keys") == 0 and count(app, "changes") == 0
+
+
+@pytest.mark.parametrize("body", [[], ["items"], "items", 5, None])
+def test_a_body_that_is_not_an_object_is_422(client, app, w, body):
+    resp = client.post(URL, json=body, headers={**w, "Idempotency-Key": uid()})
+    assert_problem(resp, 422, "VALIDATION_ERROR")
+    assert count(app, "idempotency_keys") == 0
+
+
+H = "2f1e7a8c-1111-4222-8333-444455556667"
+OP = "2f1e7a8c-1111-4222-8333-444455556666"
+
+# Items whose own fields are wrong (Appendix B): each is one rejected result, field named.
+BAD_ITEMS = [
+    ({"op_id": OP, "entity": "cat", "op": "create", "id": H, "data": {}}, "entity"),
+    ({"op_id": OP, "op": "create", "id": H, "data": {}}, "entity"),
+    ({"op_id": OP, "entity": "household", "op": "merge", "id": H, "data": {}}, "op"),
+    ({"op_id": OP, "entity": "household", "id": H, "data": {}}, "op"),
+    ({"op_id": OP, "entity": "visit", "op": "delete", "id": H, "base_version": 1}, "op"),
+    ({"op_id": OP, "entity": "household", "op": "update", "id": H, "data": {"notes": "x"}},
+     "base_version"),
+    ({"op_id": OP, "entity": "household", "op": "update", "id": H, "base_version": "1",
+      "data": {"notes": "x"}}, "base_version"),
+    ({"op_id": OP, "entity": "household", "op": "delete", "id": H}, "base_version"),
+    ({"op_id": OP, "entity": "household", "op": "delete", "id": H, "base_version": 1.5},
+     "base_version"),
+    ({"op_id": OP, "entity": "problem", "op": "delete", "id": H, "base_version": None},
+     "base_version"),
+    ({"op_id": OP, "entity": "problem_action", "op": "action", "id": H,
+      "data": {"action": "accept"}}, "base_version"),
+    ({"op_id": OP, "entity": "problem_action", "op": "action", "id": H, "base_version": True,
+      "data": {"action": "accept"}}, "base_version"),
+    ({"op_id": OP, "entity": "household", "op": "delete", "id": H[:-1], "base_version": 1},
+     "id"),
+    ({"op_id": OP, "entity": "household", "op": "delete", "id": 5, "base_version": 1}, "id"),
+    ({"op_id": OP, "entity": "household", "op": "update", "base_version": 1,
+      "data": {"notes": "x"}}, "id"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H}, "data"),
+    ({"op_id": OP, "entity": "household", "op": "update", "id": H, "base_version": 1}, "data"),
+    ({"op_id": OP, "entity": "problem_action", "op": "action", "id": H, "base_version": 1},
+     "data"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H, "data": "text"}, "data"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H, "data": [1]}, "data"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H, "data": None}, "data"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H, "data": {},
+      "at_client": "2026-11-27 09:00"}, "at_client"),
+    ({"op_id": OP, "entity": "household", "op": "create", "id": H, "data": {},
+      "surprise": 1}, "surprise"),
+]
+
+
+@pytest.mark.parametrize("bad, field", BAD_ITEMS)
+def test_an_item_with_wrong_fields_is_rejected_and_the_others_applied(client, app, w, bad,
+                                                                       field):
+    h1, h3 = uid(), uid()
+    bad = dict(bad, op_id=uid())
+    items = [item("household", "create", h1, household_data()), bad,
+             item("household", "create", h3, household_data())]
+    body = push(client, w, items).get_json()
+    first, r, third = body["results"]
+    assert (first["status"], third["status"]) == ("applied", "applied")
+    assert (r["status"], r["code"], r["retryable"]) == ("rejected", "VALIDATION_ERROR", False)
+    assert r["op_id"] == bad["op_id"] and field in r["errors"], r
+    assert body["summary"] == {"applied": 2, "duplicate": 0, "conflict": 0, "rejected": 1}
+    assert count(app, "households") == 2
+
+
+@pytest.mark.parametrize("bad", [None, "item", 5, 1.5, True, [], ["op_id"]])
+def test_an_item_that_is_not_an_object_is_rejected_with_op_id_null(client, app, w, bad):
+    h1 = uid()
+    res = results(push(client, w, [bad, item("household", "create", h1, household_data())]))
+    assert res[0]["op_id"] is None and res[0]["id"] is None
+    assert (res[0]["status"], res[0]["code"], res[0]["retryable"]) == (
+        "rejected", "VALIDATION_ERROR", False)
+    assert res[0]["errors"] and res[1]["status"] == "applied"
+
+
+@pytest.mark.parametrize("op_id", [None, "bad", "", 17, OP[:-1], OP + "\n", ["x"]])
+def test_an_item_without_a_valid_op_id_is_rejected_echoed_and_not_remembered(client, app, w,
+                                                                              op_id):
+    hid = uid()
+    bad = {"entity": "household", "op": "create", "id": hid, "data": household_data()}
+    if op_id is not None:
+        bad["op_id"] = op_id
+    for _ in range(2):  # not remembered: the same item again is judged again, not a duplicate
+        [r] = results(push(client, w, [bad]))
+        assert r["op_id"] == op_id and r["id"] == hid
+        assert (r["status"], r["code"], r["retryable"]) == ("rejected", "VALIDATION_ERROR",
+                                                            False)
+        assert "op_id" in r["errors"]
+    assert count(app, "households") == 0 and count(app, "push_ops") == 0
+    assert count(app, "changes") == 0
+
+
+def test_a_rejected_item_writes_nothing_and_its_dependants_fail_as_parent_failed(client, app,
+                                                                                w):
+    hid = uid()
+    items = [item("household", "create", hid, household_data(), at_client="yesterday"),
+             item("visit", "create", uid(), visit_data(hid)),
+             item("household", "create", uid(), household_data())]
+    res = results(push(client, w, items))
+    assert [(r["status"], r.get("code")) for r in res] == [
+        ("rejected", "VALIDATION_ERROR"), ("rejected", "PARENT_FAILED"), ("applied", None)]
+    assert res[1]["retryable"] is True
+    assert count(app, "households") == 1 and count(app, "visits") == 0
+    assert count(app, "changes") == 1
+
+
+def test_a_rejected_item_keeps_its_op_id_result(client, w):
+    bad = item("household", "update", uid(), {"notes": "x"})  # no base_version
+    [first] = results(push(client, w, [bad]))
+    [again] = results(push(client, w, [bad]))
+    assert first["code"] == again["code"] == "VALIDATION_ERROR"
+    assert again == first  # a resent op_id answers its first result
+
+
+def test_openapi_describes_the_per_item_result_codes(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    result = doc["components"]["schemas"]["PushResult"]["properties"]
+    codes = set(result["code"]["enum"])
+    assert {"VALIDATION_ERROR", "NOT_FOUND", "PARENT_FAILED", "GONE", "OUT_OF_SCOPE",
+            "ACTION_FORBIDDEN", "STALE_VERSION", "INVALID_TRANSITION", "ID_REUSED"} <= codes
+    assert "per item" in result["code"]["description"]
+    push_op = doc["paths"]["/api/v1/sync/push"]["post"]
+    assert "VALIDATION_ERROR" in push_op["description"]
+    items = doc["components"]["schemas"]["Push"]["properties"]["items"]
+    assert items["maxItems"] == 1000 and items["items"] == {
+        "$ref": "#/components/schemas/PushItem"}
 
 
 def test_clock_offset_from_device_time(client, w):
@@ -233,9 +340,11 @@ def test_failed_item_writes_nothing(client, app, w):
     assert count(app, "problem_events") == 0
 
 
-def test_delete_of_unknown_id_is_applied(client, w):
-    [r] = results(push(client, w, [item("household", "delete", uid(), base_version=1)]))
-    assert r["status"] == "applied"
+@pytest.mark.parametrize("entity", ["household", "problem"])
+def test_delete_of_unknown_id_is_applied_with_version_null(client, w, entity):
+    rid = uid()
+    [r] = results(push(client, w, [item(entity, "delete", rid, base_version=1)]))
+    assert r["status"] == "applied" and r["id"] == rid and r["version"] is None
 
 
 def test_delete_of_a_record_outside_scope_is_applied_and_leaks_nothing(client, auth):
@@ -417,3 +526,13 @@ def test_lone_surrogate_in_body_is_400_malformed(client, app, w):
                        headers={**w, "Idempotency-Key": uid()})
     assert_problem(resp, 400, "MALFORMED_BODY")
     assert count(app, "idempotency_keys") == 0
+
+
+def test_a_resent_op_id_answers_its_first_result_whatever_the_item_says_now(client, app, w):
+    hid = uid()
+    first = item("household", "create", hid, household_data())
+    results(push(client, w, [first]))
+    changed = {"op_id": first["op_id"].upper(), "entity": "cat", "data": "x"}
+    [r] = results(push(client, w, [changed]))
+    assert r == {"op_id": changed["op_id"], "status": "duplicate", "id": hid, "version": 1}
+    assert count(app, "households") == 1 and count(app, "push_ops") == 1

@@ -1,4 +1,5 @@
-"""Push shortcuts (services/creates.Batch, creates without a savepoint) answer as a plain lookup.
+"""Push shortcuts (services/push_batch.PushBatch: lookups once, creates kept and written in
+bulk) answer as a plain lookup would.
 
 Each case mixes items so that a lookup answered from what the push learned up front would go
 wrong if that knowledge were stale: records created, failed, deleted or moved earlier in the
@@ -18,7 +19,6 @@ from sync_helpers import (
 )
 
 from survey_api.db import connect
-from survey_api.errors import ApiError
 from survey_api.storage import visits as visit_store
 
 
@@ -122,67 +122,66 @@ def test_reference_out_of_scope_is_not_found_from_the_batch_too(client, auth, w)
     assert [(r["status"], r["code"]) for r in res] == [("rejected", "NOT_FOUND")] * 2
 
 
-def test_a_create_failing_after_a_write_aborts_the_whole_push(client, app, w, monkeypatch):
-    """Creates run without a savepoint because they check before writing; if one ever fails
-    after writing, the push is rolled back as a whole instead of keeping half an item."""
+def test_a_failing_bulk_write_rolls_back_the_whole_push(client, app, w, monkeypatch):
+    """Creates are checked, kept and written together (push_batch.flush); a write that fails
+    there (a bug: every check passed) rolls back the whole push and frees its key."""
     hid = uid()
     push(client, w, [item("household", "create", hid, household_data())])
-    before = {t: count(app, t) for t in ("visits", "changes", "households")}
-    real_insert = visit_store.insert
+    before = {t: count(app, t) for t in ("visits", "changes", "households", "push_ops",
+                                         "problem_counters")}
 
-    def insert_then_fail(conn, visit_id, fields, **kw):
-        real_insert(conn, visit_id, fields, **kw)
-        raise ApiError(422, "VALIDATION_ERROR", "late failure")
+    def fail(conn, rows):
+        raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(visit_store, "insert", insert_then_fail)
+    monkeypatch.setattr(visit_store, "insert_many", fail)
     items = [item("household", "create", uid(), household_data()),
-             item("visit", "create", uid(), visit_data(hid))]
-    resp = push(client, w, items)
-    assert resp.status_code == 500
+             item("visit", "create", uid(), visit_data(hid)),
+             item("problem", "create", uid(), problem_data(household_id=hid))]
+    key = uid()
+    assert push(client, w, items, key=key).status_code == 500
     assert {t: count(app, t) for t in before} == before
+    monkeypatch.undo()
+    assert statuses(push(client, w, items, key=key)) == [("applied", None)] * 3
 
 
-def _list_schema():
-    """The push envelope as it was declared before schemas.sync._Items: the reference."""
-    from marshmallow import fields, validate
-
-    from schemas.common import AwareDateTime, StrictSchema
-    from schemas.sync import MAX_ITEMS, PushItemSchema
-
-    class ListPush(StrictSchema):
-        device_id = fields.String(allow_none=True, validate=validate.Length(max=200))
-        device_time = AwareDateTime(allow_none=True)
-        items = fields.List(fields.Nested(PushItemSchema), required=True,
-                            validate=validate.Length(max=MAX_ITEMS))
-
-    return ListPush()
-
-
-def _envelopes():
-    ok = item("visit", "create", uid(), {})
-    return [{}, {"items": None}, {"items": "x"}, {"items": {}}, {"items": 5}, {"items": [None]},
-            {"items": [None, ok]}, {"items": [None, {"op_id": 1}], "device_time": "x"},
-            {"items": [[]]}, {"items": [ok] * 1001}, {"items": [None] * 1001},
-            {"items": [item("visit", "update", uid())]},
-            {"items": [{"op_id": uid(), "entity": "household", "op": "update"}]},
-            {"items": [item("household", "delete", uid(), base_version=2.5)]},
-            {"items": [ok, {"op_id": uid(), "entity": "x", "op": "y"}],
-             "device_time": "2020-01-01T00:00:00"},
-            {"items": [{**ok, "data": [1]}]}, {"items": [{**ok, "at_client": "bad"}]},
-            {"items": "abc", "zzz": 1}, {"items": [ok, "s", 1.5, True, {}]}, {"items": []},
-            {"items": [ok]}]
+def test_kept_creates_are_written_before_an_update_reads(client, app, w):
+    """An update after creates of the same push sees them (the batch writes what it kept
+    before any item that reads on its own), and seqs follow the items' order."""
+    hid, vid, pid = uid(), uid(), uid()
+    items = [item("household", "create", hid, household_data()),
+             item("visit", "create", vid, visit_data(hid)),
+             item("household", "update", hid, {"members": 7}, base_version=1),
+             item("problem", "create", pid, problem_data(household_id=hid, visit_id=vid)),
+             item("problem", "update", pid, {"description": "改"}, base_version=1),
+             item("household", "create", hid, household_data())]
+    assert statuses(push(client, w, items)) == [("applied", None)] * 5 + [("duplicate", None)]
+    conn = connect(app.config["DATABASE"])
+    try:
+        order = [tuple(r) for r in conn.execute(
+            "SELECT entity, record_id FROM changes ORDER BY seq")]
+        assert order == [("household", hid), ("visit", vid), ("household", hid),
+                         ("problem", pid), ("problem", pid)]
+        assert tuple(conn.execute("SELECT members, version FROM households").fetchone()) == (7, 2)
+        number, = conn.execute("SELECT number FROM problems").fetchone()
+        assert number.endswith("-0001")
+        assert conn.execute("SELECT count(*) FROM problem_events").fetchone()[0] == 1
+    finally:
+        conn.close()
 
 
-@pytest.mark.parametrize("envelope", _envelopes())
-def test_push_items_load_and_fail_exactly_like_a_list_of_nested(envelope):
-    from marshmallow import ValidationError
-
-    from schemas.sync import PushSchema
-
-    def load(schema):
-        try:
-            return "ok", schema.load(envelope)
-        except ValidationError as e:
-            return "error", e.messages
-
-    assert load(PushSchema()) == load(_list_schema())
+def test_problem_numbers_stay_gap_free_across_pushes_and_failures(client, app, w):
+    hid = uid()
+    push(client, w, [item("household", "create", hid, household_data())])
+    items = [item("problem", "create", uid(), problem_data()),
+             item("problem", "create", uid(), problem_data(category="safety")),  # not a leaf
+             item("problem", "create", uid(), problem_data(household_id=hid))]
+    assert [s for s, _ in statuses(push(client, w, items))] == ["applied", "rejected",
+                                                                 "applied"]
+    push(client, w, [item("problem", "create", uid(), problem_data())])
+    conn = connect(app.config["DATABASE"])
+    try:
+        numbers = sorted(r[0][-4:] for r in conn.execute("SELECT number FROM problems"))
+        assert numbers == ["0001", "0002", "0003"]
+        assert conn.execute("SELECT last FROM problem_counters").fetchone()[0] == 3
+    finally:
+        conn.close()

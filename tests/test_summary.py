@@ -4,7 +4,7 @@ import pytest
 from conftest import assert_problem
 from list_data import PERIOD, build
 
-from survey_api.services.lists import pct
+from survey_api.services.summary import pct
 
 COUNTS = ("households", "visited", "problems", "rectified", "overdue", "supervised", "rated")
 METRICS = ["households", "visited", "coverage_pct", "problems", "problems_by_category",

@@ -72,3 +72,31 @@ def test_labels_cover_every_status_and_read_unknown_codes_as_themselves():
     assert labels.yes_no(1) == "是" and labels.yes_no(False) == "否"
     assert labels.yes_no(None) is None
     assert labels.tags(["elderly_alone", "rental"]) == "独居老人、出租户"
+
+
+def test_counts_equal_working_days_between_for_every_date(app):
+    """TimeLeft counts from cumulative working days (each day looked at once, whatever the
+    number of due dates an export asks for); every date, asked in any order, must give what
+    working_days_between gives: the 2026 National Day holiday with its make-up workday and
+    the estimated 2027 included."""
+    import random
+    from datetime import timedelta
+
+    from survey_api.services.deadlines import working_days_between
+
+    with app.app_context():
+        conn = get_db().conn
+        now = _at(2026, 11, 25)
+        today = now.date()
+        dates = [today + timedelta(days=k) for k in range(-420, 420)]
+        random.Random(7).shuffle(dates)
+        time_left = TimeLeft(conn, now)
+        for d in dates:
+            due = _due(d.year, d.month, d.day)
+            found = time_left.of("accepted", due)
+            if due < now:
+                n, _ = working_days_between(conn, d, today)
+                assert found == ("overdue", max(n, 1)), d
+            else:
+                n, _ = working_days_between(conn, today, d)
+                assert found == ("left", n), d

@@ -37,7 +37,7 @@ def put_blob(sha256):
     request.max_content_length = max_bytes + 1
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes.")
-    record, created = photos.upload(scope.conn, scope, sha256, request.mimetype, request.stream,
+    record, created = photos.upload(scope, sha256, request.mimetype, request.stream,
                                     blob_dir=current_app.config["BLOB_DIR"],
                                     max_bytes=max_bytes, ip=request.remote_addr)
     return record, 201 if created else 200
@@ -48,7 +48,7 @@ def get_blob(sha256):
     """HEAD: is it stored (any user)? GET: the photo, to its uploader and to users who can see
     a record referencing it."""
     scope = current_scope()
-    row, path = photos.find(scope.conn, scope, _sha(sha256),
+    row, path = photos.find(scope, _sha(sha256),
                             blob_dir=current_app.config["BLOB_DIR"],
                             content=request.method == "GET")
     # Photos are at most 10 MiB: read them whole rather than leave a file handle to the server.

@@ -31,13 +31,13 @@ _KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
 @blp.doc(description=PUSH_DESCRIPTION, parameters=[
     {"name": "Idempotency-Key", "in": "header", "required": True,
      "schema": {"type": "string", "minLength": 8, "maxLength": 128}}])
-def push(_args):
+def push(args):
     """Apply a batch of offline changes, item by item, exactly once."""
     key = idempotency_key()
     raw = request.get_data(cache=True)
     body_sha = hashlib.sha256(raw).hexdigest()
     response = push_service.run(
-        get_db().conn, current_scope(), key, body_sha, _args,
+        get_db().conn, current_scope(), key, body_sha, args,
         stale_seconds=current_app.config["IDEMPOTENCY_STALE_SECONDS"],
         ttl_days=current_app.config["IDEMPOTENCY_TTL_DAYS"], ip=request.remote_addr)
     # The text stored with the key: a replay answers exactly these bytes.

@@ -74,6 +74,8 @@ def _one_run(server, district, scale, db_path, index, notes):
     plan = measure.push_plan(district, scale, rng)
     attempt("push", lambda: measure.measure_push(server.base, district, plan))
     attempt("floor", lambda: (measure.measure_floor(db_path, plan, district), []))
+    attempt("push records", lambda: measure.measure_push_records(server.base, district, scale,
+                                                                 rng))
     if figures.get("push_items_per_s") and figures.get("floor_items_per_s"):
         # The ratio within one run: the machine is noisy, runs differ more than the two do.
         figures["push_over_floor"] = figures["push_items_per_s"] / figures["floor_items_per_s"]

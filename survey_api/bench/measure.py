@@ -149,6 +149,76 @@ def measure_push(base, district, plan):
     return out, notes
 
 
+# Records a side-by-side client pushes per run (issue 14): a record is a new household with
+# its visit, and 30% of them a problem found on that visit.
+RECORDS = {"full": 30_000, "small": 3_000, "tiny": 400}
+PROBLEM_SHARE = 0.3
+
+
+def make_record_batches(rng, grid, n_records, now=None):
+    """500-item push bodies creating n_records household records for one grid.
+
+    Each record is a household create, a visit create of it and, for 30% of them, a problem
+    create on that visit; a record is never split over two batches.
+    """
+    now = now or datetime.now(UTC)
+    categories = list(demo_data.PROBLEMS)
+    batches, items = [], []
+
+    def flush():
+        batches.append({"device_id": f"bench-records-{grid}", "device_time": iso(now),
+                        "items": list(items)})
+        items.clear()
+
+    for n in range(n_records):
+        at = (now - timedelta(minutes=rng.randrange(1, 3 * 24 * 60))).astimezone(SHANGHAI)
+        at = at.replace(microsecond=0).isoformat()
+        hid, vid = _uuid(rng), _uuid(rng)
+        record = [
+            {"op_id": _uuid(rng), "entity": "household", "op": "create", "id": hid,
+             "at_client": at,
+             "data": {"grid_code": grid, "address": f"基准路{rng.randrange(1, 999)}号{n}户",
+                      "building": str(rng.randrange(1, 30)), "unit_no": str(rng.randrange(1, 6)),
+                      "room": str(rng.randrange(101, 1802)), "head_name": "王建国",
+                      "phone": f"138{rng.randrange(10**7, 10**8)}",
+                      "members": rng.randrange(1, 6), "tags": ["elderly"] if n % 7 == 0 else []}},
+            {"op_id": _uuid(rng), "entity": "visit", "op": "create", "id": vid, "at_client": at,
+             "data": {"household_id": hid, "visited_at": at, "outcome": "met",
+                      "notes": rng.choice(demo_data.VISIT_NOTES["met"])}},
+        ]
+        if rng.random() < PROBLEM_SHARE:
+            category = rng.choice(categories)
+            record.append({"op_id": _uuid(rng), "entity": "problem", "op": "create",
+                           "id": _uuid(rng), "at_client": at,
+                           "data": {"grid_code": grid, "category": category,
+                                    "description": rng.choice(demo_data.PROBLEMS[category]),
+                                    "visit_id": vid, "household_id": hid, "source": "visit"}})
+        if len(items) + len(record) > BATCH:
+            flush()
+        items.extend(record)
+    if items:
+        flush()
+    return batches
+
+
+def measure_push_records(base, district, scale, rng):
+    """push_records_per_s: 4 clients push new household records (household + visit + 30%
+    problem) in 500-item batches; records / wall time of all batches."""
+    per_client = RECORDS[scale.name] // CLIENTS
+    grids = _spread(district.grids, CLIENTS)
+    clients_batches = [(Client(base, district.workers[grid]),
+                        make_record_batches(rng, grid, per_client)) for grid in grids]
+    n_items = sum(len(b["items"]) for _, batches in clients_batches for b in batches)
+    keys = [[f"bench-rec-{uuid.uuid4().hex}" for _ in batches] for _, batches in clients_batches]
+    seconds, summaries = _run_clients(clients_batches, keys)
+    applied = sum(s["applied"] for s in summaries)
+    out = {"push_records": per_client * CLIENTS,
+           "push_records_per_s": per_client * CLIENTS / seconds,
+           "push_records_items_per_s": n_items / seconds}
+    notes = [] if applied == n_items else [f"records push applied {applied} of {n_items} items"]
+    return out, notes
+
+
 def measure_floor(db_path, plan, district):
     """Marshmallow load with the push schemas + executemany of the same rows, one transaction.
 

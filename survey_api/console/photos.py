@@ -7,7 +7,6 @@ import re
 
 from flask import abort, current_app, request, send_file
 
-from ..db import get_db
 from ..scope import current_scope
 from ..services import photos
 from . import bp
@@ -21,8 +20,7 @@ def photo(sha256):
     size = request.args.get("size")
     if size not in (None, "thumb") or not _SHA.fullmatch(sha256):
         abort(404)
-    row, path = photos.find(get_db().conn, current_scope(), sha256,
-                            blob_dir=current_app.config["BLOB_DIR"])
+    row, path = photos.find(current_scope(), sha256, blob_dir=current_app.config["BLOB_DIR"])
     if size == "thumb":
         path, mimetype = photos.thumbnail(path), "image/jpeg"
     else:

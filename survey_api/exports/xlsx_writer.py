@@ -1,28 +1,51 @@
 """XLSX export: XlsxWriter in constant_memory mode to a temporary file, then streamed.
 
 Row 1 is the title, row 2 the header, panes are frozen at A3, an autofilter covers the
-table, datetimes are real Excel dates (Asia/Shanghai wall-clock time).
+table, datetimes are real Excel dates (Asia/Shanghai wall-clock time). Every sheet is set up
+for printing (DESIGN §11): A4 landscape, one page wide, rows 1–2 repeated on every page,
+footer 第 &P 页 共 &N 页, thin borders on the table, long text wrapped at its column's width.
 """
 
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from .columns import headers, local_datetime
+from .columns import cell_value, headers, local_datetime
 
 READ_CHUNK = 64 * 1024
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
+FOOTER = "第 &P 页 共 &N 页"
+A4 = 9
+TITLE_HEIGHT = 24
+HEADER_HEIGHT = 30
+LINE_POINTS = 16                  # one line of 11 pt CJK text
+ROW_PADDING = 3
 
 
-def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True, tuples=False):
+@dataclass(frozen=True)
+class Chart:
+    """A native column chart over the first `rows` data rows: one series per value key,
+    categories from category_key (the summary's coverage and rectification rate)."""
+
+    title: str
+    category_key: str
+    value_keys: tuple
+    rows: int
+    y_title: str = "%"
+
+
+def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True, tuples=False,
+               chart=None):
     """Write the workbook to path; returns the number of data rows.
 
-    rows are dicts keyed by column (datetimes as ISO text), or with tuples=True tuples in
-    column order (datetimes as Unix seconds), which only the fast writer takes.
+    rows are dicts keyed by column (datetimes as ISO text), or with tuples=True tuples of
+    cells as lang shows them, in column order (datetimes as Unix seconds), which only the
+    fast writer takes.
     """
     workbook = xlsxwriter.Workbook(path, {
         "constant_memory": True,
@@ -33,44 +56,134 @@ def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True,
     })
     try:
         sheet = workbook.add_worksheet(sheet_name[:31])
-        title_fmt = workbook.add_format({"bold": True, "font_size": 14})
-        header_fmt = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                          "text_wrap": True, "valign": "vcenter"})
-        date_fmt = workbook.add_format({"num_format": DATE_FORMAT})
-        for index, column in enumerate(columns):
-            sheet.set_column(index, index, column.width)
-        sheet.write_string(0, 0, title, title_fmt)
-        for index, text in enumerate(headers(columns, lang)):
-            sheet.write_string(1, index, text, header_fmt)
+        styles = _styles(workbook, columns)
+        _print_setup(sheet, columns)
+        sheet.set_row(0, TITLE_HEIGHT)
+        sheet.write_string(0, 0, title, styles.title)
+        names = headers(columns, lang)
+        lines = max(text_lines(n, c.width) for n, c in zip(names, columns, strict=True))
+        sheet.set_row(1, max(HEADER_HEIGHT, row_height(lines)))
+        for index, text in enumerate(names):
+            sheet.write_string(1, index, text, styles.header)
         sheet.freeze_panes(2, 0)
         if tuples or (fast and hasattr(sheet, "row_data_fh")):
-            row_index = _write_rows_fast(sheet, columns, rows, date_fmt, tuples)
+            row_index = _write_rows_fast(sheet, columns, rows, styles, lang, tuples)
         else:
-            row_index = _write_rows_api(sheet, columns, rows, date_fmt)
+            row_index = _write_rows_api(sheet, columns, rows, styles, lang)
         sheet.autofilter(1, 0, max(row_index, 1), len(columns) - 1)
+        if chart is not None and chart.rows > 0:
+            _insert_chart(workbook, sheet, columns, lang, chart, row_index)
     finally:
         workbook.close()
     return row_index - 1
 
 
-def _write_rows_api(sheet, columns, rows, date_fmt):
+def _print_setup(sheet, columns):
+    for index, column in enumerate(columns):
+        sheet.set_column(index, index, column.width)
+    sheet.set_paper(A4)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)          # one page wide, as many pages tall as it takes
+    sheet.repeat_rows(0, 1)           # title and header on every printed page
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    sheet.set_footer(f"&C{FOOTER}")
+    sheet.center_horizontally()
+
+
+@dataclass
+class _Styles:
+    title: object
+    header: object
+    cells: list       # one format per column (border; date format; wrap)
+
+
+def _styles(workbook, columns):
+    title = workbook.add_format({"bold": True, "font_size": 14})
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                  "text_wrap": True, "valign": "vcenter", "align": "center"})
+    cache, cells = {}, []
+    for column in columns:
+        key = (column.kind == "datetime", column.wrap)
+        if key not in cache:
+            spec = {"border": 1, "valign": "top"}
+            if column.kind == "datetime":
+                spec["num_format"] = DATE_FORMAT
+            if column.wrap:
+                spec["text_wrap"] = True
+            cache[key] = workbook.add_format(spec)
+        cells.append(cache[key])
+    return _Styles(title, header, cells)
+
+
+def _insert_chart(workbook, sheet, columns, lang, chart, last_row):
+    """A clustered column chart of the chart's value keys by its category column, below the
+    table (row indexes: data from 2)."""
+    keys = [c.key for c in columns]
+    sheet_ref = sheet.name.replace("'", "''")
+    first, last = 2, 1 + chart.rows
+    category = keys.index(chart.category_key)
+    native = workbook.add_chart({"type": "column"})
+    for key in chart.value_keys:
+        col = keys.index(key)
+        native.add_series({
+            "name": f"='{sheet_ref}'!${xl_col_to_name(col)}$2",
+            "categories": f"='{sheet_ref}'!${xl_col_to_name(category)}${first + 1}:"
+                          f"${xl_col_to_name(category)}${last + 1}",
+            "values": f"='{sheet_ref}'!${xl_col_to_name(col)}${first + 1}:"
+                      f"${xl_col_to_name(col)}${last + 1}",
+            "data_labels": {"value": True, "num_format": "0.0"},
+        })
+    native.set_title({"name": chart.title, "name_font": {"size": 12}})
+    native.set_y_axis({"min": 0, "max": 100, "name": chart.y_title,
+                       "major_gridlines": {"visible": True}})
+    native.set_legend({"position": "bottom"})
+    native.set_size({"width": 860, "height": 360})
+    sheet.insert_chart(last_row + 2, 1, native)
+
+
+def text_lines(text, width):
+    """The lines a wrapped text takes in a column of this width (Excel's character units;
+    a CJK character is two units wide), so that the row is printed tall enough: XlsxWriter
+    cannot measure text, and LibreOffice keeps the default height of a row it is given."""
+    units = len(text) + (len(text.encode()) - len(text)) // 2
+    return -(-units // max(int(column_units(width)), 1)) + text.count("\n")
+
+
+def row_height(lines):
+    """Points of a row of that many lines."""
+    return lines * LINE_POINTS + ROW_PADDING
+
+
+def column_units(width):
+    """Characters that fit in a column of width, less the cell padding."""
+    return width - 1
+
+
+def _write_rows_api(sheet, columns, rows, styles, lang):
     """Data rows through XlsxWriter's API (~7 µs a cell); returns the last row index."""
     row_index = 1
+    kinds = [c.cell_kind(lang) for c in columns]
     for row in rows:
         row_index += 1
-        for index, column in enumerate(columns):
-            value = row.get(column.key)
+        values = [cell_value(column, row, lang) for column in columns]
+        lines = max([text_lines(str(v), c.width) for v, c in zip(values, columns, strict=True)
+                     if c.wrap and v not in (None, "")], default=1)
+        if lines > 1:
+            sheet.set_row(row_index, row_height(lines))
+        for index in range(len(columns)):
+            value = values[index]
+            style = styles.cells[index]
+            kind = kinds[index]
             if value is None or value == "":
-                continue
-            kind = column.kind
-            if kind == "datetime":
-                sheet.write_datetime(row_index, index, local_datetime(value), date_fmt)
+                sheet.write_blank(row_index, index, None, style)
+            elif kind == "datetime":
+                sheet.write_datetime(row_index, index, local_datetime(value), style)
             elif kind == "bool":
-                sheet.write_boolean(row_index, index, bool(value))
+                sheet.write_boolean(row_index, index, bool(value), style)
             elif kind in ("int", "number"):
-                sheet.write_number(row_index, index, value)
+                sheet.write_number(row_index, index, value, style)
             else:
-                sheet.write_string(row_index, index, str(value))
+                sheet.write_string(row_index, index, str(value), style)
     return row_index
 
 
@@ -82,14 +195,14 @@ _UNIX_EPOCH_SERIAL = 25569          # 1970-01-01 as an Excel (1900 system) seria
 _SHANGHAI_OFFSET_S = 8 * 3600       # no DST in China since 1991
 
 
-def _string_xml(ref, text):
+def _string_xml(ref, style, text):
     if _NEEDS_ESCAPE.search(text):
         text = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", text)
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     preserve = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
 
 
 def _excel_serial(value):
@@ -102,40 +215,47 @@ def _seconds_serial(seconds):
     return (seconds + _SHANGHAI_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL
 
 
-def _write_rows_fast(sheet, columns, rows, date_fmt, tuples=False):
+def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
     """Data rows written straight into the worksheet's constant_memory row file.
 
     XlsxWriter spends ~7 µs a cell in its generic write path; the rows here are XML built
     with one f-string a cell, the same XML XlsxWriter would write (inline strings, numbers
-    with .16G, booleans t="b", dates as serials with the date style). Relies on the
-    constant_memory internals of the pinned XlsxWriter (3.3.1): the row file `row_data_fh`,
-    `previous_row` and `dim_rowmax`; tests read every kind of cell back with openpyxl.
+    with .16G, booleans t="b", dates as serials, every cell with its column's style, empty
+    cells as styled blanks so the borders run through). Relies on the constant_memory
+    internals of the pinned XlsxWriter (3.3.1): the row file `row_data_fh`, `previous_row`
+    and `dim_rowmax`; tests read every kind of cell back with openpyxl.
     """
     sheet._write_single_row(2)            # flush the header row; row 3 is ours
-    date_style = date_fmt._get_xf_index()
-    letters = [xl_col_to_name(i) for i in range(len(columns))]
-    keys = range(len(columns)) if tuples else [c.key for c in columns]
-    plan = list(zip(letters, keys, [c.kind for c in columns], strict=True))
+    plan = []
+    for index, column in enumerate(columns):
+        head = f'<c r="{xl_col_to_name(index)}'
+        style = styles.cells[index]._get_xf_index()
+        plan.append((index, column, head, f'" s="{style}"', style, column.cell_kind(lang)))
     serial = _seconds_serial if tuples else _excel_serial
     write = sheet.row_data_fh.write
     row_index = 1
     for row in rows:
         row_index += 1
         number = row_index + 1
-        parts = [f'<row r="{number}">']
-        for letter, key, kind in plan:
-            value = row[key] if tuples else row.get(key)
+        parts = [""]
+        lines = 1
+        for index, column, head, attr, style, kind in plan:
+            value = row[index] if tuples else cell_value(column, row, lang)
             if value is None or value == "":
+                parts.append(f"{head}{number}{attr}/>")
                 continue
-            ref = f"{letter}{number}"
-            if kind == "datetime":
-                parts.append(f'<c r="{ref}" s="{date_style}"><v>{serial(value):.16G}</v></c>')
+            if column.wrap:
+                lines = max(lines, text_lines(str(value), column.width))
+            if kind == "text":
+                parts.append(_string_xml(f"{head[6:]}{number}", style, str(value)))
+            elif kind == "datetime":
+                parts.append(f"{head}{number}{attr}><v>{serial(value):.16G}</v></c>")
             elif kind == "bool":
-                parts.append(f'<c r="{ref}" t="b"><v>{1 if value else 0}</v></c>')
+                parts.append(f'{head}{number}{attr} t="b"><v>{1 if value else 0}</v></c>')
             elif kind in ("int", "number"):
-                parts.append(f'<c r="{ref}"><v>{value:.16G}</v></c>')
-            else:
-                parts.append(_string_xml(ref, str(value)))
+                parts.append(f"{head}{number}{attr}><v>{value:.16G}</v></c>")
+        parts[0] = (f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
+                    if lines > 1 else f'<row r="{number}">')
         parts.append("</row>")
         write("".join(parts))
     if row_index > 1:
@@ -144,7 +264,7 @@ def _write_rows_fast(sheet, columns, rows, date_fmt, tuples=False):
     return row_index
 
 
-def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1", tuples=False):
+def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1", tuples=False, chart=None):
     """Write the workbook into a fresh temporary directory; returns (path, size).
 
     Rows are consumed while the workbook is written (constant_memory flushes each row to
@@ -153,7 +273,7 @@ def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1", tuples=False):
     tmpdir = tempfile.mkdtemp(prefix="survey-export-")
     path = os.path.join(tmpdir, "export.xlsx")
     try:
-        write_xlsx(path, columns, rows, lang, title, sheet_name, tuples=tuples)
+        write_xlsx(path, columns, rows, lang, title, sheet_name, tuples=tuples, chart=chart)
     except BaseException:
         _remove(path)
         raise

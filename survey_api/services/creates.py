@@ -1,8 +1,14 @@
-"""What every offline create shares: schema loading, the canonical create hash, duplicates.
+"""What every create shares, offline or not: the id, the create hash, the loaded fields, and
+the duplicate rule.
 
 A phone may send the same create twice (a lost response, a replayed batch). The record keeps
 the sha256 of the data that created it; the same id with the same data is a duplicate, the
 same id with other data is 409 ID_REUSED.
+
+A create runs in two steps. `new_record` does all that needs no database (the id, the hash,
+the schema load): a push runs it for every item before it takes the write lock. The
+service's `check_create` does the rest inside the write transaction, starting with
+`check_new` (the duplicate rule), and returns the fields to insert.
 """
 
 import hashlib
@@ -53,6 +59,54 @@ def record_id_for(record_id, data):
     return (record_id or data_id or str(uuid.uuid4())).lower()
 
 
+class NewRecord:
+    """A create as far as it can be judged without the database.
+
+    id: the record id (None when the ids disagree: then error says so); digest: the create
+    hash; fields: the loaded data (None when it is invalid: then error holds the 422, raised
+    only after the duplicate check, so a resent create of a stored record stays a duplicate);
+    at_client: ISO text or None.
+    """
+
+    __slots__ = ("id", "digest", "fields", "error", "at_client")
+
+    def __init__(self, record_id, digest, fields, error, at_client):
+        self.id, self.digest, self.fields = record_id, digest, fields
+        self.error, self.at_client = error, at_client
+
+
+def new_record(schema, record_id, data, at_client=None, normalise=None):
+    """Id, create hash and loaded fields of a create (normalise(fields, data) adjusts them)."""
+    at_client = at_client_iso(at_client)
+    try:
+        record_id = record_id_for(record_id, data)
+    except ApiError as e:
+        return NewRecord(None, None, None, e, at_client)
+    digest = create_hash(data)
+    try:
+        fields = load(schema, data)
+    except ApiError as e:
+        return NewRecord(record_id, digest, None, e, at_client)
+    fields.pop("id", None)
+    if normalise is not None:
+        fields = normalise(fields, data)
+    return NewRecord(record_id, digest, fields, None, at_client)
+
+
+def check_new(conn, scope, new, lookups, table, get_row, present):
+    """The preamble of every create: a stored id is a Duplicate or 409 ID_REUSED; then invalid
+    data is its 422. Returns the loaded fields."""
+    if new.id is None:
+        raise new.error
+    if lookups.may_exist(table, new.id):
+        row = get_row(conn, new.id)
+        check_existing(row, new.digest, row is not None and scope.holds_grid(row["grid_code"]),
+                       present)
+    if new.error is not None:
+        raise new.error
+    return new.fields
+
+
 def check_existing(row, digest, visible, represent):
     """A create of an id that exists: Duplicate when the data matches, else 409 ID_REUSED."""
     if row is None:
@@ -65,8 +119,45 @@ def check_existing(row, digest, visible, represent):
                    current=represent(row))
 
 
+class Lookups:
+    """The lookups a create makes, answered by the database each time (one record at a time).
+
+    A push uses services/push_batch.PushBatch instead, which answers the same questions for
+    all its items from one round of queries.
+    """
+
+    def __init__(self, conn, scope):
+        self.conn, self.scope = conn, scope
+
+    def may_exist(self, table, record_id):
+        return True
+
+    def holds_grid(self, grid_code):
+        return self.scope.holds_grid(grid_code)
+
+    def household(self, household_id):
+        """{id, grid_code, deleted} of a household, or None."""
+        from ..storage import households as household_store
+
+        return household_store.get_brief(self.conn, household_id)
+
+    def visit(self, visit_id):
+        """{grid_code, household_id} of a visit, or None."""
+        from ..storage import visits as visit_store
+
+        return visit_store.get_row(self.conn, visit_id)
+
+
 # Per-request memo of grid lookups, keyed by the scope object (one per request or push).
 _GRIDS = weakref.WeakKeyDictionary()
+
+
+def remember_grids(conn, scope, grid_codes):
+    """Look up many grids in one query for writable_grid (a push names them all up front)."""
+    memo = _GRIDS.setdefault(scope, {})
+    wanted = [c for c in dict.fromkeys(grid_codes) if c not in memo]
+    found = {unit["code"]: unit for unit in unit_store.get_many(conn, wanted)}
+    memo.update((code, found.get(code)) for code in wanted)
 
 
 def writable_grid(conn, scope, grid_code):
@@ -86,98 +177,3 @@ def at_client_iso(at_client):
     if at_client is None:
         return None
     return at_client if isinstance(at_client, str) else at_client.isoformat()
-
-
-class Batch:
-    """What one push knows up front, so its items skip lookups whose answer is already known.
-
-    Built inside the push's write transaction (BEGIN IMMEDIATE), so nothing else writes while
-    it is in use. It answers three questions with at most a few queries for the whole push:
-
-    - may_exist(table, id): False for a create's id that no row had when the push started and
-      no item of this push has created since (then the duplicate check needs no query).
-    - household(id): the (id, grid_code, deleted) brief of a household referenced by a visit
-      or problem; households named by a household item of this push are always read live.
-    - visit(id): grid_code and household_id of a visit this push stored (for a problem that
-      names it); other visits are read live.
-
-    Items record what they wrote with note_*; the notes count only once the item's savepoint
-    is released (keep()), and are dropped when it rolls back (drop()).
-    """
-
-    TABLES = {"household": "households", "visit": "visits", "problem": "problems"}
-
-    def __init__(self, conn, scope, items):
-        self.conn = conn
-        self.scope = scope
-        grids = scope.grids()
-        self._grids = None if grids is None else set(grids)
-        candidates = {table: set() for table in self.TABLES.values()}
-        household_refs, household_items = set(), set()
-        for item in items:
-            table = self.TABLES.get(item.get("entity"))
-            data = item.get("data") if isinstance(item.get("data"), dict) else {}
-            ids = {str(x).lower() for x in (item.get("id"), data.get("id")) if x}
-            if item.get("entity") == "household":
-                household_items |= ids
-            if table and item.get("op") == "create":
-                candidates[table] |= ids
-            ref = data.get("household_id")
-            if isinstance(ref, str) and ref:
-                household_refs.add(ref.lower())
-        self._absent = {}
-        for table, ids in candidates.items():
-            self._absent[table] = ids - set(self._select(f"SELECT id FROM {table}", ids))
-        self._households = {}
-        wanted = household_refs - household_items
-        for row in self._select("SELECT id, grid_code, deleted FROM households", wanted,
-                                columns=True):
-            self._households[row[0]] = {"id": row[0], "grid_code": row[1], "deleted": row[2]}
-        self._households.update((hid, None) for hid in wanted - set(self._households))
-        self._visits = {}
-        self._pending = []
-
-    def _select(self, sql, ids, columns=False):
-        ids = list(ids)
-        out = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            rows = self.conn.execute(f"{sql} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-            out.extend(rows if columns else (r[0] for r in rows))
-        return out
-
-    def holds_grid(self, grid_code):
-        return self._grids is None or grid_code in self._grids
-
-    def may_exist(self, table, record_id):
-        return record_id not in self._absent[table]
-
-    def household(self, household_id):
-        """The household brief, or None when there is no such household."""
-        if household_id in self._households:
-            return self._households[household_id]
-        from ..storage import households as household_store
-
-        return household_store.get_brief(self.conn, household_id)
-
-    def visit(self, visit_id):
-        """{grid_code, household_id} of a visit, or None when there is no such visit."""
-        if visit_id in self._visits:
-            return self._visits[visit_id]
-        from ..storage import visits as visit_store
-
-        return visit_store.get_row(self.conn, visit_id)
-
-    def note_created(self, table, record_id, visit=None):
-        """An item inserted record_id (visit: its grid_code and household_id)."""
-        self._absent[table].discard(record_id)  # at once: a conservative answer is still right
-        if visit is not None:
-            self._pending.append((record_id, visit))
-
-    def keep(self):
-        for visit_id, visit in self._pending:
-            self._visits[visit_id] = visit
-        self._pending.clear()
-
-    def drop(self):
-        self._pending.clear()

@@ -1,7 +1,7 @@
 """The roll-up dashboard of a unit (统计): the summary's figures for a period, its children,
 problems by category and found/rectified per week.
 
-The figures ARE the summary of GET /units/{code}/summary (services/lists.summary, called
+The figures ARE the summary of GET /units/{code}/summary (services/summary.summary, called
 here with the same period bounds), so the page and the API cannot disagree.
 """
 
@@ -12,7 +12,7 @@ from ..storage import categories as category_store
 from ..storage import trends
 from ..storage import units as unit_store
 from ..timeutil import local_date, now, now_iso
-from . import lists as list_service
+from . import summary as summary_service
 
 # The figures in the order the page shows them: (metric key, label, is a percentage).
 FIGURES = (
@@ -47,7 +47,7 @@ def trail(conn, scope, unit):
 def summary(conn, unit, period, now_text=None):
     """Exactly what GET /units/{code}/summary answers for this period (totals, children)."""
     lo, hi = period.bounds()
-    return list_service.summary(conn, unit, lo=lo, hi=hi, now=now_text or now_iso())
+    return summary_service.summary(conn, unit, lo=lo, hi=hi, now=now_text or now_iso())
 
 
 def by_category(conn, counts):

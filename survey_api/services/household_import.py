@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 
 from schemas.households import HouseholdCreateSchema
 
+from .. import labels
 from ..db import savepoint, write_tx
 from ..errors import ApiError, flatten_errors
 from ..storage import audit
@@ -147,7 +148,8 @@ def _row_data(cells, mapping):
         raw = cells[index] if index < len(cells) else None
         text = _text(raw)
         if key == "tags":
-            data[key] = [t.strip() for t in TAG_SPLIT.split(text) if t.strip()]
+            # codes, or their Chinese labels as a lang=zh ledger export writes them
+            data[key] = [labels.tag_code(t.strip()) for t in TAG_SPLIT.split(text) if t.strip()]
         elif key == "members":
             if text == "":
                 data[key] = None

@@ -37,24 +37,25 @@ def get_visible(conn, scope, household_id):
     return row
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
-    """Create a household; raises creates.Duplicate for a repeated identical create.
+def new_record(record_id, data, at_client=None):
+    """A create's id, hash and loaded fields: no database (a push runs it before its lock)."""
+    return creates.new_record(_CREATE, record_id, data, at_client)
 
-    batch (a push's creates.Batch) knows ids no row had when the push started.
-    """
-    household_id = creates.record_id_for(record_id, data)
-    digest = creates.create_hash(data)
-    if batch is None or batch.may_exist("households", household_id):
-        existing = store.get_row(conn, household_id)
-        creates.check_existing(existing, digest, visible(scope, existing),
+
+def check_create(conn, scope, new, lookups):
+    """Every rule of a household create that reads the database; the fields to insert."""
+    fields = creates.check_new(conn, scope, new, lookups, "households", store.get_row,
                                lambda r: present(scope, r))
-    fields = creates.load(_CREATE, data)
-    fields.pop("id", None)
     creates.writable_grid(conn, scope, fields["grid_code"])
-    row = store.insert(conn, household_id, fields, created_by=scope.user_id, create_hash=digest,
-                       created_at_client=creates.at_client_iso(at_client))
-    if batch is not None:
-        batch.note_created("households", household_id)
+    return fields
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Create a household; raises creates.Duplicate for a repeated identical create."""
+    new = new_record(record_id, data, at_client)
+    fields = check_create(conn, scope, new, creates.Lookups(conn, scope))
+    row = store.insert(conn, new.id, fields, created_by=scope.user_id, create_hash=new.digest,
+                       created_at_client=new.at_client)
     return present(scope, row) if represent else row
 
 

@@ -10,6 +10,7 @@ from ..storage import units as unit_store
 from ..timeutil import now_iso
 from . import households as household_service
 from . import lists as list_service
+from . import summary as summary_service
 from .dashboard import unit_in_scope
 
 PAGE = 50
@@ -45,7 +46,7 @@ def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None,
     last = household_history.last_visits(conn, [i["household"]["id"] for i in items])
     for item in items:
         item["last_visit"] = last.get(item["household"]["id"])
-    totals = list_service.summary(conn, grid, lo=lo, hi=hi, now=now_iso())["totals"]
+    totals = summary_service.summary(conn, grid, lo=lo, hi=hi, now=now_iso())["totals"]
     return {
         "grid": grid,
         "period": period,

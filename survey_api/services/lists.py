@@ -1,65 +1,274 @@
-"""The secretaries' lists: paging, masking and the roll-up arithmetic.
+"""The secretaries' lists: 问题清单, 整改清单 and 走访台账, as a JSON page or an export.
 
-Views call these; SQL lives in storage/lists.py and storage/summary.py.
+One entrance per list (problem_list, visit_ledger; the roll-up is services/summary.py): each
+checks who may read the unit, writes the audit entries, and returns the JSON body or an
+exports.ExportFile. SQL lives in storage/lists.py; how a file looks in exports/.
 """
 
 import itertools
 import operator
-from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
+from ..db import get_db, own_connection, read_tx, write_tx
+from ..errors import ApiError
+from ..exports import export
+from ..exports.csv_writer import safe_text
+from ..exports.layouts import LAYOUTS, TIME_LEFT
+from ..pagination import decode_cursor, encode_cursor
+from ..scope import current_scope
+from ..storage import audit
 from ..storage import lists as list_store
-from ..storage import summary as summary_store
-from ..storage import units as unit_store
+from ..timeutil import now_iso, parse_iso, period_bounds
+from .deadlines import TimeLeft
 from .masking import mask
 
 EXPORT_PAGE = 1000
+EXPORT_CACHE_KIB = 4096
+PROBLEM_FILTERS = ("status", "category", "grid", "overdue", "supervised")
+LEDGER_FILTERS = ("visited", "tag", "deleted")
+FLAG_KEYS = ("overdue", "supervised", "due_estimated")
+# The JSON rows carry Appendix A's keys; 剩余时限 is an export column only (JSON unchanged).
+JSON_KEYS = {name: tuple(c.key for c in LAYOUTS[name][0] if c is not TIME_LEFT)
+             for name in ("problem-list", "rectification-list")}
+
+
+# --- the audit, pages and export connections ------------------------------------------------------
+
+def period_text(value):
+    """from/to as given: YYYY-MM-DD or the aware datetime, or None."""
+    return None if value is None else value.isoformat()
+
+
+def audit_read(scope, unit, list_name, args, filters, ip):
+    """One audit entry per export, one per unmasking (an unmasked export writes both)."""
+    fmt = args.get("format", "json")
+    unmask = args.get("unmask", False)
+    if fmt == "json" and not unmask:
+        return
+    details = {"list": list_name, "format": fmt, "from": period_text(args["from_"]),
+               "to": period_text(args["to"]), "unmask": unmask,
+               "filters": {k: v for k, v in filters.items() if v is not None}}
+    conn = get_db().conn
+    with write_tx(conn):
+        if fmt != "json":
+            audit.record(conn, actor=scope.user_id, action="export", target=unit["code"],
+                         ip=ip, details=details)
+        if unmask:
+            audit.record(conn, actor=scope.user_id, action="unmask", target=unit["code"],
+                         ip=ip, details=details)
+
+
+def page_body(unit, args, items, cursor):
+    return {"unit": {k: unit[k] for k in ("code", "name", "level")},
+            "from_": period_text(args["from_"]), "to": period_text(args["to"]),
+            "items": items, "next_cursor": encode_cursor(cursor) if cursor else None}
+
+
+def _cursor(args, length):
+    """The previous page's last sort key: `length - 1` strings, then the seq (an int)."""
+    after = decode_cursor(args["cursor"])
+    if after is None:
+        return None
+    if (not isinstance(after, list) or len(after) != length
+            or not all(isinstance(v, str) for v in after[:-1])
+            or type(after[-1]) is not int or after[-1] < 0):
+        raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
+                       errors={"cursor": ["Not a valid cursor."]})
+    return after
+
+
+def export_rows(make_rows):
+    """Rows read through a connection of their own, in one read transaction (a streamed CSV
+    outlives the request; a small page cache keeps memory flat: an export reads each page
+    once). The connection closes when the rows are exhausted or dropped."""
+    conn = own_connection()
+    conn.execute(f"PRAGMA cache_size = -{EXPORT_CACHE_KIB}")
+    try:
+        with read_tx(conn):
+            yield from make_rows(conn)
+    finally:
+        conn.close()
 
 
 # --- problem and rectification lists ------------------------------------------------------
 
+def problem_list(code, kind, args, ip):
+    """问题清单 or 整改清单 of a community: the JSON page, or the whole list as CSV/XLSX."""
+    scope = current_scope()
+    unit = scope.unit_for_report(kind, code, level="community", unmask=args["unmask"])
+    filters = {k: args.get(k) for k in PROBLEM_FILTERS}
+    if filters["grid"] and not filters["grid"].startswith(code + "-"):
+        raise ApiError(422, "VALIDATION_ERROR", "Not a grid of this community.",
+                       errors={"grid": [f"Must be a grid of community {code}."]})
+    after = _cursor(args, 3)
+    audit_read(scope, unit, kind, args, filters, ip)
+    lo, hi = period_bounds(args["from_"], args["to"])
+    filters.update(lo=lo, hi=hi)
+    current = now_iso()
+    if args["format"] == "json":
+        conn = get_db().conn
+        with read_tx(conn):
+            items, cursor = problem_page(conn, kind, code, now=current, after=after,
+                                         limit=args["limit"], unmask=args["unmask"],
+                                         filters=filters)
+        return page_body(unit, args, items, cursor)
+    columns = LAYOUTS[kind][0]
+    fmt, lang = args["format"], args["lang"]
+
+    def make_rows(conn):
+        if fmt == "csv":
+            return problem_csv_lines(conn, kind, code, columns, lang, now=current,
+                                     unmask=args["unmask"], filters=filters)
+        return problem_cells(conn, kind, code, columns, lang, fmt, now=current,
+                             unmask=args["unmask"], filters=filters)
+    return export(kind, fmt, lang, unit, (args["from_"], args["to"]), export_rows(make_rows),
+                  tuples=fmt == "xlsx", lines=fmt == "csv")
+
+
 def problem_page(conn, kind, community_code, *, now, after, limit, unmask, filters):
     """(items, cursor of the last item or None when this was the last page)."""
-    rows = list(list_store.problem_rows(conn, community_code, now=now, kind=kind, after=after,
-                                        limit=limit + 1, **filters))
-    items = [row if unmask else mask(row) for row, _key in rows[:limit]]
-    cursor = list(rows[limit - 1][1]) if len(rows) > limit else None
+    keys = JSON_KEYS[kind][1:]
+    db_keys = [k for k in keys if k in list_store.PROBLEM_FIELDS]
+    rows = list(list_store.problem_rows(
+        conn, community_code, db_keys, form="raw", now=now, kind=kind,
+        after=after[:2] if after else None, limit=limit + 1, **filters))
+    households = _Households(conn, None, render="raw", unmask=unmask)
+    seq = after[2] if after else 0
+    items = []
+    for row in rows[:limit]:
+        seq += 1
+        item = {"seq": seq, **dict(zip(db_keys, row[5:], strict=True))}
+        for key in FLAG_KEYS:
+            if key in item:
+                item[key] = bool(item[key])
+        place = dict(zip(list_store.HOUSEHOLD_FIELDS, households[row[0]], strict=True))
+        items.append({k: place[k] if k in place else item[k] for k in JSON_KEYS[kind]})
+    cursor = [rows[limit - 1][3], rows[limit - 1][4], seq] if len(rows) > limit else None
     return items, cursor
 
 
-def problem_export_rows(conn, kind, community_code, *, now, unmask, filters):
-    """Every row of the list, read a page at a time (memory flat in the row count)."""
-    after = None
-    while True:
-        rows = list(list_store.problem_rows(conn, community_code, now=now, kind=kind,
-                                            after=after, limit=EXPORT_PAGE, **filters))
-        for row, _key in rows:
-            yield row if unmask else mask(row)
-        if len(rows) < EXPORT_PAGE:
-            return
-        after = rows[-1][1]
+def problem_cells(conn, kind, community_code, columns, lang, form, *, now, unmask, filters):
+    """Every row of a problem list as tuples of the columns' cells as lang shows them (seq
+    first), in form csv (ready text) or xlsx (typed values).
+
+    SQLite renders the problem's fields (labels included); the household's fields come from
+    the community's households, read and masked once; 剩余时限 from TimeLeft, once per
+    (status, due date). Per row, Python only puts the parts together (in C: itemgetter).
+    """
+    keys = [c.source(lang) for c in columns[1:]]
+    db_keys = [k for k in keys if k in list_store.PROBLEM_FIELDS]
+    labels = {c.source(lang): c.labels(lang) for c in columns[1:]
+              if c.labels(lang) is not None}
+    cursor = list_store.problem_rows(conn, community_code, db_keys, form=form, now=now,
+                                     kind=kind, labels=labels, **filters)
+    lead, width = 5, 5 + len(db_keys)
+    household_keys = list_store.HOUSEHOLD_FIELDS
+    positions = []
+    for key in keys:
+        if key in list_store.PROBLEM_FIELDS:
+            positions.append(lead + db_keys.index(key))
+        elif key in household_keys:
+            positions.append(width + household_keys.index(key))
+        else:  # time_left, after the household's fields
+            positions.append(width + len(household_keys))
+    pick = itemgetter(*positions)
+    time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
+    if any(k in household_keys for k in keys):
+        households = _Households(conn, community_code, render=form, unmask=unmask)
+        rows = (pick(row + households[row[0]] + (time_left[row[1], row[2]],)) for row in cursor)
+    else:
+        blank = (None,) * len(household_keys)
+        rows = (pick(row + blank + (time_left[row[1], row[2]],)) for row in cursor)
+    # (seq,) + row, numbered in C
+    return map(operator.add, zip(itertools.count(1)), rows)
 
 
-def problem_csv_rows(conn, kind, community_code, columns, *, now, unmask, filters):
-    """Every row of the list as CSV-ready tuples in column order (the CSV fast path:
-    SQLite formats and masks, csv.writer writes; no per-cell Python)."""
-    keys = [c.key for c in columns if c.key != "seq"]
-    cursor = list_store.problem_csv_tuples(conn, community_code, keys, now=now, kind=kind,
-                                           unmask=unmask, **filters)
-    # (seq,) + row, numbered in C (no Python frame per row)
-    return map(operator.add, zip(itertools.count(1)), cursor)
+def problem_csv_lines(conn, kind, community_code, columns, lang, *, now, unmask, filters):
+    """Every row of a problem list as its CSV line (seq first, no line end): SQLite writes
+    the line; the households' cells (masked, formula-safe) wait in a temporary table and
+    剩余时限 is a SQL function over TimeLeft."""
+    keys = [c.source(lang) for c in columns[1:]]
+    labels = {c.source(lang): c.labels(lang) for c in columns[1:]
+              if c.labels(lang) is not None}
+    if any(k in list_store.HOUSEHOLD_FIELDS for k in keys):
+        households = _Households(conn, community_code, render="csv", unmask=unmask)
+        list_store.stage_households(conn, ((i, *households[i]) for i in households.stored))
+    else:
+        list_store.stage_households(conn, ())
+    time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
+    conn.create_function("time_left", 2, lambda status, due_at: time_left[status, due_at],
+                         deterministic=True)
+    cursor = list_store.problem_csv_lines(conn, community_code, keys, now=now, kind=kind,
+                                          labels=labels, **filters)
+    return (f"{seq},{line}" for seq, (line,) in zip(itertools.count(1), cursor))
 
 
-def problem_xlsx_rows(conn, kind, community_code, columns, *, now, unmask, filters):
-    """Every row of the list as typed tuples in column order (datetimes as Unix seconds):
-    the XLSX fast path, written by exports.xlsx_writer without per-row dicts."""
-    keys = [c.key for c in columns if c.key != "seq"]
-    cursor = list_store.problem_xlsx_tuples(conn, community_code, keys, now=now, kind=kind,
-                                            unmask=unmask, **filters)
-    for seq, row in enumerate(cursor, start=1):
-        yield (seq, *row)
+class _TimeLeftTexts(dict):
+    """(status, due_at) → 剩余时限 text; TimeLeft works each one out once."""
+
+    def __init__(self, time_left):
+        super().__init__()
+        self.time_left = time_left
+
+    def __missing__(self, key):
+        text = self[key] = self.time_left.text(*key)
+        return text
+
+
+class _Households(dict):
+    """household id → (address, head_name, phone) as the list shows them: masked unless
+    unmask, and for a CSV formula-safe. With a community, its households are read at once
+    (and shown when a row first names them); any other id (a household moved since) is
+    looked up then."""
+
+    def __init__(self, conn, community_code, *, render, unmask=False):
+        super().__init__()
+        self.conn, self.render, self.unmask = conn, render, unmask
+        self.none = (None,) * len(list_store.HOUSEHOLD_FIELDS)
+        self.stored = {}
+        if community_code is not None:
+            self.stored = list_store.community_households(conn, community_code)
+
+    def _shown(self, fields):
+        if not self.unmask:
+            masked = mask(dict(zip(list_store.HOUSEHOLD_FIELDS, fields, strict=True)))
+            fields = tuple(masked[k] for k in list_store.HOUSEHOLD_FIELDS)
+        if self.render == "csv":
+            fields = tuple(safe_text(v) if v else v for v in fields)
+        return fields
+
+    def __missing__(self, household_id):
+        found = self.stored.get(household_id)
+        if found is None and household_id is not None:
+            found = list_store.household_fields(self.conn, household_id)
+        shown = self[household_id] = self._shown(found) if found is not None else self.none
+        return shown
 
 
 # --- visit ledger -----------------------------------------------------------------------------
+
+def visit_ledger(code, args, ip):
+    """走访台账 of a grid: the JSON page, or every household and visit as CSV/XLSX."""
+    scope = current_scope()
+    unit = scope.unit_for_report("visit-ledger", code, level="grid", unmask=args["unmask"])
+    filters = {k: args.get(k) for k in LEDGER_FILTERS}
+    after = _cursor(args, 6)
+    audit_read(scope, unit, "visit-ledger", args, filters, ip)
+    lo, hi = period_bounds(args["from_"], args["to"])
+    if args["format"] == "json":
+        conn = get_db().conn
+        with read_tx(conn):
+            items, cursor = ledger_page(conn, code, lo=lo, hi=hi, after=after,
+                                        limit=args["limit"], unmask=args["unmask"],
+                                        filters=filters)
+        return page_body(unit, args, items, cursor)
+
+    def make_rows(conn):
+        return ledger_export_rows(conn, code, lo=lo, hi=hi, unmask=args["unmask"],
+                                  filters=filters)
+    return export("visit-ledger", args["format"], args["lang"], unit,
+                  (args["from_"], args["to"]), export_rows(make_rows))
+
 
 def _ledger_items(conn, page, lo, hi, unmask):
     visits = list_store.visits_of(conn, [h["id"] for _s, h, _v, _c in page], lo=lo, hi=hi)
@@ -93,7 +302,7 @@ def ledger_export_rows(conn, grid_code, *, lo, hi, unmask, filters):
                 "seq": seq, "household_id": household["id"], "address": household["address"],
                 "building": household["building"], "unit_no": household["unit_no"],
                 "room": household["room"], "head_name": household["head_name"],
-                "phone": household["phone"], "tags": "|".join(household["tags"]),
+                "phone": household["phone"], "tags": household["tags"],
                 "visited": item["visited"],
             }
             if not item["visits"]:
@@ -105,71 +314,3 @@ def ledger_export_rows(conn, grid_code, *, lo, hi, unmask, filters):
             return
         after = page[-1][3]
 
-
-# --- summary ------------------------------------------------------------------------------------
-
-def pct(numerator, denominator):
-    """A percentage 0–100 with one decimal (half up); 0 when the denominator is 0."""
-    if not denominator:
-        return 0.0
-    value = Decimal(numerator * 100) / Decimal(denominator)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _empty_counts():
-    return {"households": 0, "visited": 0, "problems_by_category": {},
-            **{k: 0 for k in summary_store.COUNT_KEYS}}
-
-
-def _metrics(counts):
-    """The public metrics of a set of counts (order as Appendix A lists them)."""
-    return {
-        "households": counts["households"],
-        "visited": counts["visited"],
-        "coverage_pct": pct(counts["visited"], counts["households"]),
-        "problems": counts["problems"],
-        "problems_by_category": dict(sorted(counts["problems_by_category"].items())),
-        "rectified": counts["rectified"],
-        "rectification_rate_pct": pct(counts["rectified"], counts["problems"]),
-        "on_time_rate_pct": pct(counts["on_time"], counts["rectified"]),
-        "overdue": counts["overdue"],
-        "supervised": counts["supervised"],
-        "rated": counts["rated"],
-        "satisfaction_rate_pct": pct(counts["satisfied"], counts["rated"]),
-    }
-
-
-def summary(conn, unit, *, lo, hi, now, category=None):
-    """The roll-up of a unit over its children: per-grid counts summed up the tree."""
-    grids = summary_store.grids_under(conn, unit["path"])
-    households = summary_store.households_by_grid(conn, unit["path"])
-    visited = summary_store.visited_by_grid(conn, unit["path"], lo, hi)
-    problems = summary_store.problems_by_child(conn, unit["path"], lo, hi, now, category)
-    depth = unit["path"].count("/") - 1  # '/a/b/' → 2 codes; a child sits at index depth
-    children = unit_store.children(conn, unit["code"])
-    per_child = {c["code"]: _empty_counts() for c in children}
-    totals = _empty_counts()
-    for grid_code, path in grids:
-        n_households = households.get(grid_code, 0)
-        n_visited = visited.get(grid_code, 0)
-        totals["households"] += n_households
-        totals["visited"] += n_visited
-        parts = path.strip("/").split("/")
-        if len(parts) > depth and parts[depth] in per_child:
-            per_child[parts[depth]]["households"] += n_households
-            per_child[parts[depth]]["visited"] += n_visited
-    # Problems come rolled up to the children by SQLite; a unit's own grid has no child.
-    for child_code, by_category in problems.items():
-        targets = (totals, per_child[child_code]) if child_code in per_child else (totals,)
-        for category_code, numbers in by_category.items():
-            for into in targets:
-                for key, value in numbers.items():
-                    into[key] += value
-                into["problems_by_category"][category_code] = (
-                    into["problems_by_category"].get(category_code, 0) + numbers["problems"])
-    return {
-        "unit": {"code": unit["code"], "name": unit["name"], "level": unit["level"]},
-        "totals": _metrics(totals),
-        "children": [{"code": c["code"], "name": c["name"], "level": c["level"],
-                      **_metrics(per_child[c["code"]])} for c in children],
-    }

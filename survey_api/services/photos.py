@@ -27,12 +27,13 @@ def check_content_type(content_type):
                        f"Photos must be one of {', '.join(CONTENT_TYPES)}.")
 
 
-def upload(conn, scope, sha256, content_type, stream, *, blob_dir, max_bytes, ip=None):
+def upload(scope, sha256, content_type, stream, *, blob_dir, max_bytes, ip=None):
     """Store a photo's bytes (checked against sha256 and its type); (record, created).
 
     A new photo logs a change for every record that shows it missing, so pulls resend them.
     """
     check_content_type(content_type)
+    conn = scope.conn
     existing = blobs.get(conn, sha256)
     if existing and os.path.exists(blob_store.path_for(blob_dir, sha256)):
         blob_store.verify(stream, sha256, content_type, max_bytes)
@@ -49,9 +50,10 @@ def upload(conn, scope, sha256, content_type, stream, *, blob_dir, max_bytes, ip
     return public(blobs.get(conn, sha256)), created
 
 
-def find(conn, scope, sha256, *, blob_dir, content=True):
+def find(scope, sha256, *, blob_dir, content=True):
     """(row, file path) of a stored photo, else 404. content=True (a GET): only to its uploader
     and to users who can see a record referencing it; HEAD (content=False) to anyone."""
+    conn = scope.conn
     row = blobs.get(conn, sha256)
     path = blob_store.path_for(blob_dir, sha256)
     if row is None or not os.path.exists(path):

@@ -14,9 +14,7 @@ from ..db import write_tx
 from ..errors import ApiError, validation_error
 from ..storage import audit
 from ..storage import categories as category_store
-from ..storage import households as household_store
 from ..storage import problems as store
-from ..storage import visits as visit_store
 from ..timeutil import local_date, now
 from . import creates
 
@@ -65,28 +63,30 @@ def _location_columns(fields):
     return {"lat": loc.get("lat"), "lng": loc.get("lng"), "accuracy_m": loc.get("accuracy_m")}
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
-    """Report a problem (status reported, level grid, numbered); creates.Duplicate on a repeat.
+def _normalise(fields, data):
+    fields.update(_location_columns(fields))
+    fields["household_id"] = (fields.get("household_id") or "").lower() or None
+    fields["visit_id"] = (fields.get("visit_id") or "").lower() or None
+    fields["photos_before"] = list(dict.fromkeys(fields.get("photos_before") or []))
+    return fields
 
-    batch (a push's creates.Batch) answers the id, household and visit lookups it knows.
-    """
-    problem_id = creates.record_id_for(record_id, data)
-    digest = creates.create_hash(data)
-    if batch is None or batch.may_exist("problems", problem_id):
-        existing = store.get_row(conn, problem_id)
-        creates.check_existing(existing, digest, visible(scope, existing),
+
+def new_record(record_id, data, at_client=None):
+    """A create's id, hash and loaded fields: no database (a push runs it before its lock)."""
+    return creates.new_record(_CREATE, record_id, data, at_client, _normalise)
+
+
+def check_create(conn, scope, new, lookups):
+    """Every rule of reporting a problem that reads the database; the fields to insert
+    (community_code among them: the number is drawn by the caller)."""
+    fields = creates.check_new(conn, scope, new, lookups, "problems", store.get_row,
                                lambda r: present(conn, r))
-    holds_grid = scope.holds_grid if batch is None else batch.holds_grid
-    fields = creates.load(_CREATE, data)
-    fields.pop("id", None)
     grid = creates.writable_grid(conn, scope, fields["grid_code"])
     _check_category(conn, fields["category"], scope)
-    household_id = (fields.get("household_id") or "").lower() or None
-    visit_id = (fields.get("visit_id") or "").lower() or None
+    household_id, visit_id = fields["household_id"], fields["visit_id"]
     if household_id:
-        household = (household_store.get_brief(conn, household_id) if batch is None
-                     else batch.household(household_id))
-        if household is None or not holds_grid(household["grid_code"]):
+        household = lookups.household(household_id)
+        if household is None or not lookups.holds_grid(household["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such household.",
                            errors={"household_id": ["No such household."]})
         if household["deleted"]:
@@ -95,25 +95,26 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True, batc
         if household["grid_code"] != grid["code"]:
             raise validation_error({"household_id": ["The household is in another grid."]})
     if visit_id:
-        visit = (visit_store.get_row(conn, visit_id) if batch is None
-                 else batch.visit(visit_id))
-        if visit is None or not holds_grid(visit["grid_code"]):
+        visit = lookups.visit(visit_id)
+        if visit is None or not lookups.holds_grid(visit["grid_code"]):
             raise ApiError(404, "NOT_FOUND", "No such visit.",
                            errors={"visit_id": ["No such visit."]})
         if household_id and visit["household_id"] != household_id:
             raise validation_error({"visit_id": ["The visit is of another household."]})
         household_id = household_id or visit["household_id"]
-    fields.update(_location_columns(fields))
-    fields.update(household_id=household_id, visit_id=visit_id,
-                  community_code=grid["parent_code"], create_hash=digest,
-                  created_by=scope.user_id, created_at_client=creates.at_client_iso(at_client),
-                  photos_before=list(dict.fromkeys(fields.get("photos_before") or [])))
-    number = store.next_number(conn, grid["parent_code"], local_date(now()).year)
-    row = store.insert(conn, problem_id, number, fields, reread=represent)
-    store.add_event(conn, problem_id, action="report", from_status=None, to_status="reported",
+    return dict(fields, household_id=household_id, community_code=grid["parent_code"],
+                create_hash=new.digest, created_by=scope.user_id,
+                created_at_client=new.at_client)
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Report a problem (status reported, level grid, numbered); creates.Duplicate on a repeat."""
+    new = new_record(record_id, data, at_client)
+    fields = check_create(conn, scope, new, creates.Lookups(conn, scope))
+    number = store.next_number(conn, fields["community_code"], local_date(now()).year)
+    row = store.insert(conn, new.id, number, fields, reread=represent)
+    store.add_event(conn, new.id, action="report", from_status=None, to_status="reported",
                     actor_id=scope.user_id, at=row["reported_at"])
-    if batch is not None:
-        batch.note_created("problems", problem_id)
     return present(conn, row) if represent else row
 
 

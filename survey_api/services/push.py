@@ -1,29 +1,46 @@
-"""Applying a push: the Idempotency-Key protocol and the per-item rules (DESIGN §5, Appendix A).
+"""Applying a push: the Idempotency-Key protocol and the per-item rules (DESIGN §5, Appendices).
 
 - The key is claimed with an in-flight mark in its own short transaction; a live mark is 409,
   a mark older than IDEMPOTENCY_STALE_SECONDS belongs to a dead worker and is taken over.
-- All items are applied in ONE write transaction (BEGIN IMMEDIATE), each inside a SAVEPOINT so a
-  failed item leaves nothing behind; the response is stored and the key marked done in that
-  same transaction. An acknowledged push is therefore durable, and a killed push leaves nothing.
-- op_id results are kept per user: a resent op_id answers its first result (applied → duplicate).
-  Results the phone should retry (NOT_FOUND, PARENT_FAILED) are not kept, so a retry is
-  evaluated afresh.
+- Before the write lock, every item is judged on its own (`prepare`): its own fields
+  (schemas.sync.PushItemSchema; a wrong one is its `rejected` VALIDATION_ERROR result, the item
+  is the unit of failure), and a create's id, hash and data (services/*.new_record). op_ids
+  already answered are read then too. Two workers do this in parallel.
+- Inside ONE write transaction (BEGIN IMMEDIATE) only what needs the database's current state:
+  items are applied in order, each atomically. A create is checked (its lookups answered by a
+  PushBatch from one round of queries) and kept; kept creates are written with executemany
+  (services/push_batch.py) before any item that reads or writes on its own, which runs in a
+  savepoint. The response is stored and the key marked done in that same transaction, so an
+  acknowledged push is durable (synchronous=FULL) and a killed push leaves nothing.
+- op_id results are kept per user: a resent op_id answers its first result (applied →
+  duplicate). Results the phone should retry (NOT_FOUND, PARENT_FAILED) are not kept, so a
+  retry is evaluated afresh; nor are those of items without a valid op_id (nothing to key).
 """
 
 import random
 from datetime import datetime
 
-from ..db import write_tx
+from marshmallow import ValidationError
+
+from schemas.sync import PushItemSchema
+
+from ..db import savepoint, write_tx
 from ..errors import ApiError
 from ..storage import audit
+from ..storage import households as household_store
 from ..storage import idempotency as idem
+from ..storage import problems as problem_store
 from ..timeutil import iso, now
 from . import households, problems, visits
-from .creates import Batch, Duplicate, at_client_iso
+from .creates import Duplicate, at_client_iso
+from .push_batch import PushBatch
 
 RETRYABLE = {"NOT_FOUND", "PARENT_FAILED"}
 CONFLICT_CODES = {"STALE_VERSION", "INVALID_TRANSITION", "ID_REUSED"}
 STATUSES = ("applied", "duplicate", "conflict", "rejected")
+SERVICES = {"household": households, "visit": visits, "problem": problems}
+RECORDS = {"household": household_store, "problem": problem_store}
+_ITEM = PushItemSchema()
 
 
 def claim(conn, scope, key, body_sha256, stale_seconds):
@@ -62,6 +79,7 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
         return value
     token = value
     try:
+        items, ops = prepare(conn, scope, envelope["items"])
         with write_tx(conn):
             row = idem.get_key(conn, scope.user_id, key)
             if row is None or row["state"] != "in_flight" or row["started_at"] != token:
@@ -71,7 +89,7 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
                 raise ApiError(409, "IDEMPOTENCY_KEY_IN_FLIGHT",
                                "Another request took over this Idempotency-Key.",
                                headers={"Retry-After": "1"})
-            results = apply_items(conn, scope, envelope["items"])
+            results = apply_items(conn, scope, items, ops)
             response = _response(envelope, results)
             text = idem.encode_response(response)
             idem.finish(conn, scope.user_id, key, text)
@@ -90,6 +108,76 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
     return text
 
 
+class Item:
+    """One push item as judged before the write lock.
+
+    op_id: as sent; key: the lowercase op_id when valid, else None (the result is not kept);
+    errors: the item's own field errors (then it is rejected); new: a create's
+    creates.NewRecord; at_client: ISO text. An item whose op_id was answered before needs no
+    more (`answered`): its first result is its answer, whatever else it says.
+    """
+
+    __slots__ = ("op_id", "key", "entity", "op", "id", "base", "data", "at_client", "new",
+                 "errors")
+
+    def __init__(self, raw):
+        fields = raw if isinstance(raw, dict) else {}
+        self.op_id = fields.get("op_id")
+        self.new = None
+        try:
+            item = _ITEM.load(raw)
+        except ValidationError as e:
+            self.errors = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
+            valid_op_id = isinstance(self.op_id, str) and "op_id" not in self.errors
+            self.key = self.op_id.lower() if valid_op_id else None
+            self.entity, self.op = fields.get("entity"), fields.get("op")
+            self.id = fields["id"].lower() if isinstance(fields.get("id"), str) else None
+            self.base = self.data = self.at_client = None
+            return
+        self.errors = None
+        self.key = item["op_id"].lower()
+        self.entity, self.op = item["entity"], item["op"]
+        self.id = item["id"].lower() if item.get("id") else None
+        self.base, self.data = item.get("base_version"), item.get("data")
+        self.at_client = at_client_iso(item.get("at_client"))
+
+    @classmethod
+    def answered(cls, raw, key):
+        """An item whose op_id (key) has a stored first result: nothing else is read."""
+        item = cls.__new__(cls)
+        item.op_id, item.key, item.new, item.errors = raw["op_id"], key, None, None
+        item.entity, item.op = raw.get("entity"), raw.get("op")
+        item.id = raw["id"].lower() if isinstance(raw.get("id"), str) else None
+        item.base = item.data = item.at_client = None
+        return item
+
+
+def _op_key(raw):
+    """The lowercase op_id of a raw item, when it is a string (stored ones are valid UUIDs)."""
+    if isinstance(raw, dict) and isinstance(raw.get("op_id"), str):
+        return raw["op_id"].lower()
+    return None
+
+
+def prepare(conn, scope, raw_items):
+    """Before the write lock: the op_ids already answered read (such items need nothing
+    more), every other item judged on its own and its create loaded and hashed.
+
+    Returns (items, {op_id key: first result})."""
+    keys = [_op_key(raw) for raw in raw_items]
+    ops = idem.get_ops(conn, scope.user_id, [k for k in keys if k])
+    items = []
+    for raw, key in zip(raw_items, keys, strict=True):
+        if key in ops:
+            items.append(Item.answered(raw, key))
+            continue
+        item = Item(raw)
+        if item.errors is None and item.op == "create":
+            item.new = SERVICES[item.entity].new_record(item.id, item.data, item.at_client)
+        items.append(item)
+    return items, ops
+
+
 def _response(envelope, results):
     server_time = now()
     device_time = envelope.get("device_time")
@@ -105,58 +193,70 @@ def _response(envelope, results):
 
 def _parents(item):
     """Ids this item depends on: the record itself (not for a create) and referenced parents."""
-    data = item.get("data") if isinstance(item.get("data"), dict) else {}
+    data = item.data if isinstance(item.data, dict) else {}
     refs = [str(data[k]).lower() for k in ("household_id", "visit_id") if data.get(k)]
-    if item["op"] != "create" and item.get("id"):
-        refs.append(item["id"].lower())
+    if item.op != "create" and item.id:
+        refs.append(item.id)
     return refs
 
 
-def apply_items(conn, scope, items):
-    """Apply items strictly in order, each atomically; one result per item."""
+def apply_items(conn, scope, items, ops):
+    """Apply items strictly in order, each atomically; one result per item.
+
+    ops: {op_id key: first result} read before the lock; the op_ids not in it are looked up
+    again here, under the lock, in case a push of the same user stored them meanwhile.
+    """
+    ops = dict(ops)
+    ops.update(idem.get_ops(conn, scope.user_id,
+                            [i.key for i in items if i.key and i.key not in ops]))
+    batch = PushBatch(conn, scope, [i for i in items if i.errors is None and i.key not in ops])
     failed_creates, failed = set(), set()
-    batch_ops = idem.get_ops(conn, scope.user_id, [i["op_id"].lower() for i in items])
-    batch = Batch(conn, scope, [i for i in items if i["op_id"].lower() not in batch_ops])
-    to_keep = []
-    at = iso(now())
-    results = []
+    to_keep, results = [], []
     for item in items:
-        op_id = item["op_id"]
-        key = op_id.lower()
-        first = batch_ops.get(key)
+        first = ops.get(item.key) if item.key else None
         if first is not None:
-            result = dict(first, op_id=op_id)
+            result = dict(first, op_id=item.op_id)
             if result["status"] == "applied":
                 result["status"] = "duplicate"
         else:
-            parents = _parents(item) if failed else ()  # nothing failed yet: no parent did
-            if any(p in failed_creates for p in parents):
-                result = _rejected(item, "PARENT_FAILED", "A record it depends on failed in "
-                                   "this push.", retryable=True)
-            else:
-                result = apply_one(conn, scope, item, batch)
-                if result["status"] == "rejected" and result["code"] == "NOT_FOUND" and any(
-                        p in failed for p in parents):
-                    result = _rejected(item, "PARENT_FAILED", "A record it depends on failed "
-                                       "in this push.", retryable=True)
-            if result.get("code") not in RETRYABLE:
-                to_keep.append((key, result))
-            batch_ops[key] = result
-        if result["status"] in ("conflict", "rejected") and item.get("id"):
-            failed.add(item["id"].lower())
-            if item["op"] == "create":
-                failed_creates.add(item["id"].lower())
+            result = _apply_new(conn, scope, item, batch, failed, failed_creates)
+            if item.key:
+                if result.get("code") not in RETRYABLE:
+                    to_keep.append((item.key, result))
+                ops[item.key] = result
+        if result["status"] in ("conflict", "rejected") and item.id:
+            failed.add(item.id)
+            if item.op == "create":
+                failed_creates.add(item.id)
         results.append(result)
-    idem.put_ops(conn, scope.user_id, to_keep, at)
+    batch.flush()
+    idem.put_ops(conn, scope.user_id, to_keep, iso(now()))
     return results
 
 
+def _apply_new(conn, scope, item, batch, failed, failed_creates):
+    """The result of an item whose op_id was not answered before."""
+    if item.errors is not None:
+        return _rejected(item, "VALIDATION_ERROR", "The item's own fields are wrong.",
+                         errors=item.errors)
+    parents = _parents(item) if failed else ()  # nothing failed yet: no parent did
+    if any(p in failed_creates for p in parents):
+        return _rejected(item, "PARENT_FAILED", "A record it depends on failed in this push.",
+                         retryable=True)
+    result = apply_one(conn, scope, item, batch)
+    if result["status"] == "rejected" and result["code"] == "NOT_FOUND" and any(
+            p in failed for p in parents):
+        return _rejected(item, "PARENT_FAILED", "A record it depends on failed in this push.",
+                         retryable=True)
+    return result
+
+
 def _ok(item, status, record_id, version):
-    return {"op_id": item["op_id"], "status": status, "id": record_id, "version": version}
+    return {"op_id": item.op_id, "status": status, "id": record_id, "version": version}
 
 
 def _rejected(item, code, detail=None, *, retryable=False, errors=None):
-    result = {"op_id": item["op_id"], "status": "rejected", "id": item.get("id"), "code": code,
+    result = {"op_id": item.op_id, "status": "rejected", "id": item.id, "code": code,
               "retryable": retryable}
     if detail:
         result["detail"] = detail
@@ -165,75 +265,61 @@ def _rejected(item, code, detail=None, *, retryable=False, errors=None):
     return result
 
 
-# Creates do every check before their first write (ids, schema, scope, parents), and any error
-# other than ApiError/Duplicate aborts the whole push (its transaction rolls back). So a create
-# that fails has written nothing and needs no savepoint of its own; apply_one verifies that
-# with conn.total_changes and aborts the push rather than keep a half-written item.
-_CHECKS_BEFORE_WRITES = {("household", "create"), ("visit", "create"), ("problem", "create")}
+def apply_one(conn, scope, item, batch):
+    """One item, atomically, mapped to a result.
 
-
-class HalfWrittenItem(RuntimeError):
-    """A create failed after it had written: a bug; the whole push is rolled back."""
-
-
-def apply_one(conn, scope, item, batch=None):
-    """One item, atomically (a savepoint, or none needed for a create), mapped to a result."""
+    A create only reads (its checks) and is then kept by the batch, to be written with the
+    others: it has nothing to undo. Every other item first lets the batch write what it
+    kept, then runs in a savepoint.
+    """
     try:
-        if (item["entity"], item["op"]) in _CHECKS_BEFORE_WRITES:
-            before = conn.total_changes
-            try:
-                record_id, version = _dispatch(conn, scope, item, batch)
-            except (ApiError, Duplicate):
-                if batch is not None:
-                    batch.drop()
-                if conn.total_changes != before:
-                    raise HalfWrittenItem(f"{item['entity']} create failed after writing") \
-                        from None
-                raise
+        if item.new is not None:
+            record_id, version = _create(conn, scope, item, batch)
         else:
-            conn.execute("SAVEPOINT push_item")
+            batch.flush()
             try:
-                record_id, version = _dispatch(conn, scope, item, batch)
-            except BaseException:
-                conn.execute("ROLLBACK TO push_item")
-                conn.execute("RELEASE push_item")
-                if batch is not None:
-                    batch.drop()  # the savepoint rolled back what the item noted
-                raise
-            conn.execute("RELEASE push_item")
-        if batch is not None:
-            batch.keep()
+                with savepoint(conn, "push_item"):
+                    record_id, version = _dispatch(conn, scope, item)
+            finally:
+                if item.entity == "household":
+                    batch.changed_household(item.id)
     except Duplicate as d:
         return _ok(item, "duplicate", d.record["id"], d.record.get("version", 1))
     except ApiError as e:
         if e.status == 409 or e.code in CONFLICT_CODES:
-            return {"op_id": item["op_id"], "status": "conflict", "id": item.get("id"),
+            return {"op_id": item.op_id, "status": "conflict", "id": item.id,
                     "code": e.code, "retryable": False, "detail": e.detail,
                     "server": e.extra.get("current")}
         return _rejected(item, e.code, e.detail, retryable=e.code in RETRYABLE, errors=e.errors)
     return _ok(item, "applied", record_id, version)
 
 
-def _dispatch(conn, scope, item, batch=None):
-    """Route one item to its service; (record id, version)."""
-    entity, op = item["entity"], item["op"]
-    record_id = item["id"].lower() if item.get("id") else None
-    data, base, at_client = item["data"], item.get("base_version"), item.get("at_client")
-    if entity == "problem_action":
+def _create(conn, scope, item, batch):
+    """Check a create against the database and keep it for the batch's bulk write."""
+    new = item.new
+    if item.entity == "household":
+        batch.add_household(new, households.check_create(conn, scope, new, batch))
+    elif item.entity == "visit":
+        batch.add_visit(new, *visits.check_create(conn, scope, new, batch))
+    else:
+        batch.add_problem(new, problems.check_create(conn, scope, new, batch))
+    return new.id, 1
+
+
+def _dispatch(conn, scope, item):
+    """Route an update, delete or action to its service; (record id, version)."""
+    if item.entity == "problem_action":
         from . import lifecycle
 
-        record = lifecycle.apply_action(conn, scope, record_id, base, data,
-                                        at_client=at_client_iso(at_client))
+        record = lifecycle.apply_action(conn, scope, item.id, item.base, item.data,
+                                        at_client=item.at_client)
         return record["id"], record["version"]
-    service = {"household": households, "visit": visits, "problem": problems}[entity]
-    if op == "create":
-        row = service.create(conn, scope, record_id, data, at_client, represent=False,
-                             batch=batch)
-        return row["id"], row.get("version", 1)
-    if op == "update":
-        row = service.update(conn, scope, record_id, base, data, at_client, represent=False)
+    service = SERVICES[item.entity]
+    if item.op == "update":
+        row = service.update(conn, scope, item.id, item.base, item.data, item.at_client,
+                             represent=False)
         return row["id"], row["version"]
-    if service.delete(conn, scope, record_id, base, at_client) == "absent":
-        return record_id, None  # unknown, or outside scope: nothing to show (no existence leak)
-    row = conn.execute(f"SELECT version FROM {entity}s WHERE id = ?", (record_id,)).fetchone()
-    return record_id, row[0] if row else None
+    if service.delete(conn, scope, item.id, item.base, item.at_client) == "absent":
+        return item.id, None  # unknown, or outside scope: nothing to show (no existence leak)
+    row = RECORDS[item.entity].get_row(conn, item.id)  # already deleted: its tombstone
+    return item.id, row["version"] if row else None

@@ -6,7 +6,6 @@ from ..db import write_tx
 from ..errors import ApiError
 from ..pagination import page
 from ..storage import audit
-from ..storage import households as household_store
 from ..storage import visits as store
 from . import creates
 
@@ -28,39 +27,38 @@ def get_visible(conn, scope, visit_id):
     return row
 
 
-def create(conn, scope, record_id, data, at_client=None, *, represent=True, batch=None):
-    """Record a visit; raises creates.Duplicate for a repeated identical create.
+def _keep_visited_at(fields, data):
+    fields["visited_at"] = data["visited_at"]  # kept as sent (validated aware)
+    fields["household_id"] = fields["household_id"].lower()
+    return fields
 
-    batch (a push's creates.Batch) answers the id and household lookups it already knows.
-    """
-    visit_id = creates.record_id_for(record_id, data)
-    digest = creates.create_hash(data)
-    if batch is None or batch.may_exist("visits", visit_id):
-        existing = store.get_row(conn, visit_id)
-        creates.check_existing(existing, digest, visible(scope, existing),
+
+def new_record(record_id, data, at_client=None):
+    """A create's id, hash and loaded fields: no database (a push runs it before its lock)."""
+    return creates.new_record(_CREATE, record_id, data, at_client, _keep_visited_at)
+
+
+def check_create(conn, scope, new, lookups):
+    """Every rule of a visit create that reads the database: (fields to insert, household)."""
+    fields = creates.check_new(conn, scope, new, lookups, "visits", store.get_row,
                                lambda r: present(conn, r))
-    fields = creates.load(_CREATE, data)
-    fields["visited_at"] = data["visited_at"]  # kept as sent (validated aware above)
-    household_id = fields["household_id"].lower()
-    if batch is None:
-        household = household_store.get_brief(conn, household_id)
-        holds = household is not None and scope.holds_grid(household["grid_code"])
-    else:
-        household = batch.household(household_id)
-        holds = household is not None and batch.holds_grid(household["grid_code"])
-    if not holds:
+    household = lookups.household(fields["household_id"])
+    if household is None or not lookups.holds_grid(household["grid_code"]):
         raise ApiError(404, "NOT_FOUND", "No such household.",
                        errors={"household_id": ["No such household."]})
     if household["deleted"]:
         raise ApiError(410, "GONE", "The household was deleted.",
                        errors={"household_id": ["The household was deleted."]})
-    fields["household_id"] = household["id"]
-    row = store.insert(conn, visit_id, fields, grid_code=household["grid_code"],
-                       visitor_id=scope.user_id, create_hash=digest,
-                       created_at_client=creates.at_client_iso(at_client))
-    if batch is not None:
-        batch.note_created("visits", visit_id, {"grid_code": household["grid_code"],
-                                                "household_id": household["id"]})
+    return dict(fields, household_id=household["id"]), household
+
+
+def create(conn, scope, record_id, data, at_client=None, *, represent=True):
+    """Record a visit; raises creates.Duplicate for a repeated identical create."""
+    new = new_record(record_id, data, at_client)
+    fields, household = check_create(conn, scope, new, creates.Lookups(conn, scope))
+    row = store.insert(conn, new.id, fields, grid_code=household["grid_code"],
+                       visitor_id=scope.user_id, create_hash=new.digest,
+                       created_at_client=new.at_client)
     return present(conn, row) if represent else row
 
 

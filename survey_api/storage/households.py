@@ -41,18 +41,25 @@ def fill_masked_addresses(conn):
 def insert(conn, household_id, fields, *, created_by=None, create_hash=None,
            created_at_client=None):
     """Insert a household at version 1 and log the change; returns the row."""
-    ts = now_iso()
-    values = _encode(fields)
-    values.setdefault("tags", "[]")
     seq = record_change(conn, "household", household_id, fields["grid_code"])
-    values.update(id=household_id, version=1, created_at=ts, updated_at=ts, seq=seq,
-                  field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
-                  created_by=created_by, create_hash=create_hash,
-                  created_at_client=created_at_client)
+    values = row_values(household_id, fields, seq=seq, ts=now_iso(), created_by=created_by,
+                        create_hash=create_hash, created_at_client=created_at_client)
     cols = ", ".join(values)
     marks = ", ".join("?" * len(values))
     conn.execute(f"INSERT INTO households ({cols}) VALUES ({marks})", list(values.values()))
     return get_row(conn, household_id)
+
+
+def row_values(household_id, fields, *, seq, ts, created_by=None, create_hash=None,
+               created_at_client=None):
+    """The columns of a new household at version 1 (its change logged at seq)."""
+    values = _encode(fields)
+    values.setdefault("tags", "[]")
+    values.update(id=household_id, version=1, created_at=ts, updated_at=ts, seq=seq,
+                  field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
+                  created_by=created_by, create_hash=create_hash,
+                  created_at_client=created_at_client)
+    return values
 
 
 def changed_fields(row, fields):

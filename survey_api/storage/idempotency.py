@@ -52,12 +52,6 @@ def purge(conn, ttl_days):
     conn.execute("DELETE FROM push_ops WHERE created_at < ?", (cutoff,))
 
 
-def get_op(conn, user_id, op_id):
-    row = conn.execute("SELECT result FROM push_ops WHERE user_id = ? AND op_id = ?",
-                       (user_id, op_id)).fetchone()
-    return json.loads(row[0]) if row else None
-
-
 def get_ops(conn, user_id, op_ids):
     """{op_id: first result} for the op_ids already seen from this user."""
     op_ids = list(dict.fromkeys(op_ids))
@@ -77,10 +71,3 @@ def put_ops(conn, user_id, results, created_at):
     conn.executemany(
         "INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
         [(user_id, op_id, _COMPACT.encode(result), created_at) for op_id, result in results])
-
-
-def put_op(conn, user_id, op_id, result, created_at):
-    conn.execute("INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) "
-                 "VALUES (?, ?, ?, ?)",
-                 (user_id, op_id, json.dumps(result, ensure_ascii=False, separators=(",", ":")),
-                  created_at))

@@ -5,42 +5,124 @@ full export share the same query and an export never holds more than a page in m
 """
 
 import json
-from operator import itemgetter
 
-from ..services.masking import masked_sql
+from .overdue import overdue_sql
 from .units import like_prefix
 
-# Open, not suspended, past due: the SQL twin of problems.is_overdue.
-OVERDUE_SQL = ("(p.status NOT IN ('closed', 'rejected', 'suspended') AND p.due_at IS NOT NULL"
-               " AND p.due_at < :now)")
+OVERDUE_SQL = overdue_sql("p", ":now")
 
-_PROBLEM_SELECT = f"""
-SELECT p.id, p.number, p.reported_at, p.source, p.grid_code, g.name AS grid_name,
-       h.address, p.category, c.name AS category_name, p.description, p.urgency, p.status,
-       p.level, p.responsible_unit, p.responsible_person, p.measures, p.accepted_at, p.due_at,
-       p.due_estimated, p.rectified_at, p.verified_at, p.closed_at, {OVERDUE_SQL} AS overdue,
-       p.supervised, p.rating, p.cost_share_resident, p.cost_share_society,
-       p.cost_share_subsidy, h.head_name, h.phone
-FROM problems p
+# --- the problem and rectification lists: one query, three forms --------------------------
+# A JSON page, a CSV and an XLSX are the same SELECT over the same WHERE and ORDER BY; only
+# each field's expression differs by form:
+#   raw  — the stored value (JSON pages);
+#   csv  — ready text: Asia/Shanghai wall-clock datetimes, true/false (or 是/否), whole
+#          amounts without '.0', formula-looking text neutralised (as exports/csv_writer does);
+#   xlsx — typed values: datetimes as Unix seconds, flags 0/1, numbers as numbers.
+# A column with a label mapping (lang=zh: status 待受理, flags 是/否) reads as its label.
+# The household's fields are not joined: the caller maps household_id to them (read once
+# per community, masked in Python: a per-row join was half the export's time).
+
+DATETIME, FLAG, AMOUNT, TEXT, CODE, INT = "datetime", "flag", "amount", "text", "code", "int"
+
+PROBLEM_FIELDS = {
+    "number": ("p.number", CODE),
+    "reported_at": ("p.reported_at", DATETIME),
+    "source": ("p.source", TEXT),
+    "grid_code": ("p.grid_code", CODE),
+    "grid_name": ("g.name", TEXT),
+    "category": ("p.category", CODE),
+    "category_group": ("coalesce(cp.name, c.name)", TEXT),  # 问题大类: the parent's name
+    "category_name": ("c.name", TEXT),
+    "description": ("p.description", TEXT),
+    "urgency": ("p.urgency", CODE),
+    "status": ("p.status", CODE),
+    "level": ("p.level", CODE),
+    "responsible_unit": ("p.responsible_unit", TEXT),
+    "responsible_person": ("p.responsible_person", TEXT),
+    "measures": ("p.measures", TEXT),
+    "accepted_at": ("p.accepted_at", DATETIME),
+    "due_at": ("p.due_at", DATETIME),
+    "due_estimated": ("p.due_estimated", FLAG),
+    "rectified_at": ("p.rectified_at", DATETIME),
+    "verified_at": ("p.verified_at", DATETIME),
+    "closed_at": ("p.closed_at", DATETIME),
+    "overdue": (OVERDUE_SQL, FLAG),
+    "supervised": ("p.supervised", FLAG),
+    "rating": ("p.rating", INT),
+    "cost_share_resident": ("p.cost_share_resident", AMOUNT),
+    "cost_share_society": ("p.cost_share_society", AMOUNT),
+    "cost_share_subsidy": ("p.cost_share_subsidy", AMOUNT),
+}
+HOUSEHOLD_FIELDS = ("address", "head_name", "phone")
+# Every row starts with these (not shown): the household to map, the time-left inputs and
+# the page cursor.
+_LEAD = "p.household_id, p.status, p.due_at, p.reported_at, p.number"
+_FROM = """FROM problems p
 LEFT JOIN units g ON g.code = p.grid_code
-LEFT JOIN households h ON h.id = p.household_id
 LEFT JOIN categories c ON c.code = p.category
-"""
+LEFT JOIN categories cp ON cp.code = c.parent_code"""
 
-PROBLEM_LIST_KEYS = (
-    "seq", "number", "reported_at", "source", "grid_code", "grid_name", "address", "category",
-    "category_name", "description", "urgency", "status", "level", "responsible_unit",
-    "responsible_person", "measures", "due_at", "rectified_at", "closed_at", "overdue",
-    "supervised", "rating", "cost_share_resident", "cost_share_society", "cost_share_subsidy",
-    "head_name", "phone",
-)
-RECTIFICATION_LIST_KEYS = (
-    "seq", "number", "description", "category_name", "measures", "responsible_unit",
-    "responsible_person", "accepted_at", "due_at", "due_estimated", "rectified_at",
-    "verified_at", "status", "overdue", "supervised", "rating", "cost_share_resident",
-    "cost_share_society", "cost_share_subsidy",
-)
-BOOL_KEYS = ("overdue", "supervised", "due_estimated")
+
+def _local_ts(expr):
+    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991).
+
+    The stored form is UTC ('…+00:00', timeutil.iso): its first 19 characters plus 8 hours;
+    another offset is applied by datetime() first. datetime(…) is strftime('%Y-%m-%d
+    %H:%M:%S', …) without the format parsing."""
+    return (f"CASE WHEN substr({expr}, -6) = '+00:00'"
+            f" THEN datetime(substr({expr}, 1, 19), '+8 hours')"
+            f" ELSE datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours') END")
+
+
+def _unix_seconds(expr):
+    """A stored ISO datetime as whole Unix seconds (the XLSX writer makes it an Excel date)."""
+    return (f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+            f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)")
+
+
+def _safe_text(expr):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (as the CSV
+    writer's safe_text does). Most text starts with none of = @ + - tab CR: one unicode()
+    call decides."""
+    return (f"CASE WHEN unicode({expr}) NOT IN (61, 64, 43, 45, 9, 13) THEN {expr}"
+            f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
+            f" OR substr({expr}, 2) GLOB '*[^0-9 ()+-]*'"
+            f" THEN '''' || {expr} ELSE {expr} END")
+
+
+def _amount(expr):
+    return (f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER)"
+            f" ELSE {expr} END")
+
+
+def _quote(text):
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _labelled(expr, kind, mapping):
+    """expr read through a {code: label} mapping ({True: …, False: …} for a flag); an
+    unknown code reads as itself."""
+    if kind == FLAG:
+        return f"CASE WHEN {expr} THEN {_quote(mapping[True])} ELSE {_quote(mapping[False])} END"
+    whens = " ".join(f"WHEN {_quote(code)} THEN {_quote(text)}" for code, text in mapping.items())
+    return f"CASE {expr} {whens} ELSE {expr} END"
+
+
+_FORMS = {
+    "raw": {},
+    "csv": {DATETIME: _local_ts, TEXT: _safe_text, AMOUNT: _amount,
+            FLAG: lambda e: f"CASE WHEN {e} THEN 'true' ELSE 'false' END"},
+    "xlsx": {DATETIME: _unix_seconds, FLAG: lambda e: f"({e}) != 0"},
+}
+
+
+def _field_sql(key, form, mapping):
+    expr, kind = PROBLEM_FIELDS[key]
+    if mapping is not None:
+        return _labelled(expr, kind, mapping)
+    convert = _FORMS[form].get(kind)
+    return convert(expr) if convert else expr
 
 
 def _problem_where(community_code, *, accepted_only, lo, hi, status, category, grid, overdue,
@@ -74,35 +156,51 @@ def _problem_where(community_code, *, accepted_only, lo, hi, status, category, g
     return where, params
 
 
-def problem_rows(conn, community_code, *, now, kind="problem-list", after=None, limit=None,
-                 lo=None, hi=None, status=None, category=None, grid=None, overdue=None,
-                 supervised=None):
-    """Rows of a community's problem or rectification list, oldest report first.
+def problem_rows(conn, community_code, keys, *, form, now, kind, labels=None, after=None,
+                 limit=None, lo=None, hi=None, status=None, category=None, grid=None,
+                 overdue=None, supervised=None):
+    """A cursor over a community's problem or rectification list, oldest report first.
 
-    after: the cursor [reported_at, number, seq] of the previous page's last row. Yields
-    row dicts with the list's keys, numbered on from that row's seq.
+    Each row is (household_id, status, due_at, reported_at, number, *values of keys) with
+    the values in `form` (raw | csv | xlsx) and `labels` {key: mapping} applied. keys are
+    PROBLEM_FIELDS keys. after: (reported_at, number) of the previous page's last row.
     """
     where, params = _problem_where(
         community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
         category=category, grid=grid, overdue=overdue, supervised=supervised)
     params["now"] = now
-    seq = 0
     if after is not None:
         where.append("(p.reported_at, p.number) > (:after_at, :after_number)")
         params.update(after_at=after[0], after_number=after[1])
-        seq = after[2]
-    sql = _PROBLEM_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY p.reported_at, p.number"
+    labels = labels or {}
+    select = "".join(f", {_field_sql(k, form, labels.get(k))}" for k in keys)
+    sql = (f"SELECT {_LEAD}{select} {_FROM} WHERE {' AND '.join(where)}"
+           " ORDER BY p.reported_at, p.number")
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
-    keys = PROBLEM_LIST_KEYS if kind == "problem-list" else RECTIFICATION_LIST_KEYS
-    for row in conn.execute(sql, params):
-        seq += 1
-        record = dict(row)
-        record["seq"] = seq
-        for key in BOOL_KEYS:
-            record[key] = bool(record[key])
-        yield {k: record[k] for k in keys}, (record["reported_at"], record["number"], seq)
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
+
+
+def community_households(conn, community_code):
+    """{id: (address, head_name, phone)} of the households in the community's grids."""
+    unit = conn.execute("SELECT path FROM units WHERE code = ?", (community_code,)).fetchone()
+    if unit is None:
+        return {}
+    rows = conn.execute(
+        "SELECT h.id, h.address, h.head_name, h.phone FROM households h WHERE h.grid_code IN"
+        " (SELECT code FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\')",
+        (like_prefix(unit[0]),))
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def household_fields(conn, household_id):
+    """(address, head_name, phone) of one household, or None."""
+    row = conn.execute("SELECT address, head_name, phone FROM households WHERE id = ?",
+                       (household_id,)).fetchone()
+    return tuple(row) if row is not None else None
 
 
 # --- visit ledger -----------------------------------------------------------------------
@@ -175,183 +273,49 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
     return out
 
 
-# --- the CSV fast path of the problem lists -------------------------------------------------
-# The CSV of a problem or rectification list is formatted by SQLite (Asia/Shanghai wall clock,
-# true/false, whole amounts without '.0', formula-looking text neutralised) and handed to
-# csv.writer as tuples: no per-cell Python. Masking is done in SQL too (_MASKED, the same
-# Python masking called as SQL functions). The result
-# is byte for byte what the generic writer (exports/csv_writer.py) makes of the JSON rows;
-# tests/test_exports.py checks it.
+# --- the CSV lines of the problem lists ---------------------------------------------------------
+# For a CSV, SQLite writes each whole line (printf of the csv form's cells, quoted as
+# csv.writer quotes: a cell holding , " CR or LF in double quotes, its quotes doubled). The
+# household's cells come from a temporary table the caller fills (masked, formula-safe), and
+# 剩余时限 from the SQL function time_left(status, due_at) the caller registers.
 
-def _local_ts(expr):
-    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991).
-
-    datetime(…) is strftime('%Y-%m-%d %H:%M:%S', …) without the format parsing (~10 % of
-    the export's SQL time)."""
-    return (f"datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours')")
+_NEEDS_QUOTES = "'*[,\"\r\n]*'"
 
 
-def _safe_text(expr):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (as _cell does)."""
-    return (f"CASE WHEN NOT ({expr} GLOB '[=@+-]*' OR {expr} GLOB '[\t\r]*') THEN {expr}"
-            f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
-            f" OR (substr({expr}, 1, 1) IN ('+', '-') AND substr({expr}, 2) GLOB '*[^0-9 ()+-]*')"
-            f" THEN '''' || {expr} ELSE {expr} END")
+def _csv_quoted(expr):
+    return (f"CASE WHEN {expr} GLOB {_NEEDS_QUOTES}"
+            f" THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END")
 
 
-def _flag(expr):
-    return f"CASE WHEN {expr} THEN 'true' ELSE 'false' END"
+def stage_households(conn, rows):
+    """rows (id, address, head_name, phone), as the CSV shows them, into the temporary table
+    temp.export_households that problem_csv_lines joins."""
+    conn.execute("DROP TABLE IF EXISTS temp.export_households")
+    conn.execute("CREATE TEMP TABLE export_households (id TEXT PRIMARY KEY, address TEXT,"
+                 " head_name TEXT, phone TEXT) WITHOUT ROWID")
+    conn.executemany("INSERT INTO temp.export_households VALUES (?, ?, ?, ?)", rows)
 
 
-def _amount(expr):
-    return (f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER)"
-            f" ELSE {expr} END")
-
-
-_CSV_SQL = {
-    "number": "p.number", "reported_at": _local_ts("p.reported_at"),
-    "source": _safe_text("p.source"), "grid_code": "p.grid_code",
-    "grid_name": _safe_text("g.name"), "category": "p.category",
-    "category_name": _safe_text("c.name"), "description": _safe_text("p.description"),
-    "urgency": "p.urgency", "status": "p.status", "level": "p.level",
-    "responsible_unit": _safe_text("p.responsible_unit"),
-    "responsible_person": _safe_text("p.responsible_person"),
-    "measures": _safe_text("p.measures"), "accepted_at": _local_ts("p.accepted_at"),
-    "due_at": _local_ts("p.due_at"), "due_estimated": _flag("p.due_estimated"),
-    "rectified_at": _local_ts("p.rectified_at"), "verified_at": _local_ts("p.verified_at"),
-    "closed_at": _local_ts("p.closed_at"), "overdue": _flag(OVERDUE_SQL),
-    "supervised": _flag("p.supervised"), "rating": "p.rating",
-    "cost_share_resident": _amount("p.cost_share_resident"),
-    "cost_share_society": _amount("p.cost_share_society"),
-    "cost_share_subsidy": _amount("p.cost_share_subsidy"),
-}
-# Masking calls the one Python masking (services/masking.py) as SQL functions.
-# The address is masked once per write (households.address_masked, the same function).
-_MASKED = {key: masked_sql(key) for key in ("head_name", "phone")}
-_MASKED["address"] = f"coalesce(h.address_masked, {masked_sql('address')})"
-
-
-def problem_csv_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
-                       status=None, category=None, grid=None, overdue=None, supervised=None):
-    """Tuples of CSV-ready values of keys (the list's columns without seq), in list order."""
+def problem_csv_lines(conn, community_code, keys, *, now, kind, labels=None, lo=None, hi=None,
+                      status=None, category=None, grid=None, overdue=None, supervised=None):
+    """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
+    order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left."""
     where, params = _problem_where(
         community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
         category=category, grid=grid, overdue=overdue, supervised=supervised)
     params["now"] = now
-    problem_keys = [k for k in keys if k not in _HOUSEHOLD_KEYS]
-    household_keys = [k for k in keys if k in _HOUSEHOLD_KEYS]
-    select = [_CSV_SQL[key] for key in problem_keys]
-    if not household_keys:
-        sql = (f"SELECT {', '.join(select)} FROM problems p"
-               " LEFT JOIN units g ON g.code = p.grid_code"
-               " LEFT JOIN categories c ON c.code = p.category"
-               f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
-        cursor = conn.cursor()
-        cursor.row_factory = None
-        return cursor.execute(sql, params)
-    # The household's columns are joined in Python from the community's households, read
-    # once: a per-row join (22k random primary-key lookups) halved the export's speed.
-    household_select = ", ".join(_household_csv_sql(key, unmask) for key in household_keys)
-    households = _community_households(conn, community_code, household_select,
-                                       len(household_keys))
-    sql = (f"SELECT p.household_id, {', '.join(select)} FROM problems p"
-           " LEFT JOIN units g ON g.code = p.grid_code"
-           " LEFT JOIN categories c ON c.code = p.category"
-           f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    cursor.execute(sql, params)
-    # row + household columns, put back in the order of keys
-    width = 1 + len(problem_keys)
-    order = [width + household_keys.index(k) if k in _HOUSEHOLD_KEYS
-             else 1 + problem_keys.index(k) for k in keys]
-    pick = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
-    return (pick(row + households[row[0]]) for row in cursor)
-
-
-_HOUSEHOLD_KEYS = ("address", "head_name", "phone")
-
-
-def _household_csv_sql(key, unmask):
-    if unmask:
-        return _safe_text(f"h.{key}")
-    if key == "phone":  # a masked phone is digits and '*': never formula-like
-        return _MASKED[key]
-    return _safe_text(_MASKED[key])
-
-
-def _community_households(conn, community_code, household_select, width):
-    """{household id: (CSV-ready columns)} of the households in the community's grids (a
-    household elsewhere, e.g. moved since, is looked up when a row names it)."""
-    households = _Households(conn, household_select, width)
-    unit = conn.execute("SELECT path FROM units WHERE code = ?", (community_code,)).fetchone()
-    if unit is None:
-        return households
-    rows = conn.execute(
-        f"SELECT h.id, {household_select} FROM households h WHERE h.grid_code IN"
-        " (SELECT code FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\')",
-        (like_prefix(unit[0]),))
-    households.update((row[0], tuple(row[1:])) for row in rows)
-    return households
-
-
-class _Households(dict):
-    """household id → CSV-ready columns; an id not read with the community is looked up."""
-
-    def __init__(self, conn, household_select, width):
-        super().__init__()
-        self.conn, self.select, self.none = conn, household_select, (None,) * width
-
-    def __missing__(self, household_id):
-        found = None
-        if household_id is not None:
-            found = self.conn.execute(f"SELECT {self.select} FROM households h WHERE h.id = ?",
-                                      (household_id,)).fetchone()
-        self[household_id] = tuple(found) if found is not None else self.none
-        return self[household_id]
-
-
-# --- the XLSX fast path: typed values for the row XML writer ---------------------------------
-
-def _unix_seconds(expr):
-    """A stored ISO datetime as whole Unix seconds (the XLSX writer makes it an Excel date)."""
-    return (f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-            f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)")
-
-
-_XLSX_SQL = {
-    "number": "p.number", "reported_at": _unix_seconds("p.reported_at"), "source": "p.source",
-    "grid_code": "p.grid_code", "grid_name": "g.name", "category": "p.category",
-    "category_name": "c.name", "description": "p.description", "urgency": "p.urgency",
-    "status": "p.status", "level": "p.level", "responsible_unit": "p.responsible_unit",
-    "responsible_person": "p.responsible_person", "measures": "p.measures",
-    "accepted_at": _unix_seconds("p.accepted_at"), "due_at": _unix_seconds("p.due_at"),
-    "due_estimated": "p.due_estimated != 0", "rectified_at": _unix_seconds("p.rectified_at"),
-    "verified_at": _unix_seconds("p.verified_at"), "closed_at": _unix_seconds("p.closed_at"),
-    "overdue": OVERDUE_SQL, "supervised": "p.supervised != 0", "rating": "p.rating",
-    "cost_share_resident": "p.cost_share_resident", "cost_share_society": "p.cost_share_society",
-    "cost_share_subsidy": "p.cost_share_subsidy", "address": "h.address",
-}
-
-
-def problem_xlsx_tuples(conn, community_code, keys, *, now, kind, unmask, lo=None, hi=None,
-                        status=None, category=None, grid=None, overdue=None, supervised=None):
-    """Tuples of typed values of keys (datetimes as Unix seconds, flags 0/1), in list order."""
-    where, params = _problem_where(
-        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
-        category=category, grid=grid, overdue=overdue, supervised=supervised)
-    params["now"] = now
-    select = []
+    labels = labels or {}
+    cells = []
     for key in keys:
-        if key in _MASKED:
-            select.append(f"h.{key}" if unmask else _MASKED[key])
+        if key == "time_left":
+            cells.append("time_left(p.status, p.due_at)")
+        elif key in HOUSEHOLD_FIELDS:
+            cells.append(_csv_quoted(f"eh.{key}"))
         else:
-            select.append(_XLSX_SQL[key])
-    sql = (f"SELECT {', '.join(select)} FROM problems p"
-           " LEFT JOIN units g ON g.code = p.grid_code"
-           " LEFT JOIN households h ON h.id = p.household_id"
-           " LEFT JOIN categories c ON c.code = p.category"
+            expr = _field_sql(key, "csv", labels.get(key))
+            cells.append(_csv_quoted(expr) if PROBLEM_FIELDS[key][1] == TEXT else expr)
+    sql = (f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_FROM}"
+           " LEFT JOIN temp.export_households eh ON eh.id = p.household_id"
            f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
     cursor = conn.cursor()
     cursor.row_factory = None

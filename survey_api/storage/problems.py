@@ -36,7 +36,7 @@ def next_number(conn, community_code, year):
         "ON CONFLICT (community_code, year) DO UPDATE SET last = last + 1 RETURNING last",
         (community_code, year),
     ).fetchone()
-    return f"{community_code}-{year}-{row[0]:04d}"
+    return number_text(community_code, year, row[0])
 
 
 def _encode(fields):
@@ -53,24 +53,56 @@ def insert(conn, problem_id, number, fields, *, reread=True):
     reread=False returns only the values written (id, version, reported_at, …), not the
     full row with its column defaults: for callers that need no more (a push result).
     """
+    seq = record_change(conn, "problem", problem_id, fields["grid_code"])
+    values = row_values(problem_id, number, fields, ts=now_iso(), seq=seq)
+    cols = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    conn.execute(f"INSERT INTO problems ({cols}) VALUES ({marks})", list(values.values()))
+    insert_refs(conn, [values])
+    return get_row(conn, problem_id) if reread else values
+
+
+def row_values(problem_id, number, fields, *, ts, seq):
+    """The columns of a new problem (reported at ts, its change logged at seq)."""
     unknown = set(fields) - WRITABLE
     if unknown:
         raise ValueError(f"not writable: {sorted(unknown)}")
-    ts = now_iso()
     values = _encode(fields)
     values.update(id=problem_id, number=number, reported_at=ts, created_at=ts, updated_at=ts,
                   version=1)
     values.setdefault("status", REPORTED)
     values.setdefault("level", "grid")
     values.setdefault("responsible_unit", fields["grid_code"])
-    values["seq"] = record_change(conn, "problem", problem_id, fields["grid_code"])
-    cols = ", ".join(values)
-    marks = ", ".join("?" * len(values))
-    conn.execute(f"INSERT INTO problems ({cols}) VALUES ({marks})", list(values.values()))
-    if fields.get("photos_before") or fields.get("photos_after"):  # a new id has no refs yet
-        _refresh_refs(conn, problem_id, fields["grid_code"], fields.get("photos_before") or [],
-                      fields.get("photos_after") or [])
-    return get_row(conn, problem_id) if reread else values
+    values["seq"] = seq
+    return values
+
+
+def insert_refs(conn, rows):
+    """The photo references of new problems (row_values dicts); a new id has none yet."""
+    for values in rows:
+        before = json.loads(values.get("photos_before") or "[]")
+        after = json.loads(values.get("photos_after") or "[]")
+        if before or after:
+            _refresh_refs(conn, values["id"], values["grid_code"], before, after)
+
+
+def last_number(conn, community_code, year):
+    """The last sequence number drawn for a community's year (0 when none)."""
+    row = conn.execute("SELECT last FROM problem_counters WHERE community_code = ? AND year = ?",
+                       (community_code, year)).fetchone()
+    return row[0] if row else 0
+
+
+def set_last_numbers(conn, lasts):
+    """Store {(community_code, year): last} drawn in memory by one transaction."""
+    conn.executemany(
+        "INSERT INTO problem_counters (community_code, year, last) VALUES (?, ?, ?) "
+        "ON CONFLICT (community_code, year) DO UPDATE SET last = excluded.last",
+        [(community, year, last) for (community, year), last in lasts.items()])
+
+
+def number_text(community_code, year, seq):
+    return f"{community_code}-{year}-{seq:04d}"
 
 
 def update(conn, problem_id, fields):
@@ -106,13 +138,17 @@ def get_row(conn, problem_id):
 def add_event(conn, problem_id, *, action, from_status, to_status, actor_id, note=None,
               payload=None, at=None):
     event_id = str(uuid.uuid4())
-    conn.execute(
-        "INSERT INTO problem_events (id, problem_id, action, from_status, to_status, actor_id, at,"
-        " note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (event_id, problem_id, action, from_status, to_status, actor_id, at or now_iso(), note,
-         _COMPACT.encode(payload) if payload else "{}"),
-    )
+    add_events(conn, [(event_id, problem_id, action, from_status, to_status, actor_id,
+                       at or now_iso(), note, _COMPACT.encode(payload) if payload else "{}")])
     return event_id
+
+
+def add_events(conn, events):
+    """Insert events given as (id, problem_id, action, from_status, to_status, actor_id, at,
+    note, payload JSON) tuples with one executemany."""
+    conn.executemany(
+        "INSERT INTO problem_events (id, problem_id, action, from_status, to_status, actor_id, at,"
+        " note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
 
 
 def events_for(conn, problem_ids):

@@ -10,10 +10,18 @@ answers "visited in the period" from an index for every household not met again 
 period. Measurements: docs/lists.md.
 """
 
-from .lists import OVERDUE_SQL
+from .overdue import overdue_sql
 from .units import like_prefix
 
 COUNT_KEYS = ("problems", "rectified", "on_time", "overdue", "supervised", "rated", "satisfied")
+
+
+def leaf_categories(conn):
+    """[(code, name)] of the leaf categories, in the categories' order (the export's
+    per-category columns)."""
+    rows = conn.execute("SELECT code, name FROM categories WHERE parent_code IS NOT NULL"
+                        " ORDER BY sort, code")
+    return [(r[0], r[1]) for r in rows]
 
 
 def grids_under(conn, path):
@@ -87,7 +95,7 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
                      sum({rectified}) AS c1,
                      sum({rectified} AND p.rectified_at IS NOT NULL
                          AND (p.due_at IS NULL OR p.rectified_at <= p.due_at)) AS c2,
-                     sum({OVERDUE_SQL}) AS c3,
+                     sum({overdue_sql("p", ":now")}) AS c3,
                      sum(p.supervised != 0) AS c4,
                      sum(p.rating IS NOT NULL) AS c5,
                      sum(p.rating >= 3) AS c6

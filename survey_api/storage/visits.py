@@ -23,20 +23,35 @@ def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
            created_at_client=None):
     """Insert a visit (fields: household_id, visited_at (ISO text), outcome, notes, location,
     photos); logs the change and the photo references; returns the row."""
+    seq = record_change(conn, "visit", visit_id, grid_code)
+    values = row_values(visit_id, fields, grid_code=grid_code, visitor_id=visitor_id,
+                        create_hash=create_hash, created_at_client=created_at_client,
+                        received_at=now_iso(), seq=seq)
+    insert_many(conn, [values])
+    return dict(zip(_COLUMNS, values, strict=True))
+
+
+def row_values(visit_id, fields, *, grid_code, visitor_id, create_hash, created_at_client,
+               received_at, seq):
+    """The column values (in _COLUMNS order) of a new visit whose change is logged at seq."""
     location = fields.get("location") or {}
     photos = list(dict.fromkeys(fields.get("photos") or []))
     visited_at = fields["visited_at"]
     if not isinstance(visited_at, str):
         visited_at = visited_at.isoformat()
-    values = (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
-              iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
-              location.get("lat"), location.get("lng"), location.get("accuracy_m"),
-              json.dumps(photos) if photos else "[]", create_hash, now_iso(),
-              created_at_client, record_change(conn, "visit", visit_id, grid_code))
-    conn.execute(_INSERT, values)
-    if photos:
-        blobs.set_refs(conn, "visit", visit_id, grid_code, photos)
-    return dict(zip(_COLUMNS, values, strict=True))
+    return (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
+            iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
+            location.get("lat"), location.get("lng"), location.get("accuracy_m"),
+            json.dumps(photos) if photos else "[]", create_hash, received_at,
+            created_at_client, seq)
+
+
+def insert_many(conn, rows):
+    """Insert visits given as row_values tuples (one executemany) and their photo refs."""
+    conn.executemany(_INSERT, rows)
+    for row in rows:
+        if row[11] != "[]":
+            blobs.set_refs(conn, "visit", row[0], row[2], json.loads(row[11]))
 
 
 def to_api(row, photos_missing=None):
