@@ -8,8 +8,6 @@ from contextlib import contextmanager
 import sqlite_utils
 from flask import current_app, g
 
-from .services import masking
-
 
 def connect(path, busy_timeout_ms=15000):
     """Open a connection with the pragmas every connection needs."""
@@ -23,8 +21,6 @@ def connect(path, busy_timeout_ms=15000):
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA cache_size = -32000")
     conn.execute("PRAGMA temp_store = MEMORY")
-    # The exports mask in SQL with the one masking code (services/masking.py).
-    masking.register_sql_functions(conn)
     return conn
 
 

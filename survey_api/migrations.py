@@ -369,19 +369,8 @@ def _v6_problem_week_indexes(conn):
                  " WHERE status IN ('rectified', 'closed') AND rectified_at IS NOT NULL")
 
 
-def _v7_masked_address(conn):
-    """households.address_masked: the address as services/masking.mask_address() masks it
-    (Appendix B), stored at every write so that the exports read it instead of running the
-    mask per row (it tripled the CSV/XLSX fast paths' SQL time). NULL falls back to
-    mask_address() in SQL."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(households)")}
-    if "address_masked" not in columns:
-        conn.execute("ALTER TABLE households ADD COLUMN address_masked TEXT")
-    conn.execute("UPDATE households SET address_masked = mask_address(address)")
-
-
 MIGRATIONS = [_v1, _v2_list_indexes, _v3_last_met, _v4_problem_rollup_index,
-              _v5_problem_queue_indexes, _v6_problem_week_indexes, _v7_masked_address]
+              _v5_problem_queue_indexes, _v6_problem_week_indexes]
 
 
 def current_version(conn):

@@ -57,14 +57,6 @@ def test_mask_covers_every_personal_field_and_nothing_else():
     assert record["room"] == "201"  # a copy: the caller's record is untouched
 
 
-def test_sql_functions_are_the_python_functions(app):
-    conn = connect(app.config["DATABASE"])
-    row = conn.execute("SELECT mask_address(?), mask_name(?), mask_phone(?), mask_address(NULL)",
-                       ("杏园小区3-2-201", "张三", "13812345678")).fetchone()
-    conn.close()
-    assert tuple(row) == ("杏园小区*-*-*", "张*", "138****5678", None)
-
-
 # --- every output ------------------------------------------------------------------------
 
 ADDRESS = "杏园东路175号杏园小区3号楼2单元201室"
@@ -227,22 +219,3 @@ def test_exports_follow_an_address_change(client, auth, household):
         resp = client.get(url, query_string={**PERIOD, "format": fmt},
                           headers=auth.headers("secretary"))
         assert {r["地址"] for r in read(resp)} == {"杏园路9号*栋*单元*室"}
-
-
-def test_migration_fills_the_stored_mask_and_exports_fall_back_without_it(app, client, auth,
-                                                                         household):
-    from survey_api.migrations import MIGRATIONS, _v7_masked_address, migrate
-
-    conn = connect(app.config["DATABASE"])
-    conn.execute("UPDATE households SET address_masked = NULL")
-    url = "/api/v1/communities/370303001001/problem-list"
-    for fmt, read in (("csv", _csv_rows), ("xlsx", _xlsx_rows)):  # NULL: masked in SQL
-        resp = client.get(url, query_string={**PERIOD, "format": fmt},
-                          headers=auth.headers("secretary"))
-        assert {r["地址"] for r in read(resp)} == {MASKED}
-    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_v7_masked_address)}")
-    migrate(conn)
-    stored = conn.execute("SELECT address_masked FROM households WHERE id = ?",
-                          (household,)).fetchone()[0]
-    conn.close()
-    assert stored == MASKED

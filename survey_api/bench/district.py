@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .. import demo_data
-from ..db import connect, write_tx
+from ..db import connect
 from ..migrations import migrate
 from ..passwords import hash_password
-from ..storage.households import fill_masked_addresses
 from ..timeutil import SHANGHAI, iso
 
 BENCH_PASSWORD = "bench-password-1"
@@ -188,8 +187,6 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
     if rows:
         tx(household_sql, rows)
         flush_changes()
-    with write_tx(conn):  # what storage.households writes with every household
-        fill_masked_addresses(conn)
     log(f"  households: {len(households):,} ({time.perf_counter() - started:.1f}s)")
 
     # Visits over the last 300 days; a chosen subset of them found a problem.

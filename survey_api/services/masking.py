@@ -2,8 +2,7 @@
 
 `mask()` is used by every output that masks: record reads and lists of households, pulls by
 roles above grid worker, the visit ledger, the problem and rectification lists and all their
-exports. The CSV and XLSX fast paths, which format rows in SQL, call the same Python functions
-as SQL functions (`register_sql_functions`, installed on every connection by db.connect).
+exports (whose fast paths mask each household once per export, services/lists.py).
 
 - phone keeps its first 3 and last 4 digits: 138****1234
 - a name keeps its first character: 张*, 欧**
@@ -78,8 +77,7 @@ def mask_place(value):
     return "*" if value else value
 
 
-# Every personal field any output carries, and how it is masked (also the SQL function
-# masked_sql() names for it).
+# Every personal field any output carries, and how it is masked.
 MASKS = {
     "head_name": mask_name,
     "phone": mask_phone,
@@ -98,20 +96,3 @@ def mask(record):
         if masked.get(key):
             masked[key] = how(masked[key])
     return masked
-
-
-
-
-_SQL_FUNCTIONS = {"head_name": "mask_name", "phone": "mask_phone", "address": "mask_address"}
-
-
-def register_sql_functions(conn):
-    """mask_name(), mask_phone(), mask_address() in SQL: the same Python functions, for the
-    exports that format their rows in SQLite."""
-    for key, sql_name in _SQL_FUNCTIONS.items():
-        conn.create_function(sql_name, 1, MASKS[key], deterministic=True)
-
-
-def masked_sql(column):
-    """SQL for a masked column of table alias h (h.head_name → mask_name(h.head_name))."""
-    return f"{_SQL_FUNCTIONS[column]}(h.{column})"

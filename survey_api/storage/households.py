@@ -2,7 +2,6 @@
 
 import json
 
-from ..services.masking import mask_address
 from ..timeutil import now_iso
 from .changes import record_change
 
@@ -26,16 +25,7 @@ def _encode(fields):
     out = {k: fields[k] for k in FIELDS if k in fields}
     if "tags" in out:
         out["tags"] = json.dumps(list(out["tags"] or []), ensure_ascii=False)
-    if "address" in out:  # the exports read it instead of masking every row again
-        out["address_masked"] = mask_address(out["address"])
     return out
-
-
-def fill_masked_addresses(conn):
-    """address_masked for rows written without it (bulk loads); the exports fall back to
-    mask_address() in SQL where it is still NULL."""
-    conn.execute("UPDATE households SET address_masked = mask_address(address)"
-                 " WHERE address_masked IS NULL")
 
 
 def insert(conn, household_id, fields, *, created_by=None, create_hash=None,
