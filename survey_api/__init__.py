@@ -86,9 +86,10 @@ def _register_blueprints(api):
 
 
 def _migrate_if_needed(app):
+    """Migrate at start; the versions applied are kept for `survey-api init-db` to report."""
     conn = db.connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
     try:
-        if current_version(conn) < len(MIGRATIONS):
-            migrate(conn)
+        applied = migrate(conn) if current_version(conn) < len(MIGRATIONS) else []
     finally:
         conn.close()
+    app.extensions["migrations_applied_at_start"] = applied

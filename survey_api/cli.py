@@ -45,7 +45,8 @@ def _conn():
 def init_db():
     """Create the database or migrate it to the latest schema (safe to repeat)."""
     conn = _conn()
-    applied = migrate(conn)
+    # The app this command runs in has already migrated as it started: report that too.
+    applied = current_app.extensions.get("migrations_applied_at_start", []) + migrate(conn)
     version = current_version(conn)
     conn.close()
     if applied:

@@ -35,6 +35,10 @@ def test_init_db_creates_fresh_database(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "inst" / "survey.db").exists()
     assert (tmp_path / "inst" / "secret_key").read_text().strip()
+    # The app migrated as it started; init-db says so rather than "nothing to do".
+    assert "Migrated" in result.output and "nothing to do" not in result.output
+    again = CliRunner().invoke(main, ["init-db"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
 
 
 def test_create_user_with_password_stdin(runner, client):
