@@ -11,9 +11,13 @@ SOURCES = ("override", "package", "estimated")
 class CalendarDaySchema(Schema):
     date = fields.String(metadata={"description": "YYYY-MM-DD (Asia/Shanghai)"})
     is_workday = fields.Boolean()
-    source = fields.String(validate=validate.OneOf(SOURCES), metadata={
-        "description": "override (admin table), package (chinesecalendar), estimated "
-                       "(Monday–Friday where neither has data)"})
+    source = fields.String(
+        validate=validate.OneOf(SOURCES),
+        metadata={
+            "description": "override (admin table), package (chinesecalendar), estimated "
+            "(Monday–Friday where neither has data)"
+        },
+    )
     name = fields.String(allow_none=True)
 
 

@@ -18,19 +18,24 @@ class CategorySchema(Schema):
     code = fields.String()
     name = fields.String()
     parent_code = fields.String(allow_none=True)
-    working_days = fields.Integer(allow_none=True, metadata={
-        "description": "Deadline in working days after acceptance (leaves); null for groups."})
+    working_days = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Deadline in working days after acceptance (leaves); null for groups."
+        },
+    )
 
 
 class CategoryCreateSchema(StrictSchema):
     """A group (no parent_code, no working_days) or a leaf `group.leaf` (working_days
     defaults to 3)."""
 
-    code = fields.String(required=True, validate=Regexp(
-        CATEGORY_CODE_RE, error="Use 'group' or 'group.leaf' (a-z and _)."))
+    code = fields.String(
+        required=True,
+        validate=Regexp(CATEGORY_CODE_RE, error="Use 'group' or 'group.leaf' (a-z and _)."),
+    )
     name = fields.String(required=True, validate=validate.Length(1, 50))
-    parent_code = fields.String(load_default=None, allow_none=True,
-                                validate=Regexp(GROUP_RE))
+    parent_code = fields.String(load_default=None, allow_none=True, validate=Regexp(GROUP_RE))
     working_days = WorkingDays(allow_none=True)
 
 

@@ -44,9 +44,14 @@ class StrictSchema(Schema):
     @pre_load
     def _refuse_control_characters(self, data, **kwargs):
         if isinstance(data, dict):
-            errors = {key: ["Control characters other than tab, line feed and carriage "
-                            "return are not allowed."]
-                      for key, value in data.items() if _holds_control_character(value)}
+            errors = {
+                key: [
+                    "Control characters other than tab, line feed and carriage "
+                    "return are not allowed."
+                ]
+                for key, value in data.items()
+                if _holds_control_character(value)
+            }
             if errors:
                 raise ValidationError(errors)
         return data

@@ -6,8 +6,11 @@ from .common import Query
 
 
 class ImportQuery(Query):
-    name = fields.String(load_default=None, validate=validate.Length(max=200),
-                         metadata={"description": "The file name, kept in the audit log"})
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "The file name, kept in the audit log"},
+    )
 
 
 class ImportSummarySchema(Schema):

@@ -4,13 +4,32 @@ from marshmallow import Schema, fields, validate
 
 from .common import UNIT_CODE_RE, PageQuery, PageSchema, Query, Regexp, StrictSchema, Uuid
 
-TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
-        "rental", "vacant", "special_care")
+TAGS = (
+    "elderly_alone",
+    "elderly",
+    "low_income",
+    "disabled",
+    "left_behind_child",
+    "veteran",
+    "rental",
+    "vacant",
+    "special_care",
+)
 PHONE_RE = r"^[0-9+\- ]{7,20}$"
 
 # Fields a client may write; everything else on the record is server-owned.
-WRITABLE = ("grid_code", "address", "building", "unit_no", "room", "head_name", "phone",
-            "members", "tags", "notes")
+WRITABLE = (
+    "grid_code",
+    "address",
+    "building",
+    "unit_no",
+    "room",
+    "head_name",
+    "phone",
+    "members",
+    "tags",
+    "notes",
+)
 
 
 def _text(max_len, **kwargs):
@@ -24,11 +43,14 @@ class _HouseholdFields(StrictSchema):
     unit_no = _text(50)
     room = _text(50)
     head_name = _text(50)
-    phone = fields.String(allow_none=True, validate=Regexp(
-        PHONE_RE, error="7 to 20 characters of digits, '+', '-' and spaces."))
+    phone = fields.String(
+        allow_none=True,
+        validate=Regexp(PHONE_RE, error="7 to 20 characters of digits, '+', '-' and spaces."),
+    )
     members = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 50))
-    tags = fields.List(fields.String(validate=validate.OneOf(TAGS)),
-                       validate=validate.Length(max=len(TAGS)))
+    tags = fields.List(
+        fields.String(validate=validate.OneOf(TAGS)), validate=validate.Length(max=len(TAGS))
+    )
     notes = _text(2000)
 
 
@@ -36,8 +58,9 @@ class HouseholdCreateSchema(_HouseholdFields):
     """POST /households and push `create` data (grid_code and address required)."""
 
     id = Uuid()
-    grid_code = fields.String(required=True,
-                              validate=Regexp(UNIT_CODE_RE, error="Not a unit code."))
+    grid_code = fields.String(
+        required=True, validate=Regexp(UNIT_CODE_RE, error="Not a unit code.")
+    )
     address = fields.String(required=True, validate=validate.Length(1, 200))
 
 

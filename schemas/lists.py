@@ -9,8 +9,17 @@ from .common import UNIT_CODE_RE, DateOrDateTime, PageQuery, PageSchema, Query
 
 FORMATS = ("json", "csv", "xlsx")
 LANGS = ("zh", "en")
-TAGS = ("elderly_alone", "elderly", "low_income", "disabled", "left_behind_child", "veteran",
-        "rental", "vacant", "special_care")
+TAGS = (
+    "elderly_alone",
+    "elderly",
+    "low_income",
+    "disabled",
+    "left_behind_child",
+    "veteran",
+    "rental",
+    "vacant",
+    "special_care",
+)
 CATEGORY_RE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$"
 
 
@@ -20,23 +29,42 @@ def Flag(**kwargs):
 
 
 class ExportQuery(PageQuery):
-    from_ = DateOrDateTime(data_key="from", load_default=None,
-                           metadata={"description": "YYYY-MM-DD (Asia/Shanghai) or aware datetime"})
-    to = DateOrDateTime(load_default=None,
-                        metadata={"description": "YYYY-MM-DD (inclusive) or aware datetime"})
-    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS),
-                           metadata={"description": "json (paginated) or csv/xlsx (all rows)"})
-    lang = fields.String(load_default="zh", validate=validate.OneOf(LANGS),
-                         metadata={"description": "Language of export headers and title"})
-    unmask = Flag(load_default=False, metadata={
-        "description": "Show personal data unmasked (secretary and above, own scope; audited)"})
+    from_ = DateOrDateTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "YYYY-MM-DD (Asia/Shanghai) or aware datetime"},
+    )
+    to = DateOrDateTime(
+        load_default=None, metadata={"description": "YYYY-MM-DD (inclusive) or aware datetime"}
+    )
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "json (paginated) or csv/xlsx (all rows)"},
+    )
+    lang = fields.String(
+        load_default="zh",
+        validate=validate.OneOf(LANGS),
+        metadata={"description": "Language of export headers and title"},
+    )
+    unmask = Flag(
+        load_default=False,
+        metadata={
+            "description": "Show personal data unmasked (secretary and above, own scope; audited)"
+        },
+    )
 
 
 class ProblemListQuery(ExportQuery):
-    status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
-                           metadata={"description": "Comma-separated statuses"})
-    category = fields.String(load_default=None, validate=validate.Regexp(CATEGORY_RE),
-                             metadata={"description": "A category code; a parent takes its leaves"})
+    status = DelimitedList(
+        fields.String(validate=validate.OneOf(STATUSES)),
+        metadata={"description": "Comma-separated statuses"},
+    )
+    category = fields.String(
+        load_default=None,
+        validate=validate.Regexp(CATEGORY_RE),
+        metadata={"description": "A category code; a parent takes its leaves"},
+    )
     grid = fields.String(load_default=None, validate=validate.Regexp(UNIT_CODE_RE))
     overdue = Flag(load_default=None)
     supervised = Flag(load_default=None)
@@ -54,20 +82,28 @@ class SummaryQuery(Query):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     lang = fields.String(load_default="zh", validate=validate.OneOf(LANGS))
     category = fields.String(load_default=None, validate=validate.Regexp(CATEGORY_RE))
-    unmask = Flag(load_default=False, metadata={
-        "description": "Accepted for symmetry (a roll-up has no personal data); checked and "
-                       "audited like the lists"})
+    unmask = Flag(
+        load_default=False,
+        metadata={
+            "description": "Accepted for symmetry (a roll-up has no personal data); checked and "
+            "audited like the lists"
+        },
+    )
 
 
 class AuditQuery(PageQuery):
     action = fields.String(load_default=None, validate=validate.Length(1, 100))
-    actor = fields.String(load_default=None, validate=validate.Length(1, 100),
-                          metadata={"description": "A user id or a username"})
+    actor = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 100),
+        metadata={"description": "A user id or a username"},
+    )
     from_ = DateOrDateTime(data_key="from", load_default=None)
     to = DateOrDateTime(load_default=None)
 
 
 # --- bodies -----------------------------------------------------------------------------
+
 
 class ListUnitSchema(Schema):
     code = fields.String()
@@ -162,13 +198,16 @@ class VisitLedgerRowSchema(Schema):
 
 def _list_page(name, row_schema):
     """{unit, from, to, items, next_cursor}: a page of a list (format=json)."""
-    return Schema.from_dict({
-        "unit": fields.Nested(ListUnitSchema),
-        "from_": fields.String(data_key="from", allow_none=True),
-        "to": fields.String(allow_none=True),
-        "items": fields.List(fields.Nested(row_schema)),
-        "next_cursor": fields.String(allow_none=True, required=True),
-    }, name=name)
+    return Schema.from_dict(
+        {
+            "unit": fields.Nested(ListUnitSchema),
+            "from_": fields.String(data_key="from", allow_none=True),
+            "to": fields.String(allow_none=True),
+            "items": fields.List(fields.Nested(row_schema)),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
 
 
 ProblemListPageSchema = _list_page("ProblemListPage", ProblemListRowSchema)
@@ -195,8 +234,14 @@ def _metric_fields():
 
 MetricsSchema = Schema.from_dict(_metric_fields(), name="SummaryMetrics")
 SummaryChildSchema = Schema.from_dict(
-    {"code": fields.String(), "name": fields.String(), "level": fields.String(),
-     **_metric_fields()}, name="SummaryChild")
+    {
+        "code": fields.String(),
+        "name": fields.String(),
+        "level": fields.String(),
+        **_metric_fields(),
+    },
+    name="SummaryChild",
+)
 
 
 class SummarySchema(Schema):

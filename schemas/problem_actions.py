@@ -9,8 +9,21 @@ from marshmallow import ValidationError, fields, validate
 
 from .common import UNIT_CODE_RE, AwareDateTime, Regexp, StrictSchema, Uuid
 
-ACTIONS = ("accept", "reject", "assign", "start", "rectify", "verify", "escalate", "extend",
-           "suspend", "resume", "rate", "reopen", "supervise")
+ACTIONS = (
+    "accept",
+    "reject",
+    "assign",
+    "start",
+    "rectify",
+    "verify",
+    "escalate",
+    "extend",
+    "suspend",
+    "resume",
+    "rate",
+    "reopen",
+    "supervise",
+)
 
 NOTE_MAX = 2000
 SHA256_LIST_MAX = 50
@@ -50,8 +63,9 @@ class NoteParams(StrictSchema):
 
 
 class AssignParams(StrictSchema):
-    responsible_unit = fields.String(required=True, validate=Regexp(
-        UNIT_CODE_RE, error="Not a unit code."))
+    responsible_unit = fields.String(
+        required=True, validate=Regexp(UNIT_CODE_RE, error="Not a unit code.")
+    )
     responsible_person = fields.String(required=True, validate=validate.Length(1, 100))
     responsible_user_id = Uuid(allow_none=True)
     note = _note()
@@ -70,7 +84,8 @@ class RectifyParams(StrictSchema):
     measures = fields.String(required=True, validate=validate.Length(1, NOTE_MAX))
     photos_after = fields.List(
         fields.String(validate=Regexp(r"^[0-9a-f]{64}$", error="Not a sha256.")),
-        validate=validate.Length(max=SHA256_LIST_MAX))
+        validate=validate.Length(max=SHA256_LIST_MAX),
+    )
     cost_share = fields.Nested(CostShareSchema, allow_none=True)
     note = _note()
 
@@ -95,8 +110,14 @@ class SuperviseParams(StrictSchema):
 
 
 PARAMS = {action: NoteParams for action in ACTIONS}
-PARAMS.update(assign=AssignParams, rectify=RectifyParams, verify=VerifyParams,
-              extend=ExtendParams, rate=RateParams, supervise=SuperviseParams)
+PARAMS.update(
+    assign=AssignParams,
+    rectify=RectifyParams,
+    verify=VerifyParams,
+    extend=ExtendParams,
+    rate=RateParams,
+    supervise=SuperviseParams,
+)
 
 
 class ActionRequestSchema(StrictSchema):

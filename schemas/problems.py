@@ -16,8 +16,9 @@ class ProblemCreateSchema(StrictSchema):
     """POST /problems and push `problem` create data."""
 
     id = Uuid()
-    grid_code = fields.String(required=True,
-                              validate=Regexp(UNIT_CODE_RE, error="Not a unit code."))
+    grid_code = fields.String(
+        required=True, validate=Regexp(UNIT_CODE_RE, error="Not a unit code.")
+    )
     category = fields.String(required=True, validate=Regexp(CATEGORY_RE))
     description = fields.String(required=True, validate=validate.Length(1, 2000))
     visit_id = Uuid(allow_none=True)

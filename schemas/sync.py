@@ -19,16 +19,16 @@ ENTITY_OPS = {
 # The codes a push result may carry (DESIGN §5, Appendices A and B).
 RESULT_CODES = {
     "VALIDATION_ERROR": "rejected: the item's own fields or its data are wrong (see errors); "
-                        "an item without a valid op_id is rejected so, with op_id as sent "
-                        "(null when absent), and its result is not remembered",
+    "an item without a valid op_id is rejected so, with op_id as sent "
+    "(null when absent), and its result is not remembered",
     "NOT_FOUND": "rejected, retryable: a referenced record the caller cannot see or that is "
-                 "not stored yet",
+    "not stored yet",
     "PARENT_FAILED": "rejected, retryable: a record it depends on failed earlier in this push",
     "GONE": "rejected: the record (or the household it names) was deleted",
     "OUT_OF_SCOPE": "rejected: a grid outside the caller's scope",
     "ACTION_FORBIDDEN": "rejected: the caller's role may not do this action",
     "STALE_VERSION": "conflict: base_version is stale and the fields overlap; server holds the "
-                     "current record",
+    "current record",
     "INVALID_TRANSITION": "conflict: the problem's current status forbids the action",
     "ID_REUSED": "conflict: the id belongs to a record created with other data",
 }
@@ -45,7 +45,9 @@ PUSH_DESCRIPTION = (
     "the whole push: a body that is not an object, no `items`, `items` not a list (422 "
     "VALIDATION_ERROR), more than 1,000 items (413 TOO_MANY_ITEMS), a bad `device_time` or "
     "`device_id`, an unknown envelope key (422). Result codes: "
-    + "; ".join(f"{code} ({meaning})" for code, meaning in RESULT_CODES.items()) + ".")
+    + "; ".join(f"{code} ({meaning})" for code, meaning in RESULT_CODES.items())
+    + "."
+)
 
 
 class PushItemSchema(StrictSchema):
@@ -53,8 +55,9 @@ class PushItemSchema(StrictSchema):
     entity = fields.String(required=True, validate=validate.OneOf(ENTITIES))
     op = fields.String(required=True, validate=validate.OneOf(OPS))
     id = Uuid()
-    base_version = fields.Integer(strict=True, allow_none=True,
-                                  validate=validate.Range(min=1, max=2**31))
+    base_version = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=2**31)
+    )
     data = fields.Dict(metadata={"description": "Required for create, update and action."})
     at_client = AwareDateTime(allow_none=True)
 
@@ -95,24 +98,42 @@ class PushSchema(StrictSchema):
 
 
 class PushResultSchema(Schema):
-    op_id = fields.Raw(allow_none=True, metadata={
-        "type": "string", "nullable": True,
-        "description": "The item's op_id as sent (null when the item had none)."})
+    op_id = fields.Raw(
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "The item's op_id as sent (null when the item had none).",
+        },
+    )
     status = fields.String(metadata={"enum": ["applied", "duplicate", "conflict", "rejected"]})
-    id = fields.String(allow_none=True, metadata={
-        "description": "The record id (null for a delete's record id only when the item had "
-                       "none)."})
-    version = fields.Integer(allow_none=True, metadata={
-        "description": "The record's version after the item; null for a delete of an id the "
-                       "server never held or cannot show the caller."})
-    code = fields.String(metadata={
-        "enum": list(RESULT_CODES),
-        "description": "Why the item was not applied, per item: "
-                       + "; ".join(f"{c}: {m}" for c, m in RESULT_CODES.items()) + "."})
+    id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The record id (null for a delete's record id only when the item had "
+            "none)."
+        },
+    )
+    version = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The record's version after the item; null for a delete of an id the "
+            "server never held or cannot show the caller."
+        },
+    )
+    code = fields.String(
+        metadata={
+            "enum": list(RESULT_CODES),
+            "description": "Why the item was not applied, per item: "
+            + "; ".join(f"{c}: {m}" for c, m in RESULT_CODES.items())
+            + ".",
+        }
+    )
     detail = fields.String()
     errors = fields.Dict(metadata={"description": "Field errors: {field path: [messages]}."})
-    retryable = fields.Boolean(metadata={
-        "description": "False when the phone must not resend the item as it is."})
+    retryable = fields.Boolean(
+        metadata={"description": "False when the phone must not resend the item as it is."}
+    )
     server = fields.Dict(allow_none=True)
 
 

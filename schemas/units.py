@@ -18,8 +18,7 @@ class UnitCreateSchema(StrictSchema):
     code = fields.String(required=True, validate=Regexp(UNIT_CODE_RE))
     name = fields.String(required=True, validate=validate.Length(1, 100))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    parent_code = fields.String(load_default=None, allow_none=True,
-                                validate=Regexp(UNIT_CODE_RE))
+    parent_code = fields.String(load_default=None, allow_none=True, validate=Regexp(UNIT_CODE_RE))
 
 
 class UnitPatchSchema(StrictSchema):

@@ -31,8 +31,9 @@ class UserCreateSchema(_UnitsMixin, StrictSchema):
     password = fields.String(required=True, validate=validate.Length(8, 1024))
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    unit_codes = fields.List(fields.String(validate=Regexp(UNIT_CODE_RE)),
-                             validate=validate.Length(max=100))
+    unit_codes = fields.List(
+        fields.String(validate=Regexp(UNIT_CODE_RE)), validate=validate.Length(max=100)
+    )
     unit_code = fields.String(validate=Regexp(UNIT_CODE_RE))
 
 
@@ -40,8 +41,9 @@ class UserPatchSchema(_UnitsMixin, StrictSchema):
     password = fields.String(validate=validate.Length(8, 1024))
     display_name = fields.String(validate=validate.Length(max=100))
     role = fields.String(validate=validate.OneOf(ROLES))
-    unit_codes = fields.List(fields.String(validate=Regexp(UNIT_CODE_RE)),
-                             validate=validate.Length(max=100))
+    unit_codes = fields.List(
+        fields.String(validate=Regexp(UNIT_CODE_RE)), validate=validate.Length(max=100)
+    )
     unit_code = fields.String(validate=Regexp(UNIT_CODE_RE))
     active = fields.Boolean()
 

@@ -29,14 +29,15 @@ class JsonNumber(fields.Float):
 class LocationSchema(StrictSchema):
     lat = JsonNumber(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     lng = JsonNumber(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    accuracy_m = JsonNumber(allow_none=True, allow_nan=False,
-                            validate=validate.Range(0, 100000))
+    accuracy_m = JsonNumber(allow_none=True, allow_nan=False, validate=validate.Range(0, 100000))
 
 
 def Photos(**kwargs):
     return fields.List(
         fields.String(validate=Regexp(SHA256_RE, error="Not a lowercase sha256.")),
-        validate=validate.Length(max=MAX_PHOTOS), **kwargs)
+        validate=validate.Length(max=MAX_PHOTOS),
+        **kwargs,
+    )
 
 
 class VisitCreateSchema(StrictSchema):

@@ -17,9 +17,16 @@ import sys
 import tempfile
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 DEMO_SECRETARY = ("secretary", "zd-sec-2026")
 DEMO_DISTRICT = ("district", "zd-district-26")
@@ -68,8 +75,10 @@ def shoot_reports(page, root, out_dir, district="370303", grid="370303001001-01"
     """Write console-dashboard.png (the district's 统计, charts drawn), console-ledger.png and
     console-household.png (its first household) as the logged-in officer; returns the paths."""
     os.makedirs(out_dir, exist_ok=True)
-    paths = [os.path.join(out_dir, f"console-{name}.png")
-             for name in ("dashboard", "ledger", "household")]
+    paths = [
+        os.path.join(out_dir, f"console-{name}.png")
+        for name in ("dashboard", "ledger", "household")
+    ]
     page.set_viewport_size(VIEWPORT)
     page.goto(f"{root}/console/units/{district}")
     page.wait_for_selector("[data-charts-ready]", timeout=30_000)
@@ -93,8 +102,9 @@ def shoot_admin(page, root, out_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs",
-                                                      "img"))
+    parser.add_argument(
+        "--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "img")
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 

@@ -34,8 +34,12 @@ EXPORTS = [
     ("visit-ledger", "/api/v1/grids/370303001001-01/visit-ledger"),
     ("summary", "/api/v1/units/370303/summary"),
 ]
-DOC_PAGES = {"problem-list": (1, 2), "rectification-list": (1,), "visit-ledger": (1,),
-             "summary": (1,)}
+DOC_PAGES = {
+    "problem-list": (1, 2),
+    "rectification-list": (1,),
+    "visit-ledger": (1,),
+    "summary": (1,),
+}
 
 
 class _BusyDemo(demo._Demo):
@@ -60,12 +64,14 @@ def build(instance):
 
 def export_all(app, passwords, out):
     client = app.test_client()
-    token = client.post("/api/v1/auth/login", json={
-        "username": "district", "password": passwords["district"]}).get_json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "district", "password": passwords["district"]}
+    ).get_json()["access_token"]
     files = []
     for stem, url in EXPORTS:
-        resp = client.get(url, query_string={"format": "xlsx"},
-                          headers={"Authorization": f"Bearer {token}"})
+        resp = client.get(
+            url, query_string={"format": "xlsx"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
         path = out / f"{stem}.xlsx"
         path.write_bytes(resp.get_data())
@@ -76,26 +82,42 @@ def export_all(app, passwords, out):
 def to_pdf(xlsx, out):
     profile = tempfile.mkdtemp(prefix="lo-profile-")
     try:
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(out), str(xlsx)],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                str(xlsx),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     return out / (xlsx.stem + ".pdf")
 
 
 def to_png(pdf, out):
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(out / pdf.stem)],
-                   check=True, timeout=300)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(pdf), str(out / pdf.stem)], check=True, timeout=300
+    )
     return sorted(out.glob(pdf.stem + "-*.png"))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", help="folder for the XLSX, PDF and PNG files (default: a "
-                                      "temporary folder, printed)")
-    parser.add_argument("--docs", action="store_true",
-                        help="copy the pages shown in docs/lists.md to docs/img/")
+    parser.add_argument(
+        "--out",
+        help="folder for the XLSX, PDF and PNG files (default: a temporary folder, printed)",
+    )
+    parser.add_argument(
+        "--docs", action="store_true", help="copy the pages shown in docs/lists.md to docs/img/"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="render-exports-"))
     out.mkdir(parents=True, exist_ok=True)

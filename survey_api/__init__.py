@@ -27,8 +27,9 @@ unit, floor and room number (`杏园东路175号杏园小区*号楼*单元*室`)
 
 def create_app(test_config=None):
     """Application factory."""
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=config.instance_path_from_env())
+    app = Flask(
+        __name__, instance_relative_config=True, instance_path=config.instance_path_from_env()
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     config.load(app, test_config)
     app.json.ensure_ascii = False
@@ -42,8 +43,11 @@ def create_app(test_config=None):
         API_SPEC_OPTIONS={
             "info": {"description": API_DESCRIPTION},
             "security": [{"bearerAuth": []}],
-            "components": {"securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
         },
     )
     db.init_app(app)
@@ -80,8 +84,22 @@ def _register_blueprints(api):
         visits,
     )
 
-    for module in (auth, units, users, lists, audit, problem_actions, categories, calendar,
-                   households, visits, problems, blobs, household_import, sync):
+    for module in (
+        auth,
+        units,
+        users,
+        lists,
+        audit,
+        problem_actions,
+        categories,
+        calendar,
+        households,
+        visits,
+        problems,
+        blobs,
+        household_import,
+        sync,
+    ):
         api.register_blueprint(module.blp)
 
 

@@ -29,8 +29,13 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             load_dotenv=False, add_version_option=True)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    add_version_option=True,
+)
 def main():
     """survey-api: the door-to-door survey backend (入户走访 / 问题清单 / 整改清单)."""
 
@@ -52,18 +57,26 @@ def init_db():
     if applied:
         click.echo(f"Migrated {current_app.config['DATABASE']} to schema version {version}.")
     else:
-        click.echo(f"{current_app.config['DATABASE']} is at schema version {version}; "
-                   "nothing to do.")
+        click.echo(
+            f"{current_app.config['DATABASE']} is at schema version {version}; nothing to do."
+        )
 
 
 @main.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The user's role.")
-@click.option("--unit", "units", multiple=True,
-              help="Unit code (repeat for a grid worker's several grids; none for admin).")
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    help="Unit code (repeat for a grid worker's several grids; none for admin).",
+)
 @click.option("--display-name", default="", help="Name shown in lists.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
 @with_appcontext
 def create_user(username, role, units, display_name, password_stdin):
     """Create a user with a role and its units (password prompted unless --password-stdin)."""
@@ -89,8 +102,14 @@ def create_user(username, role, units, display_name, password_stdin):
         if user_store.get_by_username(conn, username):
             raise click.ClickException(f"User {username} exists already.")
         with write_tx(conn):
-            user = user_store.create(conn, username=username, password_hash=hash_password(password),
-                                     role=role, unit_codes=list(units), display_name=display_name)
+            user = user_store.create(
+                conn,
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                unit_codes=list(units),
+                display_name=display_name,
+            )
         click.echo(f"Created {role} {username} ({user['id']}).")
     finally:
         conn.close()
@@ -142,8 +161,13 @@ def serve(host, port, workers, demo):
         _print_logins(logins)
     env = dict(os.environ, SURVEY_API_INSTANCE_PATH=current_app.instance_path)
     args = gunicorn_command(
-        f"{host}:{port}", workers, timeout=120, graceful_timeout=5, access_log=True,
-        extra=["--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config)))])
+        f"{host}:{port}",
+        workers,
+        timeout=120,
+        graceful_timeout=5,
+        access_log=True,
+        extra=["--forwarded-allow-ips", ",".join(sorted(trusted_addresses(current_app.config)))],
+    )
     click.echo(f"Serving on http://{host}:{port}/api/v1 (OpenAPI: /api/v1/openapi.json)")
     sys.stdout.flush()
     os.execvpe(sys.executable, args, env)
@@ -152,8 +176,10 @@ def serve(host, port, workers, demo):
 def _print_logins(logins):
     click.echo("Demo logins (username / password / role / unit):")
     for login in logins:
-        click.echo(f"  {login['username']:<18} {login['password']:<14} {login['role']:<15} "
-                   f"{login.get('unit') or '-'}")
+        click.echo(
+            f"  {login['username']:<18} {login['password']:<14} {login['role']:<15} "
+            f"{login.get('unit') or '-'}"
+        )
 
 
 @main.command("backup")
@@ -179,7 +205,6 @@ def backup(dest):
     click.echo(f"Backed up to {dest} (blobs in {dest}.blobs/)")
 
 
-
 @main.command("demo")
 @with_appcontext
 def demo():
@@ -199,22 +224,44 @@ def demo():
 
 
 @main.command("bench")
-@click.option("--scale", type=click.Choice(["tiny", "small", "full"]), default="full",
-              show_default=True, help="District size: full = 250,000 households.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Also write the figures as JSON to this file.")
-@click.option("--runs", default=3, show_default=True, type=click.IntRange(1, 50),
-              help="Measure this many times and report medians.")
-@click.option("--workers", default=None, type=click.IntRange(2, 64),
-              help="gunicorn workers (default: the CPU count, at least 2).")
-@click.option("--keep", type=click.Path(file_okay=False),
-              help="Build into this (empty) folder and keep it, instead of a temp folder.")
+@click.option(
+    "--scale",
+    type=click.Choice(["tiny", "small", "full"]),
+    default="full",
+    show_default=True,
+    help="District size: full = 250,000 households.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the figures as JSON to this file.",
+)
+@click.option(
+    "--runs",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Measure this many times and report medians.",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(2, 64),
+    help="gunicorn workers (default: the CPU count, at least 2).",
+)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Build into this (empty) folder and keep it, instead of a temp folder.",
+)
 def bench(scale, json_path, runs, workers, keep):
     """Benchmark: build a synthetic district, serve it with gunicorn, measure (DESIGN §9)."""
     from . import bench as bench_pkg
 
-    result = bench_pkg.run(scale, runs=runs, workers=workers, keep=keep,
-                           log=lambda msg: click.echo(msg, err=True))
+    result = bench_pkg.run(
+        scale, runs=runs, workers=workers, keep=keep, log=lambda msg: click.echo(msg, err=True)
+    )
     click.echo(bench_pkg.table(result))
     if json_path:
         bench_pkg.write_json(result, json_path)
@@ -222,17 +269,35 @@ def bench(scale, json_path, runs, workers, keep):
 
 
 @main.command("soak")
-@click.option("--cycles", default=1000, show_default=True, type=click.IntRange(0, 100_000),
-              help="Kill cycles (0 skips them).")
-@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(0, 24 * 60),
-              help="Minutes of concurrent load, with a backup under it (0 skips both).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Also write the figures as JSON to this file.")
+@click.option(
+    "--cycles",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Kill cycles (0 skips them).",
+)
+@click.option(
+    "--minutes",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 24 * 60),
+    help="Minutes of concurrent load, with a backup under it (0 skips both).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the figures as JSON to this file.",
+)
 @click.option("--seed", type=int, help="Random seed (default: a new one, printed).")
-@click.option("--keep", type=click.Path(file_okay=False),
-              help="Run in this (empty) folder and keep it, instead of a temp folder.")
-@click.option("--cold", is_flag=True,
-              help="Restart with a fresh `python -m gunicorn` each time (slower).")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Run in this (empty) folder and keep it, instead of a temp folder.",
+)
+@click.option(
+    "--cold", is_flag=True, help="Restart with a fresh `python -m gunicorn` each time (slower)."
+)
 def soak(cycles, minutes, json_path, seed, keep, cold):
     """Reliability soak: kill cycles, concurrency, backup under load (DESIGN §12).
 
@@ -240,8 +305,9 @@ def soak(cycles, minutes, json_path, seed, keep, cold):
     """
     from . import soak as soak_pkg
 
-    result = soak_pkg.run(cycles, minutes, seed=seed, keep=keep, cold=cold,
-                          log=lambda msg: click.echo(msg, err=True))
+    result = soak_pkg.run(
+        cycles, minutes, seed=seed, keep=keep, cold=cold, log=lambda msg: click.echo(msg, err=True)
+    )
     click.echo(soak_pkg.table(result))
     if json_path:
         soak_pkg.write_json(result, json_path)
@@ -277,8 +343,13 @@ def calendar_import(file):
             created, updated = store(conn, rows)
             from .storage import audit
 
-            audit.record(conn, actor=None, action="calendar.import", target=os.path.basename(file),
-                         details={"created": created, "updated": updated})
+            audit.record(
+                conn,
+                actor=None,
+                action="calendar.import",
+                target=os.path.basename(file),
+                details={"created": created, "updated": updated},
+            )
     finally:
         conn.close()
     click.echo(f"Imported calendar overrides: {created} created, {updated} updated.")
@@ -315,8 +386,13 @@ def import_households(file, verbose):
             sys.exit(1)
         body = report.as_dict()
         with write_tx(conn):
-            audit.record(conn, actor=None, action="household.import",
-                         target=os.path.basename(file), details=body["summary"])
+            audit.record(
+                conn,
+                actor=None,
+                action="household.import",
+                target=os.path.basename(file),
+                details=body["summary"],
+            )
     finally:
         conn.close()
     for row in body["rows"]:
@@ -329,7 +405,9 @@ def import_households(file, verbose):
     if body["ignored_columns"]:
         click.echo(f"Ignored columns: {', '.join(body['ignored_columns'])}", err=True)
     s = body["summary"]
-    click.echo(f"Imported households: {s['created']} created, {s['updated']} updated, "
-               f"{s['unchanged']} unchanged, {s['rejected']} rejected.")
+    click.echo(
+        f"Imported households: {s['created']} created, {s['updated']} updated, "
+        f"{s['unchanged']} unchanged, {s['rejected']} rejected."
+    )
     if s["rejected"]:
         sys.exit(1)

@@ -55,7 +55,8 @@ def seed_demo(app, now=None):
                 raise DemoRefused(
                     f"the database {app.config['DATABASE']} already has {users} user(s) and "
                     f"{records} household(s); the demo seeds only an empty database "
-                    "(point SURVEY_API_INSTANCE_PATH at a new folder).")
+                    "(point SURVEY_API_INSTANCE_PATH at a new folder)."
+                )
             _Demo(conn, app.config["BLOB_DIR"], now or datetime.now(UTC)).seed()
     finally:
         conn.close()
@@ -85,13 +86,23 @@ def simulated_clock():
 
 def tiny_png(rgb, size=8):
     """A valid size×size single-colour PNG (a stand-in photo)."""
+
     def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 class _Demo:
@@ -127,17 +138,20 @@ class _Demo:
         body = tiny_png((self.rng.randrange(256), self.rng.randrange(256), self.rng.randrange(256)))
         sha = hashlib.sha256(body).hexdigest()
         if blobs.get(self.conn, sha) is None:
-            tmp, size = blob_store.receive(io.BytesIO(body), self.blob_dir, sha, "image/png",
-                                           10 * 1024 * 1024)
+            tmp, size = blob_store.receive(
+                io.BytesIO(body), self.blob_dir, sha, "image/png", 10 * 1024 * 1024
+            )
             blob_store.commit(tmp, self.blob_dir, sha)
             blobs.insert(self.conn, sha, "image/png", size, self.scope(username).user_id)
         return sha
 
     def act(self, username, problem_id, action, **params):
-        row = self.conn.execute("SELECT version FROM problems WHERE id = ?",
-                                (problem_id,)).fetchone()
-        lifecycle.apply_action(self.conn, self.scope(username), problem_id, row[0],
-                               {"action": action, **params})
+        row = self.conn.execute(
+            "SELECT version FROM problems WHERE id = ?", (problem_id,)
+        ).fetchone()
+        lifecycle.apply_action(
+            self.conn, self.scope(username), problem_id, row[0], {"action": action, **params}
+        )
 
     # --- the district ----------------------------------------------------------------
     def seed(self):
@@ -149,8 +163,13 @@ class _Demo:
             for when, _, fn in sorted(self.steps, key=lambda s: (s[0], s[1])):
                 clock.current = when
                 fn()
-        audit.record(self.conn, actor=None, action="demo.seed", target="370303",
-                     details={"households": len(self.household_ids)})
+        audit.record(
+            self.conn,
+            actor=None,
+            action="demo.seed",
+            target="370303",
+            details={"households": len(self.household_ids)},
+        )
 
     def units(self):
         code, name = demo_data.DISTRICT
@@ -162,32 +181,45 @@ class _Demo:
                 unit_store.upsert(self.conn, community, community_name, "community", street)
                 for g in range(1, GRIDS_PER_COMMUNITY + 1):
                     grid = f"{community}-{g:02d}"
-                    unit_store.upsert(self.conn, grid, f"{community_name}第{g}网格", "grid",
-                                      community)
+                    unit_store.upsert(
+                        self.conn, grid, f"{community_name}第{g}网格", "grid", community
+                    )
                     self.grids.append((grid, community, estate, road))
 
     def users(self):
         for username, password, role, unit in LOGINS:
-            user_store.create(self.conn, username=username, password_hash=hash_password(password),
-                              role=role, unit_codes=[unit] if unit else [],
-                              display_name=demo_data.person_name(self.rng))
+            user_store.create(
+                self.conn,
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                unit_codes=[unit] if unit else [],
+                display_name=demo_data.person_name(self.rng),
+            )
         staff_hash = hash_password(STAFF_PASSWORD)
         self.worker = {}
         self.secretary = {}
         self.street_admin = {}
         for grid, community, _, _ in self.grids:
             street = community[:9] + "000"
-            for unit, role, book in ((street, "street_admin", self.street_admin),
-                                     (community, "secretary", self.secretary),
-                                     (grid, "grid_worker", self.worker)):
+            for unit, role, book in (
+                (street, "street_admin", self.street_admin),
+                (community, "secretary", self.secretary),
+                (grid, "grid_worker", self.worker),
+            ):
                 if unit in book:
                     continue
                 login = next((u for u, _, r, c in LOGINS if c == unit and r == role), None)
                 if login is None:
                     login = f"{role.split('_')[0]}_{unit}"
-                    user_store.create(self.conn, username=login, password_hash=staff_hash,
-                                      role=role, unit_codes=[unit],
-                                      display_name=demo_data.person_name(self.rng))
+                    user_store.create(
+                        self.conn,
+                        username=login,
+                        password_hash=staff_hash,
+                        role=role,
+                        unit_codes=[unit],
+                        display_name=demo_data.person_name(self.rng),
+                    )
                 book[unit] = login
 
     def households(self):
@@ -209,8 +241,10 @@ class _Demo:
                 data = {
                     "grid_code": grid,
                     "address": f"{road}{self.rng.randint(1, 200)}号{estate}{building}号楼"
-                               f"{unit_no}单元{room}室",
-                    "building": str(building), "unit_no": str(unit_no), "room": room,
+                    f"{unit_no}单元{room}室",
+                    "building": str(building),
+                    "unit_no": str(unit_no),
+                    "room": room,
                     "head_name": demo_data.person_name(self.rng),
                     "phone": demo_data.phone(self.rng),
                     "members": 1 if "elderly_alone" in tags else self.rng.randint(1, 5),
@@ -220,8 +254,12 @@ class _Demo:
                 hid = self.uuid()
                 ids.append(hid)
                 when = start + timedelta(hours=i, minutes=self.rng.randrange(60))
-                self.at(when, lambda w=worker, h=hid, d=data: households.create(
-                    self.conn, self.scope(w), h, d, represent=False))
+                self.at(
+                    when,
+                    lambda w=worker, h=hid, d=data: households.create(
+                        self.conn, self.scope(w), h, d, represent=False
+                    ),
+                )
                 self.visits(worker, hid, when)
             self.by_grid[grid] = ids
             self.household_ids += ids
@@ -241,14 +279,17 @@ class _Demo:
         lat, lng = 36.80 + self.rng.random() / 20, 118.03 + self.rng.random() / 20
 
         def run():
-            data = {"household_id": hid,
-                    "visited_at": when.astimezone(timeutil.SHANGHAI).replace(
-                        microsecond=0).isoformat(),
-                    "outcome": outcome, "notes": note,
-                    "location": {"lat": round(lat, 6), "lng": round(lng, 6), "accuracy_m": 12.0}}
+            data = {
+                "household_id": hid,
+                "visited_at": when.astimezone(timeutil.SHANGHAI).replace(microsecond=0).isoformat(),
+                "outcome": outcome,
+                "notes": note,
+                "location": {"lat": round(lat, 6), "lng": round(lng, 6), "accuracy_m": 12.0},
+            }
             if photo:
                 data["photos"] = [self.photo(worker)]
             visits.create(self.conn, self.scope(worker), vid, data, represent=False)
+
         self.at(when + timedelta(minutes=3), run)
         return vid
 
@@ -293,11 +334,13 @@ class _Demo:
                 if "late" in actions:
                     reported = self.now - timedelta(days=self.rng.randint(20, 40))
                 elif story.startswith(("closed", "rejected")):
-                    reported = season + timedelta(days=self.rng.randint(0, DAYS - 45),
-                                                  hours=self.rng.randint(8, 10))
+                    reported = season + timedelta(
+                        days=self.rng.randint(0, DAYS - 45), hours=self.rng.randint(8, 10)
+                    )
                 else:  # still open and within its deadline: a recent one
-                    reported = self.now - timedelta(days=self.rng.randint(1, 2),
-                                                    hours=self.rng.randint(0, 12))
+                    reported = self.now - timedelta(
+                        days=self.rng.randint(1, 2), hours=self.rng.randint(0, 12)
+                    )
                     spacing = (1, 4)
                 vid = self._visit(self.worker[grid], hid, reported, "met", with_photo=False)
                 pid = self.uuid()
@@ -307,14 +350,23 @@ class _Demo:
     def _report(self, grid, hid, vid, pid, category, reported):
         worker = self.worker[grid]
         description = self.rng.choice(demo_data.PROBLEMS[category])
-        urgency = "urgent" if category.startswith("safety") and self.rng.random() < 0.3 \
-            else "normal"
+        urgency = (
+            "urgent" if category.startswith("safety") and self.rng.random() < 0.3 else "normal"
+        )
 
         def run():
-            data = {"grid_code": grid, "category": category, "description": description,
-                    "visit_id": vid, "household_id": hid, "source": "visit", "urgency": urgency,
-                    "photos_before": [self.photo(worker)]}
+            data = {
+                "grid_code": grid,
+                "category": category,
+                "description": description,
+                "visit_id": vid,
+                "household_id": hid,
+                "source": "visit",
+                "urgency": urgency,
+                "photos_before": [self.photo(worker)],
+            }
             problems.create(self.conn, self.scope(worker), pid, data, represent=False)
+
         self.at(reported + timedelta(minutes=10), run)
 
     def _story(self, community, grid, pid, actions, reported, spacing):
@@ -327,25 +379,36 @@ class _Demo:
             name, arg = step if isinstance(step, tuple) else (step, None)
             when += timedelta(hours=self.rng.randint(*spacing))
             params = {}
-            actor = self.secretary[community] if level[0] in ("grid", "community") \
+            actor = (
+                self.secretary[community]
+                if level[0] in ("grid", "community")
                 else self.street_admin[street]
+            )
             if name == "reject":
                 params = arg
             elif name == "assign":
                 unit = {"grid": grid, "community": community, "street": street}[level[0]]
-                params = {"responsible_unit": unit,
-                          "responsible_person": demo_data.person_name(self.rng)}
+                params = {
+                    "responsible_unit": unit,
+                    "responsible_person": demo_data.person_name(self.rng),
+                }
             elif name in ("start", "rectify"):
                 actor = self.worker[grid]
                 if name == "rectify":
-                    params = {"measures": self.rng.choice(demo_data.MEASURES),
-                              "cost_share": {"resident": float(self.rng.randint(0, 100)),
-                                             "society": float(self.rng.randint(0, 300)),
-                                             "subsidy": float(self.rng.randint(100, 2000))},
-                              "note": "已整改完毕"}
+                    params = {
+                        "measures": self.rng.choice(demo_data.MEASURES),
+                        "cost_share": {
+                            "resident": float(self.rng.randint(0, 100)),
+                            "society": float(self.rng.randint(0, 300)),
+                            "subsidy": float(self.rng.randint(100, 2000)),
+                        },
+                        "note": "已整改完毕",
+                    }
             elif name == "verify":
-                params = {"ok": arg is not False,
-                          "note": "现场核验通过" if arg is not False else "整改不到位，退回重办"}
+                params = {
+                    "ok": arg is not False,
+                    "note": "现场核验通过" if arg is not False else "整改不到位，退回重办",
+                }
             elif name == "rate":
                 params = {"rating": arg, "rating_comment": "非常满意" if arg >= 4 else "处理太慢"}
             elif name == "extend":
@@ -366,9 +429,11 @@ class _Demo:
             if name == "rectify":
                 p["photos_after"] = [self.photo(self.worker[grid])]
             if name == "extend":
-                row = self.conn.execute("SELECT due_at FROM problems WHERE id = ?",
-                                        (pid,)).fetchone()
+                row = self.conn.execute(
+                    "SELECT due_at FROM problems WHERE id = ?", (pid,)
+                ).fetchone()
                 due = timeutil.parse_iso(row[0]) + timedelta(days=7)
                 p["due_at"] = due.astimezone(timeutil.SHANGHAI).isoformat()
             self.act(actor, pid, name, **p)
+
         return run

@@ -144,10 +144,18 @@ def _handle_http_exception(e):
         # webargs nests by location ({"json": {...}, "query": {...}}); drop that level.
         merged = {}
         for location_messages in messages.values():
-            merged.update(location_messages if isinstance(location_messages, dict)
-                          else {"_schema": location_messages})
-        return problem(422, "VALIDATION_ERROR", "The request did not validate.",
-                       errors=flatten_errors(merged), headers=headers)
+            merged.update(
+                location_messages
+                if isinstance(location_messages, dict)
+                else {"_schema": location_messages}
+            )
+        return problem(
+            422,
+            "VALIDATION_ERROR",
+            "The request did not validate.",
+            errors=flatten_errors(merged),
+            headers=headers,
+        )
     detail = e.description if status < 500 else "The server failed to handle the request."
     return problem(status, code, detail, headers=headers)
 
@@ -155,8 +163,12 @@ def _handle_http_exception(e):
 def _handle_unexpected(e):
     if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
         log.warning("database busy on %s %s", request.method, request.path)
-        return problem(503, "SERVICE_UNAVAILABLE", "The database is busy; retry shortly.",
-                       headers={"Retry-After": "1"})
+        return problem(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The database is busy; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem(500, "INTERNAL_ERROR", "The server failed to handle the request.")
 

@@ -289,10 +289,13 @@ def _v2_list_indexes(conn):
     - visits(household_id, outcome, visited_at_utc): "visited in the period" is answered
       from the index alone (district roll-up 1.9 s → 1.1 s at 250k households / 1M visits).
     """
-    conn.execute("CREATE INDEX IF NOT EXISTS problems_community_list"
-                 " ON problems(community_code, reported_at, number)")
-    conn.execute("CREATE INDEX IF NOT EXISTS visits_met"
-                 " ON visits(household_id, outcome, visited_at_utc)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS problems_community_list"
+        " ON problems(community_code, reported_at, number)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS visits_met ON visits(household_id, outcome, visited_at_utc)"
+    )
 
 
 def _v3_last_met(conn):
@@ -305,19 +308,22 @@ def _v3_last_met(conn):
     conn.execute("ALTER TABLE households ADD COLUMN last_met_at TEXT")
     conn.execute(
         "UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
-        " WHERE v.household_id = households.id AND v.outcome = 'met')")
+        " WHERE v.household_id = households.id AND v.outcome = 'met')"
+    )
     conn.execute("CREATE INDEX households_grid_met ON households(grid_code, deleted, last_met_at)")
     conn.execute(
         "CREATE TRIGGER visits_last_met_insert AFTER INSERT ON visits"
         " WHEN NEW.outcome = 'met' BEGIN"
         " UPDATE households SET last_met_at = NEW.visited_at_utc WHERE id = NEW.household_id"
-        " AND (last_met_at IS NULL OR last_met_at < NEW.visited_at_utc); END")
+        " AND (last_met_at IS NULL OR last_met_at < NEW.visited_at_utc); END"
+    )
     conn.execute(
         "CREATE TRIGGER visits_last_met_update AFTER UPDATE OF household_id, outcome,"
         " visited_at_utc ON visits BEGIN"
         " UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
         " WHERE v.household_id = households.id AND v.outcome = 'met')"
-        " WHERE id IN (OLD.household_id, NEW.household_id); END")
+        " WHERE id IN (OLD.household_id, NEW.household_id); END"
+    )
 
 
 def _v4_problem_rollup_index(conn):
@@ -327,8 +333,10 @@ def _v4_problem_rollup_index(conn):
     supervised and rating columns; read from this index instead of the 100,000 table rows the
     district's problem counts took ~280 → ~90 ms (full bench district, docs/benchmarks.md).
     """
-    conn.execute("CREATE INDEX IF NOT EXISTS problems_rollup ON problems(grid_code, category,"
-                 " deleted, status, reported_at, due_at, rectified_at, supervised, rating)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS problems_rollup ON problems(grid_code, category,"
+        " deleted, status, reported_at, due_at, rectified_at, supervised, rating)"
+    )
 
 
 def _v5_problem_queue_indexes(conn):
@@ -341,10 +349,14 @@ def _v5_problem_queue_indexes(conn):
       range) per grid instead of scanning the scope's problems; with deleted before status the
       planner prefers it for status queries even without ANALYZE statistics.
     """
-    conn.execute("CREATE INDEX IF NOT EXISTS problems_queue_order ON problems(grid_code, deleted,"
-                 " reported_at, id, status, due_at, supervised, category, source)")
-    conn.execute("CREATE INDEX IF NOT EXISTS problems_queue_count ON problems(grid_code, deleted,"
-                 " status, due_at, supervised, category, source, reported_at)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS problems_queue_order ON problems(grid_code, deleted,"
+        " reported_at, id, status, due_at, supervised, category, source)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS problems_queue_count ON problems(grid_code, deleted,"
+        " status, due_at, supervised, category, source, reported_at)"
+    )
 
 
 # The Monday (YYYY-MM-DD) of the Asia/Shanghai ISO week of a stored UTC datetime; the trend
@@ -361,16 +373,26 @@ def _v6_problem_week_indexes(conn):
     subtree: the district's two series took ~700 and ~460 ms grouped from problems_rollup,
     ~150 and ~70 ms from these (full bench district, 2 cores at load 16).
     """
-    conn.execute(f"CREATE INDEX IF NOT EXISTS problems_found_week ON problems(deleted,"
-                 f" {week_of('reported_at')}, grid_code, reported_at, status)"
-                 " WHERE status != 'rejected'")
-    conn.execute(f"CREATE INDEX IF NOT EXISTS problems_done_week ON problems(deleted,"
-                 f" {week_of('rectified_at')}, grid_code, rectified_at, status)"
-                 " WHERE status IN ('rectified', 'closed') AND rectified_at IS NOT NULL")
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS problems_found_week ON problems(deleted,"
+        f" {week_of('reported_at')}, grid_code, reported_at, status)"
+        " WHERE status != 'rejected'"
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS problems_done_week ON problems(deleted,"
+        f" {week_of('rectified_at')}, grid_code, rectified_at, status)"
+        " WHERE status IN ('rectified', 'closed') AND rectified_at IS NOT NULL"
+    )
 
 
-MIGRATIONS = [_v1, _v2_list_indexes, _v3_last_met, _v4_problem_rollup_index,
-              _v5_problem_queue_indexes, _v6_problem_week_indexes]
+MIGRATIONS = [
+    _v1,
+    _v2_list_indexes,
+    _v3_last_met,
+    _v4_problem_rollup_index,
+    _v5_problem_queue_indexes,
+    _v6_problem_week_indexes,
+]
 
 
 def current_version(conn):

@@ -25,8 +25,12 @@ def decode_cursor(cursor, shape=None):
     except ValueError:
         key = _INVALID
     if key is _INVALID or (shape is not None and not _has_shape(key, shape)):
-        raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
-                       errors={"cursor": ["Not a valid cursor."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The cursor is not valid.",
+            errors={"cursor": ["Not a valid cursor."]},
+        )
     return key
 
 
@@ -35,8 +39,11 @@ _INVALID = object()
 
 def _has_shape(key, shape):
     if isinstance(shape, tuple):
-        return (isinstance(key, list) and len(key) == len(shape)
-                and all(_has_shape(k, t) for k, t in zip(key, shape, strict=True)))
+        return (
+            isinstance(key, list)
+            and len(key) == len(shape)
+            and all(_has_shape(k, t) for k, t in zip(key, shape, strict=True))
+        )
     return type(key) is shape
 
 

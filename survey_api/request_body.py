@@ -17,8 +17,11 @@ from werkzeug.datastructures import MultiDict
 from .errors import ApiError, validation_error
 
 # Endpoints that take a raw (non-JSON) body: they check their own content type.
-RAW_BODY_ENDPOINTS = {"blobs.put_blob", "households.import_households",
-                      "household_import.import_households"}
+RAW_BODY_ENDPOINTS = {
+    "blobs.put_blob",
+    "households.import_households",
+    "household_import.import_households",
+}
 _NO_BODY = object()
 
 
@@ -62,8 +65,9 @@ def parse_json_bytes(raw, max_depth=32):
         text = raw.decode("utf-8")
         if text.startswith("\ufeff"):
             text = text[1:]
-        value = json.loads(text, parse_constant=_reject_constant,
-                           object_pairs_hook=_object_without_duplicate_keys)
+        value = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicate_keys
+        )
     except _DuplicateKey as e:
         raise ApiError(400, "MALFORMED_BODY", f"The body repeats the key {e.args[0]!r}.") from None
     except UnicodeDecodeError:
@@ -75,8 +79,11 @@ def parse_json_bytes(raw, max_depth=32):
     if not _depth_ok(value, max_depth):
         raise ApiError(400, "MALFORMED_BODY", f"The body nests deeper than {max_depth}.")
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
-        raise ApiError(400, "MALFORMED_BODY",
-                       "The body escapes a lone UTF-16 surrogate (not valid Unicode text).")
+        raise ApiError(
+            400,
+            "MALFORMED_BODY",
+            "The body escapes a lone UTF-16 surrogate (not valid Unicode text).",
+        )
     return value
 
 
@@ -121,12 +128,13 @@ def check_json_body():
     raw = _read_body()
     if raw:
         if not is_json_mimetype(request.mimetype):
-            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                           "Send the body as application/json.")
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
         g.json_body = parse_json_bytes(raw, _max_depth())
     if request.method == "PATCH" and g.json_body in (_NO_BODY, {}):
-        raise validation_error({"_schema": ["Send at least one field to change."]},
-                               "A PATCH changes at least one field.")
+        raise validation_error(
+            {"_schema": ["Send at least one field to change."]},
+            "A PATCH changes at least one field.",
+        )
 
 
 # The query parameter names each endpoint declares, filled on first use.
@@ -144,12 +152,13 @@ def check_query():
         return
     names = _QUERY_NAMES.get(endpoint)
     if names is None:
-        names = _QUERY_NAMES[endpoint] = _declared_query_names(
-            current_app.view_functions[endpoint])
+        names = _QUERY_NAMES[endpoint] = _declared_query_names(current_app.view_functions[endpoint])
     unknown = sorted(set(request.args) - names)
     if unknown:
-        raise validation_error({name: ["Unknown query parameter."] for name in unknown},
-                               "Unknown query parameter: " + ", ".join(unknown) + ".")
+        raise validation_error(
+            {name: ["Unknown query parameter."] for name in unknown},
+            "Unknown query parameter: " + ", ".join(unknown) + ".",
+        )
 
 
 def _declared_query_names(view):
@@ -209,15 +218,21 @@ class BodyParser(FlaskParser):
         (`limit=1&limit=2` has no meaning to pick)."""
         args = req.args
         fields = _query_fields(schema)
-        lists = [key for key, field in fields.items()
-                 if isinstance(field, DelimitedList) and len(args.getlist(key)) > 1]
+        lists = [
+            key
+            for key, field in fields.items()
+            if isinstance(field, DelimitedList) and len(args.getlist(key)) > 1
+        ]
         if lists:  # status=a&status=b means status=a,b
             args = MultiDict(args)
             for key in lists:
                 args.setlist(key, [_delimiter(fields[key]).join(args.getlist(key))])
         proxy = self._makeproxy(args, schema)
-        repeated = sorted(key for key in args if key not in proxy.multiple_keys
-                          and key in fields and len(args.getlist(key)) > 1)
+        repeated = sorted(
+            key
+            for key in args
+            if key not in proxy.multiple_keys and key in fields and len(args.getlist(key)) > 1
+        )
         if repeated:
             raise validation_error({key: ["Give this parameter once."] for key in repeated})
         return proxy

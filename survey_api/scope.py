@@ -96,8 +96,9 @@ class Scope:
         if unmask:
             self.check_unmask()
         if self.is_grid_worker and list_name != "visit-ledger":
-            raise ApiError(403, "FORBIDDEN",
-                           "Grid workers may only read their grids' visit ledger.")
+            raise ApiError(
+                403, "FORBIDDEN", "Grid workers may only read their grids' visit ledger."
+            )
         return self.unit_for_list(code, level=level, unmask=unmask)
 
     def require_role(self, *roles):

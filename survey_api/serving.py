@@ -12,12 +12,23 @@ LIMIT_REQUEST_LINE = 8190
 WSGI_APP = "survey_api.wsgi:app"
 
 
-def gunicorn_command(bind, workers, *, timeout=120, graceful_timeout=5, access_log=False,
-                     extra=()):
+def gunicorn_command(bind, workers, *, timeout=120, graceful_timeout=5, access_log=False, extra=()):
     """The argv that runs gunicorn on bind (host:port) with the project's options."""
-    args = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-            "--timeout", str(timeout), "--graceful-timeout", str(graceful_timeout),
-            "--limit-request-line", str(LIMIT_REQUEST_LINE)]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--timeout",
+        str(timeout),
+        "--graceful-timeout",
+        str(graceful_timeout),
+        "--limit-request-line",
+        str(LIMIT_REQUEST_LINE),
+    ]
     if access_log:
         args += ["--access-logfile", "-"]
     return [*args, *extra, WSGI_APP]

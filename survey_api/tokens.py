@@ -114,8 +114,14 @@ def revoke_all_after_reuse(conn, user_id, record):
     """A rotated refresh token came back after its window: someone holds a copy. Revoke
     every token of the user (inside the caller's write transaction)."""
     user_store.bump_token_generation(conn, user_id)
-    audit.record(conn, actor=user_id, action="auth.refresh_reuse", target=user_id,
-                 ip=request.remote_addr, details={"device_id": record["device_id"]})
+    audit.record(
+        conn,
+        actor=user_id,
+        action="auth.refresh_reuse",
+        target=user_id,
+        ip=request.remote_addr,
+        details={"device_id": record["device_id"]},
+    )
 
 
 @jwt.user_lookup_loader
@@ -142,7 +148,11 @@ def issue_pair(conn, user, device_id=None, rotated_from=None):
         identity=user["id"], additional_claims={"jti": refresh_jti, "gen": gen, "ajti": access_jti}
     )
     token_store.record_refresh(
-        conn, jti=refresh_jti, user_id=user["id"], access_jti=access_jti, device_id=device_id,
+        conn,
+        jti=refresh_jti,
+        user_id=user["id"],
+        access_jti=access_jti,
+        device_id=device_id,
         expires_at=_exp_iso(current_app.config["REFRESH_TOKEN_SECONDS"]),
     )
     return {
@@ -181,7 +191,12 @@ def rotate_refresh(conn, user, jti):
             revoke_all_after_reuse(conn, user["id"], record)
             return None, False
     pair = issue_pair(conn, user, record["device_id"], rotated_from=jti)
-    audit.record(conn, actor=user["id"], action="auth.refresh", target=user["id"],
-                 ip=request.remote_addr,
-                 details={"device_id": record["device_id"], "retry": retried})
+    audit.record(
+        conn,
+        actor=user["id"],
+        action="auth.refresh",
+        target=user["id"],
+        ip=request.remote_addr,
+        details={"device_id": record["device_id"], "retry": retried},
+    )
     return pair, retried

@@ -68,8 +68,14 @@ def seed_tree(db_path):
         for code, name, level, parent in UNITS:
             unit_store.upsert(conn, code, name, level, parent)
         for username, (role, units) in USERS.items():
-            user = user_store.create(conn, username=username, password_hash=_HASH, role=role,
-                                     unit_codes=units, display_name=username.title())
+            user = user_store.create(
+                conn,
+                username=username,
+                password_hash=_HASH,
+                role=role,
+                unit_codes=units,
+                display_name=username.title(),
+            )
             ids[username] = user["id"]
     conn.close()
     return ids
@@ -77,12 +83,14 @@ def seed_tree(db_path):
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
-        "DATABASE": str(tmp_path / "survey.db"),
-        "BLOB_DIR": str(tmp_path / "blobs"),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+            "DATABASE": str(tmp_path / "survey.db"),
+            "BLOB_DIR": str(tmp_path / "blobs"),
+        }
+    )
     app.config["USER_IDS"] = seed_tree(app.config["DATABASE"])
     yield app
 
@@ -119,8 +127,9 @@ class Auth:
         self._tokens = {}
 
     def login(self, username, password=PASSWORD, **extra):
-        return self.client.post("/api/v1/auth/login",
-                                json={"username": username, "password": password, **extra})
+        return self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password, **extra}
+        )
 
     def tokens(self, username):
         if username not in self._tokens:
@@ -160,12 +169,17 @@ def pytest_report_header(config):
     import subprocess
 
     try:
-        chromium = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True,
-                                  text=True, timeout=60).stdout.strip() or "chromium: no version"
+        chromium = (
+            subprocess.run(
+                ["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=60
+            ).stdout.strip()
+            or "chromium: no version"
+        )
     except (OSError, subprocess.SubprocessError) as e:
         chromium = f"chromium: {e}"
-    return [f"console browser tests: playwright {importlib.metadata.version('playwright')}, "
-            f"{chromium}"]
+    return [
+        f"console browser tests: playwright {importlib.metadata.version('playwright')}, {chromium}"
+    ]
 
 
 os.environ.setdefault("SURVEY_API_TEST", "1")
@@ -183,8 +197,21 @@ def checkout_files():
     or None outside a git checkout."""
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "--", ".",
-             *_NOT_TESTS], cwd=CHECKOUT, capture_output=True, text=True, timeout=60)
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+                "--",
+                ".",
+                *_NOT_TESTS,
+            ],
+            cwd=CHECKOUT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return set(out.stdout.splitlines()) if out.returncode == 0 else None

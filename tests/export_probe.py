@@ -17,13 +17,15 @@ from survey_api import create_app
 
 def main(db_path, url, username="secretary", password="correct-horse-9"):
     secret = os.environ.get("PROBE_SECRET", "test-secret-key-that-is-long-enough-for-hs256")
-    app = create_app({"DATABASE": db_path, "SECRET_KEY": secret,
-                      "TESTING": True, "AUTO_MIGRATE": False})
+    app = create_app(
+        {"DATABASE": db_path, "SECRET_KEY": secret, "TESTING": True, "AUTO_MIGRATE": False}
+    )
     client = app.test_client()
     token = os.environ.get("PROBE_TOKEN")  # logging in here would put argon2's 64 MiB in the peak
     if not token:
-        token = client.post("/api/v1/auth/login",
-                            json={"username": username, "password": password}).get_json()
+        token = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        ).get_json()
         token = token["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     # Warm up every code path on a tiny request, then take the baseline.
@@ -50,9 +52,17 @@ def main(db_path, url, username="secretary", password="correct-horse-9"):
     done.set()
     sampler.join()
     peak[0] = max(peak[0], _rss_kb())
-    print(json.dumps({"bytes": size, "seconds": seconds, "baseline_kb": baseline,
-                      "peak_kb": peak[0],
-                      "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    print(
+        json.dumps(
+            {
+                "bytes": size,
+                "seconds": seconds,
+                "baseline_kb": baseline,
+                "peak_kb": peak[0],
+                "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
 
 
 def _rss_kb():

@@ -30,28 +30,57 @@ def _state_fields(state):
         "closed_rated_low": {"status": "closed", **closed, "rating": 2},
         "closed_rated_high": {"status": "closed", **closed, "rating": 4},
         "rejected": {"status": "rejected"},
-        "suspended": {"status": "suspended", **assigned, "suspended_from": "assigned",
-                      "suspended_at": iso(t - timedelta(hours=2))},
+        "suspended": {
+            "status": "suspended",
+            **assigned,
+            "suspended_from": "assigned",
+            "suspended_at": iso(t - timedelta(hours=2)),
+        },
     }[state]
 
 
-STATES = ("reported", "accepted", "assigned", "rectifying", "rectified", "closed",
-          "closed_rated_low", "closed_rated_high", "rejected", "suspended")
+STATES = (
+    "reported",
+    "accepted",
+    "assigned",
+    "rectifying",
+    "rectified",
+    "closed",
+    "closed_rated_low",
+    "closed_rated_high",
+    "rejected",
+    "suspended",
+)
 
 
-def make_problem(conn, state="reported", *, grid=GRID, level="grid", category="safety.fire",
-                 urgency="normal", **extra):
+def make_problem(
+    conn,
+    state="reported",
+    *,
+    grid=GRID,
+    level="grid",
+    category="safety.fire",
+    urgency="normal",
+    **extra,
+):
     """Insert a problem (with its report event) directly in the given state; returns its id."""
     problem_id = str(uuid.uuid4())
     community = grid.split("-")[0]
     with write_tx(conn):
         number = problem_store.next_number(conn, community, now().year)
-        fields = {"grid_code": grid, "community_code": community, "source": "visit",
-                  "category": category, "description": "楼道飞线充电", "urgency": urgency,
-                  "level": level}
+        fields = {
+            "grid_code": grid,
+            "community_code": community,
+            "source": "visit",
+            "category": category,
+            "description": "楼道飞线充电",
+            "urgency": urgency,
+            "level": level,
+        }
         problem_store.insert(conn, problem_id, number, fields)
-        problem_store.add_event(conn, problem_id, action="report", from_status=None,
-                                to_status="reported", actor_id=None)
+        problem_store.add_event(
+            conn, problem_id, action="report", from_status=None, to_status="reported", actor_id=None
+        )
         state_fields = {**_state_fields(state), **extra}
         if state_fields != {"status": "reported"}:
             # Straight to the state without bumping version past 1.
@@ -69,14 +98,16 @@ def valid_params(action):
     return {
         "accept": {"action": "accept", "note": "受理"},
         "reject": {"action": "reject", "note": "不属实"},
-        "assign": {"action": "assign", "responsible_unit": GRID,
-                   "responsible_person": "王师傅"},
+        "assign": {"action": "assign", "responsible_unit": GRID, "responsible_person": "王师傅"},
         "start": {"action": "start"},
         "rectify": {"action": "rectify", "measures": "拆除飞线，安装充电桩"},
         "verify": {"action": "verify", "ok": True},
         "escalate": {"action": "escalate", "note": "需社区协调"},
-        "extend": {"action": "extend", "due_at": iso(now() + timedelta(days=20)),
-                   "reason": "等待配件"},
+        "extend": {
+            "action": "extend",
+            "due_at": iso(now() + timedelta(days=20)),
+            "reason": "等待配件",
+        },
         "suspend": {"action": "suspend", "note": "等待产权单位"},
         "resume": {"action": "resume"},
         "rate": {"action": "rate", "rating": 4, "rating_comment": "满意"},

@@ -34,8 +34,11 @@ def start(instance_path, workers=2, port=None, **config):
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             gunicorn_command(f"127.0.0.1:{port}", workers, timeout=60, graceful_timeout=3),
-            env=server_env(instance_path, **config), stdout=log, stderr=log,
-            start_new_session=True)
+            env=server_env(instance_path, **config),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(proc, base, log_path)

@@ -33,8 +33,14 @@ GRID = "370303001001-01"
 
 def main(n_batches=6, profile=False, records=False):
     tmp = tempfile.mkdtemp()
-    app = create_app({"TESTING": True, "SECRET_KEY": "p" * 40, "DATABASE": f"{tmp}/p.db",
-                      "BLOB_DIR": f"{tmp}/blobs"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "p" * 40,
+            "DATABASE": f"{tmp}/p.db",
+            "BLOB_DIR": f"{tmp}/blobs",
+        }
+    )
     seed_tree(app.config["DATABASE"])
     conn = connect(app.config["DATABASE"])
     hids = [str(uuid.uuid4()) for _ in range(1000)]
@@ -48,11 +54,13 @@ def main(n_batches=6, profile=False, records=False):
         batches = make_batches(random.Random(1), GRID, hids, n_batches)
     bodies = [json.dumps(b).encode() for b in batches]
     client = app.test_client()
-    token = client.post("/api/v1/auth/login", json={"username": "worker", "password": PASSWORD}
-                        ).get_json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "worker", "password": PASSWORD}
+    ).get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    client.post("/api/v1/sync/push", json={"items": []},
-                headers={**headers, "Idempotency-Key": "warm-up-1"})
+    client.post(
+        "/api/v1/sync/push", json={"items": []}, headers={**headers, "Idempotency-Key": "warm-up-1"}
+    )
     profiler = None
     if profile:
         from pyinstrument import Profiler
@@ -61,8 +69,12 @@ def main(n_batches=6, profile=False, records=False):
         profiler.start()
     started = time.perf_counter()
     for body in bodies:
-        resp = client.post("/api/v1/sync/push", data=body, content_type="application/json",
-                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        resp = client.post(
+            "/api/v1/sync/push",
+            data=body,
+            content_type="application/json",
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
         summary = resp.get_json()["summary"]
         assert summary["applied"] == len(json.loads(body)["items"]), summary
     push_s = time.perf_counter() - started
@@ -72,8 +84,12 @@ def main(n_batches=6, profile=False, records=False):
         profiler = None
     started = time.perf_counter()
     for body in bodies:
-        resp = client.post("/api/v1/sync/push", data=body, content_type="application/json",
-                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        resp = client.post(
+            "/api/v1/sync/push",
+            data=body,
+            content_type="application/json",
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
         assert resp.get_json()["summary"]["duplicate"] == len(json.loads(body)["items"])
     replay_s = time.perf_counter() - started
     if profiler:
@@ -81,14 +97,19 @@ def main(n_batches=6, profile=False, records=False):
         print(profiler.output_text(unicode=True, color=False, show_all=False)[:6000])
     n = sum(len(b["items"]) for b in batches)
     if records:
-        print(f"items={n} records={n_batches * 217} push={n / push_s:.0f} items/s "
-              f"{n_batches * 217 / push_s:.0f} records/s replay={n / replay_s:.0f}/s")
+        print(
+            f"items={n} records={n_batches * 217} push={n / push_s:.0f} items/s "
+            f"{n_batches * 217 / push_s:.0f} records/s replay={n / replay_s:.0f}/s"
+        )
         return
-    floor = measure_floor(app.config["DATABASE"], {GRID: batches},
-                          types.SimpleNamespace(workers={GRID: "worker"}))["floor_items_per_s"]
+    floor = measure_floor(
+        app.config["DATABASE"], {GRID: batches}, types.SimpleNamespace(workers={GRID: "worker"})
+    )["floor_items_per_s"]
     push = n / push_s
-    print(f"items={n} push={push:.0f}/s replay(op_id duplicates)={n / replay_s:.0f}/s "
-          f"floor={floor:.0f}/s push/floor={push / floor:.2f}")
+    print(
+        f"items={n} push={push:.0f}/s replay(op_id duplicates)={n / replay_s:.0f}/s "
+        f"floor={floor:.0f}/s push/floor={push / floor:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,16 +12,29 @@ def uid():
 
 
 def household_data(grid=GRID, **extra):
-    data = {"grid_code": grid, "address": "杏园路1号", "building": "3", "unit_no": "2",
-            "room": "301", "head_name": "张三", "phone": "13812341234", "members": 3,
-            "tags": ["elderly"], "notes": "test"}
+    data = {
+        "grid_code": grid,
+        "address": "杏园路1号",
+        "building": "3",
+        "unit_no": "2",
+        "room": "301",
+        "head_name": "张三",
+        "phone": "13812341234",
+        "members": 3,
+        "tags": ["elderly"],
+        "notes": "test",
+    }
     data.update(extra)
     return data
 
 
 def visit_data(household_id, **extra):
-    data = {"household_id": household_id, "visited_at": "2026-11-27T09:00:00+08:00",
-            "outcome": "met", "notes": "民情日记"}
+    data = {
+        "household_id": household_id,
+        "visited_at": "2026-11-27T09:00:00+08:00",
+        "outcome": "met",
+        "notes": "民情日记",
+    }
     data.update(extra)
     return data
 
@@ -44,5 +57,6 @@ def item(entity, op, record_id, data=None, base_version=None, op_id=None, **extr
 
 def push(client, headers, items, key=None, **envelope):
     body = {"device_id": "phone-1", "items": items, **envelope}
-    return client.post("/api/v1/sync/push", json=body,
-                       headers={**headers, "Idempotency-Key": key or uid()})
+    return client.post(
+        "/api/v1/sync/push", json=body, headers={**headers, "Idempotency-Key": key or uid()}
+    )

@@ -24,8 +24,11 @@ def test_login_returns_tokens_and_me_body(auth):
     assert body["expires_in"] == 3600
     assert body["access_token"] and body["refresh_token"]
     assert body["user"] == {
-        "user": {"id": body["user"]["user"]["id"], "username": "secretary",
-                 "display_name": "Secretary"},
+        "user": {
+            "id": body["user"]["user"]["id"],
+            "username": "secretary",
+            "display_name": "Secretary",
+        },
         "role": "secretary",
         "units": [{"code": "370303001001", "name": "杏园社区", "level": "community"}],
     }
@@ -38,8 +41,9 @@ def test_me_matches_login_user(client, auth):
 
 
 def test_token_identity_is_a_string(app, auth):
-    payload = pyjwt.decode(auth.tokens("admin")["access_token"],
-                           app.config["JWT_SECRET_KEY"], algorithms=["HS256"])
+    payload = pyjwt.decode(
+        auth.tokens("admin")["access_token"], app.config["JWT_SECRET_KEY"], algorithms=["HS256"]
+    )
     assert isinstance(payload["sub"], str)
 
 
@@ -52,11 +56,14 @@ def test_unknown_user_same_answer(auth):
 
 
 def test_login_validation(client):
-    assert_problem(client.post("/api/v1/auth/login", json={"username": "x"}), 422,
-                   "VALIDATION_ERROR")
-    body = assert_problem(client.post("/api/v1/auth/login",
-                                      json={"username": "x", "password": "y", "extra": 1}),
-                          422, "VALIDATION_ERROR")
+    assert_problem(
+        client.post("/api/v1/auth/login", json={"username": "x"}), 422, "VALIDATION_ERROR"
+    )
+    body = assert_problem(
+        client.post("/api/v1/auth/login", json={"username": "x", "password": "y", "extra": 1}),
+        422,
+        "VALIDATION_ERROR",
+    )
     assert "extra" in body["errors"]
 
 
@@ -72,36 +79,59 @@ def test_garbage_token_is_401_not_422(client):
 
 
 def test_token_signed_with_other_key(client, user_ids):
-    forged = pyjwt.encode({"sub": user_ids["admin"], "type": "access", "jti": "x", "gen": 0,
-                           "exp": int(time.time()) + 60}, "another-key-another-key-another-key",
-                          algorithm="HS256")
-    assert_problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}),
-                   401, "TOKEN_INVALID")
+    forged = pyjwt.encode(
+        {
+            "sub": user_ids["admin"],
+            "type": "access",
+            "jti": "x",
+            "gen": 0,
+            "exp": int(time.time()) + 60,
+        },
+        "another-key-another-key-another-key",
+        algorithm="HS256",
+    )
+    assert_problem(
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "TOKEN_INVALID",
+    )
 
 
 def test_expired_token(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "ACCESS_TOKEN_SECONDS": 1,
-                      "DATABASE": str(tmp_path / "s.db")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k" * 40,
+            "ACCESS_TOKEN_SECONDS": 1,
+            "DATABASE": str(tmp_path / "s.db"),
+        }
+    )
     from conftest import seed_tree
 
     seed_tree(app.config["DATABASE"])
     client = app.test_client()
-    token = client.post("/api/v1/auth/login",
-                        json={"username": "admin", "password": PASSWORD}).get_json()["access_token"]
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}
+    ).get_json()["access_token"]
     time.sleep(2.1)
-    assert_problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}),
-                   401, "TOKEN_EXPIRED")
+    assert_problem(
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401, "TOKEN_EXPIRED"
+    )
 
 
 def test_refresh_token_is_not_an_access_token(client, auth):
     refresh = auth.tokens("admin")["refresh_token"]
-    assert_problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {refresh}"}),
-                   401, "TOKEN_INVALID")
+    assert_problem(
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {refresh}"}),
+        401,
+        "TOKEN_INVALID",
+    )
 
 
 def test_access_token_cannot_refresh(client, auth):
-    assert_problem(client.post("/api/v1/auth/refresh", headers=auth.headers("admin")),
-                   401, "TOKEN_INVALID")
+    assert_problem(
+        client.post("/api/v1/auth/refresh", headers=auth.headers("admin")), 401, "TOKEN_INVALID"
+    )
 
 
 def _refresh(client, token):
@@ -115,8 +145,12 @@ def test_refresh_rotates(client, auth):
     second = resp.get_json()
     assert second["refresh_token"] != first["refresh_token"]
     assert second["user"]["role"] == "grid_worker"
-    assert client.get("/api/v1/me", headers={
-        "Authorization": f"Bearer {second['access_token']}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+        ).status_code
+        == 200
+    )
     # the new refresh token works once more
     assert _refresh(client, second["refresh_token"]).status_code == 200
 
@@ -154,8 +188,9 @@ def test_refresh_retry_inside_window_answers_a_new_pair_and_keeps_the_first(clie
 
 def test_reuse_after_the_window_revokes_everything(short_window):
     client = short_window
-    first = client.post("/api/v1/auth/login",
-                        json={"username": "worker", "password": PASSWORD}).get_json()
+    first = client.post(
+        "/api/v1/auth/login", json={"username": "worker", "password": PASSWORD}
+    ).get_json()
     second = _refresh(client, first["refresh_token"]).get_json()
     time.sleep(1.3)
     assert_problem(_refresh(client, first["refresh_token"]), 401, "TOKEN_REVOKED")
@@ -164,8 +199,12 @@ def test_reuse_after_the_window_revokes_everything(short_window):
         assert_problem(_me(client, token), 401, "TOKEN_REVOKED")
     assert_problem(_refresh(client, second["refresh_token"]), 401, "TOKEN_REVOKED")
     # a fresh login works again
-    assert client.post("/api/v1/auth/login",
-                       json={"username": "worker", "password": PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "worker", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 def test_refresh_of_a_logged_out_pair_is_401(client, auth):
@@ -178,8 +217,9 @@ def test_logout_of_the_rotated_pair_ends_the_retry_window(client, auth):
     """Rotated A → B, B logged out: retrying A must not bring the session back."""
     first = auth.tokens("secretary")
     second = _refresh(client, first["refresh_token"]).get_json()
-    resp = client.post("/api/v1/auth/logout",
-                       headers={"Authorization": f"Bearer {second['access_token']}"})
+    resp = client.post(
+        "/api/v1/auth/logout", headers={"Authorization": f"Bearer {second['access_token']}"}
+    )
     assert resp.status_code == 204
     assert_problem(_refresh(client, first["refresh_token"]), 401, "TOKEN_REVOKED")
     assert_problem(_refresh(client, second["refresh_token"]), 401, "TOKEN_REVOKED")
@@ -192,12 +232,15 @@ def test_refresh_is_audited_with_the_login_device(app, client, auth):
     from survey_api.db import connect
 
     conn = connect(app.config["DATABASE"])
-    rows = conn.execute("SELECT details FROM audit_log WHERE action = 'auth.refresh' "
-                        "ORDER BY id").fetchall()
+    rows = conn.execute(
+        "SELECT details FROM audit_log WHERE action = 'auth.refresh' ORDER BY id"
+    ).fetchall()
     conn.close()
     details = [json.loads(r[0]) for r in rows]
-    assert details == [{"device_id": "phone-42", "retry": False},
-                       {"device_id": "phone-42", "retry": True}]
+    assert details == [
+        {"device_id": "phone-42", "retry": False},
+        {"device_id": "phone-42", "retry": True},
+    ]
 
 
 def test_concurrent_refreshes_of_one_token_on_gunicorn(live_instance):
@@ -206,22 +249,28 @@ def test_concurrent_refreshes_of_one_token_on_gunicorn(live_instance):
     with live_server.running(live_instance, workers=3) as base:
         api = base + "/api/v1"
         for attempt in range(3):
-            login = requests.post(api + "/auth/login", json={
-                "username": "worker", "password": PASSWORD}, timeout=30).json()
+            login = requests.post(
+                api + "/auth/login", json={"username": "worker", "password": PASSWORD}, timeout=30
+            ).json()
             barrier = threading.Barrier(3)
 
             def refresh_once(token=login["refresh_token"], barrier=barrier):
                 barrier.wait()
-                return requests.post(api + "/auth/refresh", timeout=30,
-                                     headers={"Authorization": f"Bearer {token}"})
+                return requests.post(
+                    api + "/auth/refresh", timeout=30, headers={"Authorization": f"Bearer {token}"}
+                )
 
             with ThreadPoolExecutor(3) as pool:
                 answers = list(pool.map(lambda _i: refresh_once(), range(3)))
-            assert [r.status_code for r in answers] == [200] * 3, \
-                [(r.status_code, r.text[:200]) for r in answers]
+            assert [r.status_code for r in answers] == [200] * 3, [
+                (r.status_code, r.text[:200]) for r in answers
+            ]
             for r in answers:
-                me = requests.get(api + "/me", timeout=30, headers={
-                    "Authorization": f"Bearer {r.json()['access_token']}"})
+                me = requests.get(
+                    api + "/me",
+                    timeout=30,
+                    headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+                )
                 assert me.status_code == 200, (attempt, me.text)
 
 
@@ -229,30 +278,35 @@ def test_logout_revokes_access_and_refresh(client, auth):
     tokens = auth.tokens("secretary")
     resp = client.post("/api/v1/auth/logout", headers=auth.headers("secretary"))
     assert resp.status_code == 204
-    assert_problem(client.get("/api/v1/me", headers=auth.headers("secretary")), 401,
-                   "TOKEN_REVOKED")
+    assert_problem(
+        client.get("/api/v1/me", headers=auth.headers("secretary")), 401, "TOKEN_REVOKED"
+    )
     assert_problem(_refresh(client, tokens["refresh_token"]), 401, "TOKEN_REVOKED")
 
 
 def test_logout_leaves_other_sessions(client, auth):
     other = auth.login("secretary").get_json()
     client.post("/api/v1/auth/logout", headers=auth.headers("secretary"))
-    assert client.get("/api/v1/me", headers={
-        "Authorization": f"Bearer {other['access_token']}"}).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {other['access_token']}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_revocation_survives_restart(app, client, auth):
     headers = auth.headers("secretary")
     client.post("/api/v1/auth/logout", headers=headers)
     restarted = create_app({k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE")})
-    assert_problem(restarted.test_client().get("/api/v1/me", headers=headers), 401,
-                   "TOKEN_REVOKED")
+    assert_problem(restarted.test_client().get("/api/v1/me", headers=headers), 401, "TOKEN_REVOKED")
 
 
 def test_deactivated_user_token_rejected(client, auth, user_ids):
     headers = auth.headers("worker")
-    resp = client.patch(f"/api/v1/users/{user_ids['worker']}", json={"active": False},
-                        headers=auth.headers("admin"))
+    resp = client.patch(
+        f"/api/v1/users/{user_ids['worker']}", json={"active": False}, headers=auth.headers("admin")
+    )
     assert resp.status_code == 200
     assert_problem(client.get("/api/v1/me", headers=headers), 401, "TOKEN_REVOKED")
     assert_problem(auth.login("worker"), 401, "INVALID_CREDENTIALS")
@@ -273,10 +327,12 @@ def test_ten_typos_do_not_lock_out_the_office_behind_one_address(client):
     """Appendix B: one person's typos lock out that username, not the address."""
     env = {"REMOTE_ADDR": "10.1.2.3"}
     for i in range(12):
-        client.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "nope"},
-                    environ_base=env)
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
-                       environ_base=env)
+        client.post(
+            "/api/v1/auth/login", json={"username": f"u{i}", "password": "nope"}, environ_base=env
+        )
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}, environ_base=env
+    )
     assert resp.status_code == 200, resp.get_json()
 
 
@@ -287,35 +343,54 @@ def test_rate_limit_per_address_is_100(app, client):
         for i in range(98):
             token_store.record_login_failure(conn, f"user{i}", "10.1.2.4")
     conn.close()
-    resp = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"},
-                       environ_base=env)
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "nobody", "password": "x"}, environ_base=env
+    )
     assert_problem(resp, 401, "INVALID_CREDENTIALS")  # the 99th failure
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
-                       environ_base=env)
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}, environ_base=env
+    )
     assert resp.status_code == 200  # 99 failures: still open
-    client.post("/api/v1/auth/login", json={"username": "nobody2", "password": "x"},
-                environ_base=env)  # the 100th
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
-                       environ_base=env)
+    client.post(
+        "/api/v1/auth/login", json={"username": "nobody2", "password": "x"}, environ_base=env
+    )  # the 100th
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}, environ_base=env
+    )
     body = assert_problem(resp, 429, "RATE_LIMITED")
     assert int(resp.headers["Retry-After"]) > 0 and "try again" in body["detail"]
     # the same username from another address is not affected
-    assert client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
-                       environ_base={"REMOTE_ADDR": "10.1.2.5"}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login",
+            json={"username": "admin", "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "10.1.2.5"},
+        ).status_code
+        == 200
+    )
 
 
 def test_login_limits_are_configurable(tmp_path):
     from conftest import seed_tree
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "DATABASE": str(tmp_path / "s.db"),
-                      "LOGIN_MAX_FAILURES": 50, "LOGIN_MAX_FAILURES_PER_ADDRESS": 3})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k" * 40,
+            "DATABASE": str(tmp_path / "s.db"),
+            "LOGIN_MAX_FAILURES": 50,
+            "LOGIN_MAX_FAILURES_PER_ADDRESS": 3,
+        }
+    )
     seed_tree(app.config["DATABASE"])
     client = app.test_client()
     for i in range(3):
         client.post("/api/v1/auth/login", json={"username": f"u{i}", "password": "x"})
-    assert_problem(client.post("/api/v1/auth/login",
-                               json={"username": "admin", "password": PASSWORD}),
-                   429, "RATE_LIMITED")
+    assert_problem(
+        client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}),
+        429,
+        "RATE_LIMITED",
+    )
 
 
 def test_successful_logins_do_not_count(auth):
@@ -328,8 +403,9 @@ def test_rate_limit_shared_across_app_instances(app):
     other = create_app({k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE")})
     clients = [app.test_client(), other.test_client()]
     for i in range(10):
-        clients[i % 2].post("/api/v1/auth/login",
-                            json={"username": "district", "password": "bad-password"})
+        clients[i % 2].post(
+            "/api/v1/auth/login", json={"username": "district", "password": "bad-password"}
+        )
     for c in clients:
         resp = c.post("/api/v1/auth/login", json={"username": "district", "password": PASSWORD})
         assert_problem(resp, 429, "RATE_LIMITED")
@@ -346,8 +422,11 @@ def test_login_audited_with_device(app, auth):
 
 def test_scope_change_takes_effect_without_revoking(client, auth, user_ids):
     headers = auth.headers("worker")
-    resp = client.patch(f"/api/v1/users/{user_ids['worker']}",
-                        json={"unit_codes": ["370303001001-02"]}, headers=auth.headers("admin"))
+    resp = client.patch(
+        f"/api/v1/users/{user_ids['worker']}",
+        json={"unit_codes": ["370303001001-02"]},
+        headers=auth.headers("admin"),
+    )
     assert resp.status_code == 200
     me = client.get("/api/v1/me", headers=headers)
     assert me.status_code == 200

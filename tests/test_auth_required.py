@@ -4,10 +4,16 @@ from conftest import assert_problem
 
 from survey_api.api.guards import PUBLIC_ENDPOINTS
 
-SAMPLE_ARGS = {"code": "370303001001", "user_id": "00000000-0000-4000-8000-000000000000",
-               "id": "00000000-0000-4000-8000-000000000000", "problem_id":
-               "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64, "day": "2026-10-01",
-               "date": "2026-10-01", "household_id": "00000000-0000-4000-8000-000000000000"}
+SAMPLE_ARGS = {
+    "code": "370303001001",
+    "user_id": "00000000-0000-4000-8000-000000000000",
+    "id": "00000000-0000-4000-8000-000000000000",
+    "problem_id": "00000000-0000-4000-8000-000000000000",
+    "sha256": "0" * 64,
+    "day": "2026-10-01",
+    "date": "2026-10-01",
+    "household_id": "00000000-0000-4000-8000-000000000000",
+}
 
 
 def _routes(app):
@@ -27,8 +33,9 @@ def test_every_endpoint_needs_a_token(app, client):
     routes = list(_routes(app))
     assert len(routes) >= 8
     for method, url in routes:
-        resp = client.open(url, method=method, json={} if method in ("POST", "PUT", "PATCH")
-                           else None)
+        resp = client.open(
+            url, method=method, json={} if method in ("POST", "PUT", "PATCH") else None
+        )
         body = assert_problem(resp, 401, "TOKEN_MISSING")
         assert resp.headers.get("WWW-Authenticate") == "Bearer", (method, url, body)
 

@@ -38,10 +38,27 @@ BLOB_TRICKS = ["A" * 64, "a" * 63, "a" * 65, "g" * 64, "..%2F" + "a" * 59, "%00"
 # Query parameters (by name, then by OpenAPI type): values that are invalid for them.
 BAD_BY_NAME = {
     "limit": ["-1", "0", "1001", "abc", "1.5", "9" * 40, "", "1e3"],
-    "cursor": ["garbage", "%00", "%FF", "A" * 5000, "eyJ4IjogMX0=", "-1", "WyJhIl0",
-               "W251bGwsbnVsbF0", quote(SQLI, safe="")],
-    "from": ["2026-13-45", "yesterday", "2026-11-01T10:00:00", "0000-00-00", "9" * 30, "%FF",
-             "99999-01-01", "2026-11-01T10:00:00+99:00"],
+    "cursor": [
+        "garbage",
+        "%00",
+        "%FF",
+        "A" * 5000,
+        "eyJ4IjogMX0=",
+        "-1",
+        "WyJhIl0",
+        "W251bGwsbnVsbF0",
+        quote(SQLI, safe=""),
+    ],
+    "from": [
+        "2026-13-45",
+        "yesterday",
+        "2026-11-01T10:00:00",
+        "0000-00-00",
+        "9" * 30,
+        "%FF",
+        "99999-01-01",
+        "2026-11-01T10:00:00+99:00",
+    ],
     "to": ["2026-02-30", "2026-11-01T25:00:00+08:00", "2026/11/01"],
     "household": ["not-a-uuid"],
 }
@@ -75,21 +92,41 @@ BAD_BODIES = [
     ("top-level string", "application/json", b'"hello"'),
     ("top-level null", "application/json", b"null"),
     ("unknown field", "application/json", b'{"zz_unknown_field": 1}'),
-    ("wrong types", "application/json",
-     b'{"username": 5, "password": [], "grid_code": 7, "address": {}, "members": "many",'
-     b' "items": "x", "action": 9, "base_version": "one", "code": [], "name": 3,'
-     b' "is_workday": "perhaps", "role": 1, "unit_codes": "x", "level": 4}'),
-    ("sql strings", "application/json",
-     ('{"zz": 1, "grid_code": "%s", "address": "%s", "code": "%s", "name": "%s",'
-      ' "username": "%s", "action": "%s"}' % ((SQLI.replace("'", "\\u0027"),) * 6)).encode()),
+    (
+        "wrong types",
+        "application/json",
+        b'{"username": 5, "password": [], "grid_code": 7, "address": {}, "members": "many",'
+        b' "items": "x", "action": 9, "base_version": "one", "code": [], "name": 3,'
+        b' "is_workday": "perhaps", "role": 1, "unit_codes": "x", "level": 4}',
+    ),
+    (
+        "sql strings",
+        "application/json",
+        (
+            '{"zz": 1, "grid_code": "%s", "address": "%s", "code": "%s", "name": "%s",'
+            ' "username": "%s", "action": "%s"}' % ((SQLI.replace("'", "\\u0027"),) * 6)
+        ).encode(),
+    ),
 ]
 # Refresh and logout read no body: only bodies that cannot be parsed at all apply (a
 # well-formed one would log the sweeping user out).
 # DELETE takes no body either (a body it ignores is left to the view).
-NO_BODY_ENDPOINTS = {"auth.logout", "auth.refresh", "households.delete_household",
-                     "calendar.delete_day"}
-MALFORMED = {"bad json", "invalid utf-8", "deep nesting", "deep object nesting",
-             "lone surrogate", "NaN", "wrong content type", "form content type"}
+NO_BODY_ENDPOINTS = {
+    "auth.logout",
+    "auth.refresh",
+    "households.delete_household",
+    "calendar.delete_day",
+}
+MALFORMED = {
+    "bad json",
+    "invalid utf-8",
+    "deep nesting",
+    "deep object nesting",
+    "lone surrogate",
+    "NaN",
+    "wrong content type",
+    "form content type",
+}
 OVERSIZED = b'{"a": "' + b"x" * (5 * 1024 * 1024 + 16) + b'"}'
 
 # Endpoints taking raw (non-JSON) bodies.
@@ -104,8 +141,11 @@ RAW_BAD_BODIES = {
         ("wrong content type", "application/json", b'{"a": 1}'),
         ("garbage csv", "text/csv", b"\xff\xfe\x00garbage"),
         ("header only wrong", "text/csv", b"nope,nothing\r\n1,2\r\n"),
-        ("garbage xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         b"PK\x03\x04 not a zip"),
+        (
+            "garbage xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            b"PK\x03\x04 not a zip",
+        ),
     ],
 }
 
@@ -119,16 +159,22 @@ class Sweep:
         self.client = client
         self.auth = auth
         self.db = sqlite3.connect(app.config["DATABASE"])
-        self.tables = [r[0] for r in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        self.tables = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         self.failures = []
 
     def counts(self):
         """Rows per table, and the files under the blob folder (a photo is a write too)."""
-        counts = {t: self.db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                  for t in self.tables}
-        counts["blob files"] = sum(len(files) for _d, _s, files in
-                                   os.walk(self.app.config["BLOB_DIR"]))
+        counts = {
+            t: self.db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in self.tables
+        }
+        counts["blob files"] = sum(
+            len(files) for _d, _s, files in os.walk(self.app.config["BLOB_DIR"])
+        )
         return counts
 
     def headers(self, role, **extra):
@@ -149,11 +195,15 @@ class Sweep:
             return
         if status >= 400 and method != "HEAD":
             body = resp.get_json(silent=True) or {}
-            if resp.mimetype != "application/problem+json" or any(
-                    not body.get(k) for k in ("type", "title", "status", "detail", "code")) \
-                    or body.get("status") != status:
-                self.failures.append(f"{where} -> {status} not problem+json: "
-                                     f"{resp.mimetype} {resp.get_data(as_text=True)[:200]}")
+            if (
+                resp.mimetype != "application/problem+json"
+                or any(not body.get(k) for k in ("type", "title", "status", "detail", "code"))
+                or body.get("status") != status
+            ):
+                self.failures.append(
+                    f"{where} -> {status} not problem+json: "
+                    f"{resp.mimetype} {resp.get_data(as_text=True)[:200]}"
+                )
 
 
 @pytest.fixture
@@ -162,8 +212,13 @@ def sweep(app, client, auth, user_ids):
     s = Sweep(app, client, auth)
     vid = s.db.execute("SELECT id FROM visits LIMIT 1").fetchone()[0]
     s.real = {
-        "code": "370303001001", "user_id": user_ids["worker"], "problem_id": ids["p2"],
-        "household_id": ids["h1"], "visit_id": vid, "day": "2026-11-02", "sha256": "a" * 64,
+        "code": "370303001001",
+        "user_id": user_ids["worker"],
+        "problem_id": ids["p2"],
+        "household_id": ids["h1"],
+        "visit_id": vid,
+        "day": "2026-11-02",
+        "sha256": "a" * 64,
     }
     s.grid_code = "370303001001-01"
     yield s
@@ -199,7 +254,9 @@ def _query_params(app, client):
                 continue
             out[(path, method.upper())] = [
                 (p["name"], p.get("schema", {}).get("type"), p.get("schema", {}).get("enum"))
-                for p in op.get("parameters", []) if p["in"] == "query"]
+                for p in op.get("parameters", [])
+                if p["in"] == "query"
+            ]
     return out
 
 
@@ -216,11 +273,21 @@ def _sweep_role(sweep, role):
         # Path tricks.
         tricks = BLOB_TRICKS if "sha256" in rule.arguments else PATH_TRICKS
         for trick in tricks if rule.arguments else []:
-            sweep.check(label + " path", method, _url(rule, sweep.real, trick), headers=h,
-                        json={} if method in ("POST", "PUT", "PATCH") else None)
+            sweep.check(
+                label + " path",
+                method,
+                _url(rule, sweep.real, trick),
+                headers=h,
+                json={} if method in ("POST", "PUT", "PATCH") else None,
+            )
         if rule.arguments:  # a real id or code with a trailing newline is not that record
-            sweep.check(label + " path newline", method, _url(rule, sweep.real, suffix="%0A"),
-                        headers=h, json={} if method in ("POST", "PUT", "PATCH") else None)
+            sweep.check(
+                label + " path newline",
+                method,
+                _url(rule, sweep.real, suffix="%0A"),
+                headers=h,
+                json={} if method in ("POST", "PUT", "PATCH") else None,
+            )
         url = _url(rule, sweep.real)
         # Query tricks (GET).
         if method == "GET":
@@ -232,17 +299,19 @@ def _sweep_role(sweep, role):
                     elif typ in BAD_BY_TYPE:
                         bad += BAD_BY_TYPE[typ]
                 for value in bad:
-                    sweep.check(label + f" query {name}", "GET", f"{url}?{name}={value}",
-                                headers=h)
+                    sweep.check(label + f" query {name}", "GET", f"{url}?{name}={value}", headers=h)
                 if name in REPEATED:
-                    sweep.check(label + " repeated", "GET", f"{url}?{REPEATED[name]}",
-                                headers=h)
+                    sweep.check(label + " repeated", "GET", f"{url}?{REPEATED[name]}", headers=h)
                 if typ == "string" and not enum and name not in BAD_BY_NAME:
                     for value in ODD_STRINGS:
-                        sweep.check(label + f" odd {name}", "GET", f"{url}?{name}={value}",
-                                    headers=h, strict=False)
-            sweep.check(label + " unknown query", "GET", f"{url}?zz_unknown=1&%FF=%FE",
-                        headers=h)
+                        sweep.check(
+                            label + f" odd {name}",
+                            "GET",
+                            f"{url}?{name}={value}",
+                            headers=h,
+                            strict=False,
+                        )
+            sweep.check(label + " unknown query", "GET", f"{url}?zz_unknown=1&%FF=%FE", headers=h)
         # Bodies (writes).
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             extra = {}
@@ -254,36 +323,66 @@ def _sweep_role(sweep, role):
             if rule.endpoint in NO_BODY_ENDPOINTS:
                 bodies = [b for b in bodies if b[0] in MALFORMED]
             for desc, ctype, raw in bodies:
-                sweep.check(label + f" body {desc}", method, url, data=raw,
-                            headers=sweep.headers(role, **extra), content_type=ctype)
+                sweep.check(
+                    label + f" body {desc}",
+                    method,
+                    url,
+                    data=raw,
+                    headers=sweep.headers(role, **extra),
+                    content_type=ctype,
+                )
             if role in (None, "admin", "secretary", "worker"):
-                sweep.check(label + " oversized", method, url, data=OVERSIZED,
-                            headers=sweep.headers(role, **extra), content_type="application/json")
+                sweep.check(
+                    label + " oversized",
+                    method,
+                    url,
+                    data=OVERSIZED,
+                    headers=sweep.headers(role, **extra),
+                    content_type="application/json",
+                )
             if "If-Match" in extra:
                 for value in BAD_IF_MATCH:
-                    sweep.check(label + " If-Match", method, url, json={"zz": 1},
-                                headers=sweep.headers(role, **{"If-Match": value}))
+                    sweep.check(
+                        label + " If-Match",
+                        method,
+                        url,
+                        json={"zz": 1},
+                        headers=sweep.headers(role, **{"If-Match": value}),
+                    )
             if rule.endpoint == "sync.push":
                 for key in BAD_IDEMPOTENCY_KEYS:
-                    sweep.check(label + " Idempotency-Key", method, url,
-                                json={"items": [{"op_id": "x"}]},
-                                headers=sweep.headers(role, **{"Idempotency-Key": key}))
+                    sweep.check(
+                        label + " Idempotency-Key",
+                        method,
+                        url,
+                        json={"items": [{"op_id": "x"}]},
+                        headers=sweep.headers(role, **{"Idempotency-Key": key}),
+                    )
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
 def test_every_route_rejects_bad_input(sweep, role):
     _sweep_role(sweep, role)
-    assert not sweep.failures, "\n".join(sweep.failures[:60]) + \
-        f"\n({len(sweep.failures)} failures)"
+    assert not sweep.failures, (
+        "\n".join(sweep.failures[:60]) + f"\n({len(sweep.failures)} failures)"
+    )
 
 
-EXTREME_DATES = ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00",
-                 "9999-12-31T23:59:59-12:00"]
-PERIOD_URLS = ["/api/v1/problems", "/api/v1/visits", "/api/v1/audit",
-               "/api/v1/communities/370303001001/problem-list",
-               "/api/v1/communities/370303001001/rectification-list?format=xlsx",
-               "/api/v1/grids/370303001001-01/visit-ledger?format=csv",
-               "/api/v1/units/370303/summary"]
+EXTREME_DATES = [
+    "0001-01-01",
+    "9999-12-31",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+]
+PERIOD_URLS = [
+    "/api/v1/problems",
+    "/api/v1/visits",
+    "/api/v1/audit",
+    "/api/v1/communities/370303001001/problem-list",
+    "/api/v1/communities/370303001001/rectification-list?format=xlsx",
+    "/api/v1/grids/370303001001-01/visit-ledger?format=csv",
+    "/api/v1/units/370303/summary",
+]
 
 
 @pytest.mark.parametrize("url", PERIOD_URLS)
@@ -291,8 +390,10 @@ def test_out_of_range_period_is_422(client, auth, url):
     """from/to at the ends of the calendar overflowed when turned into UTC bounds (500)."""
     for name in ("from", "to"):
         for value in EXTREME_DATES:
-            resp = client.get(f"{url}{'&' if '?' in url else '?'}{name}={quote(value)}",
-                              headers=auth.headers("admin"))
+            resp = client.get(
+                f"{url}{'&' if '?' in url else '?'}{name}={quote(value)}",
+                headers=auth.headers("admin"),
+            )
             body = resp.get_json()
             assert resp.status_code == 422 and body["code"] == "VALIDATION_ERROR", (name, value)
             assert name in body["errors"]
@@ -305,20 +406,37 @@ def test_out_of_range_datetimes_in_bodies_are_422(sweep, client, auth):
     hid = sweep.real["household_id"]
     before = sweep.counts()
     for value in EXTREME_DATES[2:]:
-        resp = client.post("/api/v1/visits", headers=h,
-                           json={"household_id": hid, "visited_at": value, "outcome": "met"})
+        resp = client.post(
+            "/api/v1/visits",
+            headers=h,
+            json={"household_id": hid, "visited_at": value, "outcome": "met"},
+        )
         assert resp.status_code == 422 and "visited_at" in resp.get_json()["errors"], value
-        resp = client.post("/api/v1/sync/push", headers={**h, "Idempotency-Key": f"k-{value}"},
-                           json={"items": [{"op_id": str(uuid.uuid4()), "entity": "visit",
-                                            "op": "create", "id": str(uuid.uuid4()),
-                                            "data": {"household_id": hid, "visited_at": value,
-                                                     "outcome": "met"}}]})
+        resp = client.post(
+            "/api/v1/sync/push",
+            headers={**h, "Idempotency-Key": f"k-{value}"},
+            json={
+                "items": [
+                    {
+                        "op_id": str(uuid.uuid4()),
+                        "entity": "visit",
+                        "op": "create",
+                        "id": str(uuid.uuid4()),
+                        "data": {"household_id": hid, "visited_at": value, "outcome": "met"},
+                    }
+                ]
+            },
+        )
         assert resp.status_code == 200, resp.get_json()
         result = resp.get_json()["results"][0]
         assert result["status"] == "rejected" and "visited_at" in result["errors"], result
     after = sweep.counts()
     assert {t: n for t, n in after.items() if n != before[t]}.keys() <= {
-        "idempotency_keys", "push_ops", "audit_log", "sync_results"}
+        "idempotency_keys",
+        "push_ops",
+        "audit_log",
+        "sync_results",
+    }
 
 
 def test_every_route_refuses_other_methods_with_405(sweep, client, auth):
@@ -339,14 +457,33 @@ def test_every_route_refuses_other_methods_with_405(sweep, client, auth):
             before = sweep.counts()
             resp = client.open(url, method=method, json={}, headers=headers)
             body = resp.get_json(silent=True) or {}
-            if (resp.status_code != 405 or body.get("code") != "METHOD_NOT_ALLOWED"
-                    or "Allow" not in resp.headers or sweep.counts() != before):
+            if (
+                resp.status_code != 405
+                or body.get("code") != "METHOD_NOT_ALLOWED"
+                or "Allow" not in resp.headers
+                or sweep.counts() != before
+            ):
                 failures.append(f"{method} {url} -> {resp.status_code} {body}")
     assert not failures, "\n".join(failures)
 
 
-WRONG_VALUES = [None, True, 0, -1, 10**20, 1.5, "", "x" * 5000, [], {}, SQLI, "\u0000",
-                ["x"], {"a": 1}, "2026-13-45T99:00:00+08:00"]
+WRONG_VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    10**20,
+    1.5,
+    "",
+    "x" * 5000,
+    [],
+    {},
+    SQLI,
+    "\u0000",
+    ["x"],
+    {"a": 1},
+    "2026-13-45T99:00:00+08:00",
+]
 
 
 def _templates(real, grid):
@@ -354,43 +491,123 @@ def _templates(real, grid):
     import uuid
 
     hid, pid = real["household_id"], real["problem_id"]
-    household = {"grid_code": grid, "address": "杏园路9号", "building": "1", "unit_no": "1",
-                 "room": "101", "head_name": "张三", "phone": "13800000000", "members": 2,
-                 "tags": ["elderly"], "notes": "n"}
-    visit = {"household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met",
-             "notes": "n", "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
-             "photos": ["a" * 64]}
-    problem = {"grid_code": grid, "category": "other.other", "description": "d",
-               "urgency": "normal", "source": "visit", "household_id": hid,
-               "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
-               "photos_before": ["b" * 64]}
+    household = {
+        "grid_code": grid,
+        "address": "杏园路9号",
+        "building": "1",
+        "unit_no": "1",
+        "room": "101",
+        "head_name": "张三",
+        "phone": "13800000000",
+        "members": 2,
+        "tags": ["elderly"],
+        "notes": "n",
+    }
+    visit = {
+        "household_id": hid,
+        "visited_at": "2026-11-05T09:00:00+08:00",
+        "outcome": "met",
+        "notes": "n",
+        "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
+        "photos": ["a" * 64],
+    }
+    problem = {
+        "grid_code": grid,
+        "category": "other.other",
+        "description": "d",
+        "urgency": "normal",
+        "source": "visit",
+        "household_id": hid,
+        "location": {"lat": 36.8, "lng": 118.0, "accuracy_m": 5},
+        "photos_before": ["b" * 64],
+    }
     return [
-        ("admin", "POST", "/api/v1/units", {}, {"code": "370303001001-09", "name": "九",
-                                               "level": "grid", "parent_code": "370303001001"}),
+        (
+            "admin",
+            "POST",
+            "/api/v1/units",
+            {},
+            {
+                "code": "370303001001-09",
+                "name": "九",
+                "level": "grid",
+                "parent_code": "370303001001",
+            },
+        ),
         ("admin", "PATCH", "/api/v1/units/370303001001-02", {}, {"name": "二"}),
-        ("admin", "POST", "/api/v1/users", {}, {
-            "username": "zz", "password": "long-password", "role": "secretary",
-            "unit_codes": ["370303001001"], "display_name": "Z"}),
-        ("admin", "PATCH", f"/api/v1/users/{real['user_id']}", {}, {
-            "display_name": "W", "unit_codes": ["370303001001-01"]}),
-        ("admin", "POST", "/api/v1/categories", {}, {
-            "code": "other.zz", "name": "x", "parent_code": "other", "working_days": 3}),
-        ("admin", "PATCH", "/api/v1/categories/other.other", {}, {"name": "x",
-                                                                 "working_days": 3}),
+        (
+            "admin",
+            "POST",
+            "/api/v1/users",
+            {},
+            {
+                "username": "zz",
+                "password": "long-password",
+                "role": "secretary",
+                "unit_codes": ["370303001001"],
+                "display_name": "Z",
+            },
+        ),
+        (
+            "admin",
+            "PATCH",
+            f"/api/v1/users/{real['user_id']}",
+            {},
+            {"display_name": "W", "unit_codes": ["370303001001-01"]},
+        ),
+        (
+            "admin",
+            "POST",
+            "/api/v1/categories",
+            {},
+            {"code": "other.zz", "name": "x", "parent_code": "other", "working_days": 3},
+        ),
+        ("admin", "PATCH", "/api/v1/categories/other.other", {}, {"name": "x", "working_days": 3}),
         ("admin", "PUT", "/api/v1/calendar/2027-01-04", {}, {"is_workday": True, "name": "x"}),
         ("secretary", "POST", "/api/v1/households", {}, household),
-        ("secretary", "PATCH", f"/api/v1/households/{hid}", {"If-Match": "1"},
-         {"notes": "m", "members": 3, "tags": ["veteran"]}),
+        (
+            "secretary",
+            "PATCH",
+            f"/api/v1/households/{hid}",
+            {"If-Match": "1"},
+            {"notes": "m", "members": 3, "tags": ["veteran"]},
+        ),
         ("worker", "POST", "/api/v1/visits", {}, visit),
         ("worker", "POST", "/api/v1/problems", {}, problem),
-        ("secretary", "POST", f"/api/v1/problems/{pid}/actions", {},
-         {"action": "rectify", "base_version": 1, "measures": "m", "photos_after": ["c" * 64],
-          "cost_share": {"resident": 1, "society": 2, "subsidy": 3}, "note": "n"}),
-        ("worker", "POST", "/api/v1/sync/push", {"Idempotency-Key": "fuzz-key"}, {
-            "device_id": "d", "device_time": "2026-11-27T09:00:00+08:00",
-            "items": [{"op_id": str(uuid.uuid4()), "entity": "household", "op": "create",
-                       "id": str(uuid.uuid4()), "at_client": "2026-11-27T09:00:00+08:00",
-                       "data": dict(household, address="杏园路10号")}]}),
+        (
+            "secretary",
+            "POST",
+            f"/api/v1/problems/{pid}/actions",
+            {},
+            {
+                "action": "rectify",
+                "base_version": 1,
+                "measures": "m",
+                "photos_after": ["c" * 64],
+                "cost_share": {"resident": 1, "society": 2, "subsidy": 3},
+                "note": "n",
+            },
+        ),
+        (
+            "worker",
+            "POST",
+            "/api/v1/sync/push",
+            {"Idempotency-Key": "fuzz-key"},
+            {
+                "device_id": "d",
+                "device_time": "2026-11-27T09:00:00+08:00",
+                "items": [
+                    {
+                        "op_id": str(uuid.uuid4()),
+                        "entity": "household",
+                        "op": "create",
+                        "id": str(uuid.uuid4()),
+                        "at_client": "2026-11-27T09:00:00+08:00",
+                        "data": dict(household, address="杏园路10号"),
+                    }
+                ],
+            },
+        ),
     ]
 
 
@@ -430,8 +647,7 @@ def test_mutated_bodies_never_500(sweep, client, auth):
     """Each write endpoint with a valid-looking body, one field at a time wrong: a 4xx is a
     problem+json that wrote nothing; a 2xx (the mutation was valid after all) is fine."""
     failures = []
-    for n, (role, method, url, extra, body) in enumerate(_templates(sweep.real,
-                                                                    sweep.grid_code)):
+    for n, (role, method, url, extra, body) in enumerate(_templates(sweep.real, sweep.grid_code)):
         headers = auth.headers(role, **extra)
         for i, (label, mutated) in enumerate(_mutations(body)):
             if "Idempotency-Key" in extra:
@@ -449,38 +665,45 @@ def test_mutated_bodies_never_500(sweep, client, auth):
                     failures.append(f"{where} wrote rows")
             elif status == 200 and url.endswith("/sync/push"):
                 for result in resp.get_json()["results"]:
-                    if result["status"] not in ("applied", "duplicate") and not result.get(
-                            "code"):
+                    if result["status"] not in ("applied", "duplicate") and not result.get("code"):
                         failures.append(f"{where} result without code {result}")
     assert not failures, "\n".join(failures[:60]) + f"\n({len(failures)} failures)"
 
 
 # --- Appendix B: the loose limits ----------------------------------------------------------
 
+
 def _no_writes(sweep, before, where):
     after = sweep.counts()
-    assert after == before, (where, {t: (before[t], after[t]) for t in before
-                                     if before[t] != after[t]})
+    assert after == before, (
+        where,
+        {t: (before[t], after[t]) for t in before if before[t] != after[t]},
+    )
 
 
 DUPLICATE_KEY_BODIES = [
     ("POST", "/api/v1/auth/login", b'{"username": "admin", "username": "worker", "password": "x"}'),
-    ("POST", "/api/v1/households",
-     '{"grid_code": "370303001001-01", "address": "杏园路1号", "address": "杏园路2号"}'.encode()),
+    (
+        "POST",
+        "/api/v1/households",
+        '{"grid_code": "370303001001-01", "address": "杏园路1号", "address": "杏园路2号"}'.encode(),
+    ),
     ("POST", "/api/v1/visits", b'{"outcome": "met", "location": {"lat": 1, "lat": 2}}'),
     ("POST", "/api/v1/sync/push", b'{"items": [{"op_id": "a", "op_id": "b"}]}'),
     ("PATCH", "/api/v1/units/370303001001-02", '{"name": "一", "name": "二"}'.encode()),
 ]
 
 
-@pytest.mark.parametrize("method, url, raw", DUPLICATE_KEY_BODIES,
-                         ids=[f"{m} {u}" for m, u, _r in DUPLICATE_KEY_BODIES])
+@pytest.mark.parametrize(
+    "method, url, raw", DUPLICATE_KEY_BODIES, ids=[f"{m} {u}" for m, u, _r in DUPLICATE_KEY_BODIES]
+)
 def test_duplicate_key_is_400(sweep, auth, method, url, raw):
     """{"a": 1, "a": 2} is malformed: the last one must not silently win."""
     headers = auth.headers("admin", **{"Idempotency-Key": "dup-key-1"})
     before = sweep.counts()
-    resp = sweep.client.open(url, method=method, data=raw, content_type="application/json",
-                             headers=headers)
+    resp = sweep.client.open(
+        url, method=method, data=raw, content_type="application/json", headers=headers
+    )
     body = assert_problem(resp, 400, "MALFORMED_BODY")
     assert "repeats the key" in body["detail"]
     _no_writes(sweep, before, url)
@@ -488,9 +711,12 @@ def test_duplicate_key_is_400(sweep, auth, method, url, raw):
 
 def test_patch_with_nothing_to_change_is_422(sweep, auth):
     h = auth.headers("admin")
-    patches = [f"/api/v1/units/{sweep.real['code']}", f"/api/v1/users/{sweep.real['user_id']}",
-               "/api/v1/categories/other.other",
-               f"/api/v1/households/{sweep.real['household_id']}"]
+    patches = [
+        f"/api/v1/units/{sweep.real['code']}",
+        f"/api/v1/users/{sweep.real['user_id']}",
+        "/api/v1/categories/other.other",
+        f"/api/v1/households/{sweep.real['household_id']}",
+    ]
     patch_rules = {r.rule for r in sweep.app.url_map.iter_rules() if "PATCH" in r.methods}
     assert len(patch_rules) == len(patches)  # a new PATCH endpoint belongs in this list
     for url in patches:
@@ -501,26 +727,53 @@ def test_patch_with_nothing_to_change_is_422(sweep, auth):
             _no_writes(sweep, before, url)
 
 
-CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85",
-           "\x9f"]
-ACCEPTED_TEXT = ["独居老人，身体尚好😀", "𠀀𪚥 (CJK extension B)", "第一行\n第二行\r\n\t缩进",
-                 "👨‍👩‍👧 family", "ㄅㄆㄇ 한국어 にほんご"]
+CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f"]
+ACCEPTED_TEXT = [
+    "独居老人，身体尚好😀",
+    "𠀀𪚥 (CJK extension B)",
+    "第一行\n第二行\r\n\t缩进",
+    "👨‍👩‍👧 family",
+    "ㄅㄆㄇ 한국어 にほんご",
+]
 
 
 def _text_writes(real):
     """(user, method, url, body with {text} in a text field, the field)."""
     hid = real["household_id"]
     return [
-        ("secretary", "POST", "/api/v1/households",
-         {"grid_code": "370303001001-01", "address": "杏园路{text}"}, "address"),
-        ("secretary", "POST", "/api/v1/households",
-         {"grid_code": "370303001001-01", "address": "杏园路9号", "notes": "{text}"}, "notes"),
-        ("worker", "POST", "/api/v1/visits",
-         {"household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met",
-          "notes": "{text}"}, "notes"),
-        ("worker", "POST", "/api/v1/problems",
-         {"grid_code": "370303001001-01", "category": "other.other",
-          "description": "{text}"}, "description"),
+        (
+            "secretary",
+            "POST",
+            "/api/v1/households",
+            {"grid_code": "370303001001-01", "address": "杏园路{text}"},
+            "address",
+        ),
+        (
+            "secretary",
+            "POST",
+            "/api/v1/households",
+            {"grid_code": "370303001001-01", "address": "杏园路9号", "notes": "{text}"},
+            "notes",
+        ),
+        (
+            "worker",
+            "POST",
+            "/api/v1/visits",
+            {
+                "household_id": hid,
+                "visited_at": "2026-11-05T09:00:00+08:00",
+                "outcome": "met",
+                "notes": "{text}",
+            },
+            "notes",
+        ),
+        (
+            "worker",
+            "POST",
+            "/api/v1/problems",
+            {"grid_code": "370303001001-01", "category": "other.other", "description": "{text}"},
+            "description",
+        ),
         ("admin", "PATCH", "/api/v1/units/370303001001-02", {"name": "二{text}"}, "name"),
     ]
 
@@ -534,8 +787,9 @@ def test_control_characters_in_text_are_422(sweep, auth):
         headers = auth.headers(user)
         for char in CONTROL:
             before = sweep.counts()
-            resp = sweep.client.open(url, method=method, json=_fill(body, f"a{char}b"),
-                                     headers=headers)
+            resp = sweep.client.open(
+                url, method=method, json=_fill(body, f"a{char}b"), headers=headers
+            )
             problem = assert_problem(resp, 422, "VALIDATION_ERROR")
             assert field in problem["errors"], (url, repr(char), problem)
             _no_writes(sweep, before, url)
@@ -544,11 +798,21 @@ def test_control_characters_in_text_are_422(sweep, auth):
 def test_control_characters_in_a_push_item_reject_that_item(sweep, auth):
     import uuid
 
-    resp = sweep.client.post("/api/v1/sync/push", headers=auth.headers(
-        "worker", **{"Idempotency-Key": "control-chars-1"}), json={"items": [{
-            "op_id": str(uuid.uuid4()), "entity": "household", "op": "create",
-            "id": str(uuid.uuid4()),
-            "data": {"grid_code": "370303001001-01", "address": "杏园路\x1b9号"}}]})
+    resp = sweep.client.post(
+        "/api/v1/sync/push",
+        headers=auth.headers("worker", **{"Idempotency-Key": "control-chars-1"}),
+        json={
+            "items": [
+                {
+                    "op_id": str(uuid.uuid4()),
+                    "entity": "household",
+                    "op": "create",
+                    "id": str(uuid.uuid4()),
+                    "data": {"grid_code": "370303001001-01", "address": "杏园路\x1b9号"},
+                }
+            ]
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     [result] = resp.get_json()["results"]
     assert result["status"] == "rejected" and "address" in result["errors"], result
@@ -557,8 +821,9 @@ def test_control_characters_in_a_push_item_reject_that_item(sweep, auth):
 def test_emoji_cjk_tab_and_newlines_are_text(sweep, auth):
     for user, method, url, body, field in _text_writes(sweep.real):
         for text in ACCEPTED_TEXT:
-            resp = sweep.client.open(url, method=method, json=_fill(body, text),
-                                     headers=auth.headers(user))
+            resp = sweep.client.open(
+                url, method=method, json=_fill(body, text), headers=auth.headers(user)
+            )
             assert resp.status_code in (200, 201), (url, text, resp.get_json())
             assert text in resp.get_json()[field]
 
@@ -582,10 +847,12 @@ def test_from_after_to_is_422_on_every_endpoint_taking_both(sweep, auth):
     assert len(urls) >= 8, urls  # problems, visits, audit, calendar, 3 lists, summary
     h = auth.headers("admin")
     for url in urls:
-        for lo, hi in (("2026-11-02", "2026-11-01"),
-                       ("2026-11-01T10:00:00+08:00", "2026-11-01T09:59:59+08:00"),
-                       ("2026-11-02", "2026-11-01T23:59:59+08:00"),
-                       ("2026-11-01T00:00:00+00:00", "2026-11-01")):  # 08:00 Shanghai: fine
+        for lo, hi in (
+            ("2026-11-02", "2026-11-01"),
+            ("2026-11-01T10:00:00+08:00", "2026-11-01T09:59:59+08:00"),
+            ("2026-11-02", "2026-11-01T23:59:59+08:00"),
+            ("2026-11-01T00:00:00+00:00", "2026-11-01"),
+        ):  # 08:00 Shanghai: fine
             resp = sweep.client.get(url, query_string={"from": lo, "to": hi}, headers=h)
             if hi == "2026-11-01" and lo.endswith("+00:00"):
                 assert resp.status_code == 200, (url, lo, hi, resp.get_json())
@@ -593,8 +860,9 @@ def test_from_after_to_is_422_on_every_endpoint_taking_both(sweep, auth):
             body = assert_problem(resp, 422, "VALIDATION_ERROR")
             assert "from" in body["errors"], (url, body)
         # the same day as from and to is one day, not an error
-        resp = sweep.client.get(url, query_string={"from": "2026-11-01", "to": "2026-11-01"},
-                                headers=h)
+        resp = sweep.client.get(
+            url, query_string={"from": "2026-11-01", "to": "2026-11-01"}, headers=h
+        )
         assert resp.status_code == 200, (url, resp.get_json())
 
 
@@ -609,8 +877,12 @@ def test_unknown_query_parameter_is_422_naming_it_on_every_route(sweep, auth):
             refresh = auth.tokens("admin")["refresh_token"]
             headers = {**h, "Authorization": f"Bearer {refresh}"}
         before = sweep.counts()
-        resp = sweep.client.open(url, method=method, headers=headers,
-                                 json={} if method in ("POST", "PUT", "PATCH") else None)
+        resp = sweep.client.open(
+            url,
+            method=method,
+            headers=headers,
+            json={} if method in ("POST", "PUT", "PATCH") else None,
+        )
         body = resp.get_json(silent=True) or {}
         named = method == "HEAD" or "stauts" in body.get("errors", {})
         if resp.status_code != 422 or not named or sweep.counts() != before:
@@ -620,14 +892,18 @@ def test_unknown_query_parameter_is_422_naming_it_on_every_route(sweep, auth):
 
 def test_known_query_parameters_still_work(client, auth):
     h = auth.headers("secretary")
-    for url in ("/api/v1/problems?status=reported&limit=5", "/api/v1/households?q=x&unmask=0",
-                "/api/v1/communities/370303001001/problem-list?status=closed,rejected",
-                "/api/v1/visits?from=2026-11-01&to=2026-11-30"):
+    for url in (
+        "/api/v1/problems?status=reported&limit=5",
+        "/api/v1/households?q=x&unmask=0",
+        "/api/v1/communities/370303001001/problem-list?status=closed,rejected",
+        "/api/v1/visits?from=2026-11-01&to=2026-11-30",
+    ):
         assert client.get(url, headers=h).status_code == 200, url
 
 
-@pytest.mark.parametrize("value", ["３", "٣", "1\u0663", 'W/"1"', '"1', '1"', "1.0", "+1",
-                                   "0x1", "1 2", "¹"])
+@pytest.mark.parametrize(
+    "value", ["３", "٣", "1\u0663", 'W/"1"', '"1', '1"', "1.0", "+1", "0x1", "1 2", "¹"]
+)
 def test_if_match_takes_ascii_digits_only(sweep, auth, value):
     headers = auth.headers("secretary", **{"If-Match": value})
     before = sweep.counts()
@@ -640,15 +916,19 @@ def test_if_match_takes_ascii_digits_only(sweep, auth, value):
 @pytest.mark.parametrize("value", ["1", '"1"', ' "1" '])
 def test_if_match_bare_or_quoted(sweep, auth, value):
     url = f"/api/v1/households/{sweep.real['household_id']}"
-    resp = sweep.client.patch(url, json={"notes": "x"},
-                              headers=auth.headers("secretary", **{"If-Match": value}))
+    resp = sweep.client.patch(
+        url, json={"notes": "x"}, headers=auth.headers("secretary", **{"If-Match": value})
+    )
     assert resp.status_code == 200, resp.get_json()
 
 
 def test_get_households_import_is_405(client, auth):
     for method in ("GET", "PATCH", "DELETE"):
-        resp = client.open("/api/v1/households/import", method=method,
-                           headers=auth.headers("admin", **{"If-Match": "1"}))
+        resp = client.open(
+            "/api/v1/households/import",
+            method=method,
+            headers=auth.headers("admin", **{"If-Match": "1"}),
+        )
         assert_problem(resp, 405, "METHOD_NOT_ALLOWED")
         assert "POST" in resp.headers["Allow"]
 
@@ -658,8 +938,10 @@ def test_repeated_create_200_is_in_the_openapi_document(client, auth):
 
     op = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/households"]["post"]
     assert {"200", "201"} <= set(op["responses"])
-    assert op["responses"]["200"]["content"]["application/json"]["schema"] == \
-        op["responses"]["201"]["content"]["application/json"]["schema"]
+    assert (
+        op["responses"]["200"]["content"]["application/json"]["schema"]
+        == op["responses"]["201"]["content"]["application/json"]["schema"]
+    )
     body = {"id": str(uuid.uuid4()), "grid_code": "370303001001-01", "address": "杏园路1号"}
     h = auth.headers("worker")
     assert client.post("/api/v1/households", json=body, headers=h).status_code == 201
@@ -668,6 +950,7 @@ def test_repeated_create_200_is_in_the_openapi_document(client, auth):
 
 # --- through a real gunicorn: request lines, body sizes, problem+json ------------------------
 
+
 def _raw_request(base, line, headers=()):
     """Send one request line (and headers) over a socket; (status, content type, body)."""
     import socket
@@ -675,15 +958,20 @@ def _raw_request(base, line, headers=()):
 
     parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as s:
-        s.sendall(line.encode("ascii") + b"\r\n" + b"".join(
-            h.encode() + b"\r\n" for h in headers) + b"Connection: close\r\n\r\n")
+        s.sendall(
+            line.encode("ascii")
+            + b"\r\n"
+            + b"".join(h.encode() + b"\r\n" for h in headers)
+            + b"Connection: close\r\n\r\n"
+        )
         data = b""
         while chunk := s.recv(65536):
             data += chunk
     head, _sep, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    ctype = next((v.split(":", 1)[1].strip() for v in lines[1:]
-                  if v.lower().startswith("content-type:")), "")
+    ctype = next(
+        (v.split(":", 1)[1].strip() for v in lines[1:] if v.lower().startswith("content-type:")), ""
+    )
     return int(lines[0].split()[1]), ctype, body
 
 
@@ -704,8 +992,11 @@ def test_limits_through_gunicorn(live_instance):
 
     assert LIMIT_REQUEST_LINE == 8190
     with live_server.running(live_instance, workers=1) as base:
-        token = requests.post(base + "/api/v1/auth/login", timeout=30, json={
-            "username": "worker", "password": PASSWORD}).json()["access_token"]
+        token = requests.post(
+            base + "/api/v1/auth/login",
+            timeout=30,
+            json={"username": "worker", "password": PASSWORD},
+        ).json()["access_token"]
         auth_header = f"Authorization: Bearer {token}"
         # A request line of 8,190 bytes reaches the app (q is too long: the app's 422) ...
         line = _line_of(8190)
@@ -723,8 +1014,9 @@ def test_limits_through_gunicorn(live_instance):
             url = f"{base}/api/v1/blobs/{hashlib.sha256(data).hexdigest()}"
             resp = requests.put(url, data=data, headers=h, timeout=60)
             assert resp.status_code == expect, (size, resp.text[:300])
-            chunked = requests.put(url, data=iter([data[:4096], data[4096:]]), headers=h,
-                                   timeout=60)
+            chunked = requests.put(
+                url, data=iter([data[:4096], data[4096:]]), headers=h, timeout=60
+            )
             assert chunked.status_code == (200 if expect == 201 else 413), chunked.text[:300]
             if expect == 201:
                 assert resp.json()["size"] == size
@@ -736,17 +1028,23 @@ def test_limits_through_gunicorn(live_instance):
             raw = b'{"address": "' + b"x" * (size - 15) + b'"}'
             assert len(raw) == size
             for data in (raw, iter([raw[:4096], raw[4096:]])):
-                resp = requests.post(base + "/api/v1/households", data=data, headers=h,
-                                     timeout=60)
+                resp = requests.post(base + "/api/v1/households", data=data, headers=h, timeout=60)
                 assert resp.status_code == expect, (size, resp.text[:300])
                 assert resp.headers["Content-Type"] == "application/problem+json"
         # every error the app answers is problem+json
-        for method, path in (("GET", "/api/v1/nothing-here"), ("GET", "/nothing"),
-                             ("DELETE", "/api/v1/me"), ("GET", "/api/v1/households/import"),
-                             ("GET", "/api/v1/households/not-a-uuid"), ("GET", "/api/v1/me?x=1"),
-                             ("POST", "/api/v1/auth/refresh")):
-            resp = requests.request(method, base + path, timeout=30,
-                                    headers={"Authorization": f"Bearer {token}"})
-            assert resp.status_code >= 400 and \
-                resp.headers["Content-Type"] == "application/problem+json", (method, path,
-                                                                             resp.status_code)
+        for method, path in (
+            ("GET", "/api/v1/nothing-here"),
+            ("GET", "/nothing"),
+            ("DELETE", "/api/v1/me"),
+            ("GET", "/api/v1/households/import"),
+            ("GET", "/api/v1/households/not-a-uuid"),
+            ("GET", "/api/v1/me?x=1"),
+            ("POST", "/api/v1/auth/refresh"),
+        ):
+            resp = requests.request(
+                method, base + path, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert (
+                resp.status_code >= 400
+                and resp.headers["Content-Type"] == "application/problem+json"
+            ), (method, path, resp.status_code)

@@ -14,13 +14,15 @@ from survey_api.cli import main
 @pytest.mark.slow
 def test_bench_tiny_produces_every_figure(tmp_path):
     out = tmp_path / "bench.json"
-    result = CliRunner().invoke(main, ["bench", "--scale", "tiny", "--runs", "2",
-                                       "--json", str(out)])
+    result = CliRunner().invoke(
+        main, ["bench", "--scale", "tiny", "--runs", "2", "--json", str(out)]
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     assert "push / floor" in result.output and "median of 2 run(s)" in result.output
-    missing = {key: figures.get(key) for key in REQUIRED
-               if not isinstance(figures.get(key), (int, float))}
+    missing = {
+        key: figures.get(key) for key in REQUIRED if not isinstance(figures.get(key), (int, float))
+    }
     assert not missing, (missing, figures.get("notes"))
     assert figures["runs"] == 2
     scale = figures["scale"]
@@ -36,28 +38,39 @@ def test_synthetic_district_is_consistent(tmp_path):
     district = build(str(db), SCALES["tiny"], log=lambda msg: None)
     conn = sqlite3.connect(db)
     assert district.counts == {"households": 200, "visits": 400, "problems": 80}
-    for entity, table in (("household", "households"), ("visit", "visits"),
-                          ("problem", "problems")):
+    for entity, table in (
+        ("household", "households"),
+        ("visit", "visits"),
+        ("problem", "problems"),
+    ):
         orphans = conn.execute(
             f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM changes c "
-            f"WHERE c.entity = ? AND c.record_id = t.id AND c.seq = t.seq)", (entity,)).fetchone()
+            f"WHERE c.entity = ? AND c.record_id = t.id AND c.seq = t.seq)",
+            (entity,),
+        ).fetchone()
         assert orphans[0] == 0, table
     # Numbers are gap-free per community and year, and the counter is at the last one.
     for community, year, last in conn.execute("SELECT * FROM problem_counters"):
-        numbers = sorted(int(n.rsplit("-", 1)[1]) for (n,) in conn.execute(
-            "SELECT number FROM problems WHERE number LIKE ?", (f"{community}-{year}-%",)))
+        numbers = sorted(
+            int(n.rsplit("-", 1)[1])
+            for (n,) in conn.execute(
+                "SELECT number FROM problems WHERE number LIKE ?", (f"{community}-{year}-%",)
+            )
+        )
         assert numbers == list(range(1, last + 1))
     # Every problem has its report event first and one event per version step.
     bad = conn.execute(
         "SELECT count(*) FROM problems p WHERE p.version != (SELECT count(*) FROM problem_events"
-        " e WHERE e.problem_id = p.id)").fetchone()[0]
+        " e WHERE e.problem_id = p.id)"
+    ).fetchone()[0]
     assert bad == 0
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     if "last_met_at" in {r[1] for r in conn.execute("PRAGMA table_info(households)")}:
         stale = conn.execute(
             "SELECT count(*) FROM households h WHERE h.last_met_at IS NOT (SELECT"
             " max(visited_at_utc) FROM visits v WHERE v.household_id = h.id"
-            " AND v.outcome = 'met')").fetchone()[0]
+            " AND v.outcome = 'met')"
+        ).fetchone()[0]
         assert stale == 0
     statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM problems")}
     assert {"reported", "accepted", "closed", "rejected", "suspended"} <= statuses

@@ -19,33 +19,54 @@ def test_lists_days_with_source_and_name(client, auth):
     body = days(client, auth, "from=2026-09-30&to=2026-10-11")
     by_date = {d["date"]: d for d in body["items"]}
     assert len(body["items"]) == 12 and body["next_cursor"] is None
-    assert by_date["2026-09-30"] == {"date": "2026-09-30", "is_workday": True,
-                                     "source": "package", "name": None}
-    assert by_date["2026-10-01"] == {"date": "2026-10-01", "is_workday": False,
-                                     "source": "package", "name": "National Day"}
-    assert by_date["2026-10-10"]["is_workday"] is True        # 调休 make-up workday
-    assert by_date["2026-10-11"]["is_workday"] is False       # plain Sunday
+    assert by_date["2026-09-30"] == {
+        "date": "2026-09-30",
+        "is_workday": True,
+        "source": "package",
+        "name": None,
+    }
+    assert by_date["2026-10-01"] == {
+        "date": "2026-10-01",
+        "is_workday": False,
+        "source": "package",
+        "name": "National Day",
+    }
+    assert by_date["2026-10-10"]["is_workday"] is True  # 调休 make-up workday
+    assert by_date["2026-10-11"]["is_workday"] is False  # plain Sunday
 
 
 def test_beyond_package_is_estimated(client, auth):
     items = days(client, auth, "from=2027-01-01&to=2027-01-04")["items"]
     assert [(d["is_workday"], d["source"]) for d in items] == [
-        (True, "estimated"), (False, "estimated"), (False, "estimated"), (True, "estimated")]
+        (True, "estimated"),
+        (False, "estimated"),
+        (False, "estimated"),
+        (True, "estimated"),
+    ]
 
 
 def test_put_get_delete_override(client, auth):
     h = auth.headers("admin")
     resp = client.put(f"{API}/2027-01-01", json={"is_workday": False, "name": "元旦"}, headers=h)
     assert resp.status_code == 200
-    assert resp.get_json() == {"date": "2027-01-01", "is_workday": False, "source": "override",
-                               "name": "元旦"}
+    assert resp.get_json() == {
+        "date": "2027-01-01",
+        "is_workday": False,
+        "source": "override",
+        "name": "元旦",
+    }
     assert client.get(f"{API}/2027-01-01", headers=h).get_json()["source"] == "override"
     items = days(client, auth, "from=2027-01-01&to=2027-01-01")["items"]
-    assert items == [{"date": "2027-01-01", "is_workday": False, "source": "override",
-                      "name": "元旦"}]
+    assert items == [
+        {"date": "2027-01-01", "is_workday": False, "source": "override", "name": "元旦"}
+    ]
     resp = client.put(f"{API}/2027-01-01", json={"is_workday": True}, headers=h)
-    assert resp.get_json() == {"date": "2027-01-01", "is_workday": True, "source": "override",
-                               "name": None}
+    assert resp.get_json() == {
+        "date": "2027-01-01",
+        "is_workday": True,
+        "source": "override",
+        "name": None,
+    }
     assert client.delete(f"{API}/2027-01-01", headers=h).status_code == 204
     assert client.get(f"{API}/2027-01-01", headers=h).get_json()["source"] == "estimated"
     assert_problem(client.delete(f"{API}/2027-01-01", headers=h), 404, "NOT_FOUND")
@@ -72,28 +93,34 @@ def test_default_range_is_paged(client, auth):
     assert len(body["items"]) == 100 and body["next_cursor"]
 
 
-@pytest.mark.parametrize("query,field", [
-    ("from=2026-10-05&to=2026-10-01", "from"),  # the one from-after-to rule names from
-    ("to=2000-01-01", "to"),  # to before the default from (today)
-    ("from=2026-13-01", "from"),
-    ("from=yesterday", "from"),
-    ("limit=0", "limit"),
-    ("limit=1001", "limit"),
-    ("cursor=@@@", "cursor"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("from=2026-10-05&to=2026-10-01", "from"),  # the one from-after-to rule names from
+        ("to=2000-01-01", "to"),  # to before the default from (today)
+        ("from=2026-13-01", "from"),
+        ("from=yesterday", "from"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("cursor=@@@", "cursor"),
+    ],
+)
 def test_bad_queries_are_422(client, auth, query, field):
     resp = client.get(f"{API}?{query}", headers=auth.headers("admin"))
     body = assert_problem(resp, 422, "VALIDATION_ERROR")
     assert field in body["errors"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({}, "is_workday"),
-    ({"is_workday": "yes"}, "is_workday"),
-    ({"is_workday": 1}, "is_workday"),
-    ({"is_workday": True, "name": "x" * 51}, "name"),
-    ({"is_workday": True, "source": "override"}, "source"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({}, "is_workday"),
+        ({"is_workday": "yes"}, "is_workday"),
+        ({"is_workday": 1}, "is_workday"),
+        ({"is_workday": True, "name": "x" * 51}, "name"),
+        ({"is_workday": True, "source": "override"}, "source"),
+    ],
+)
 def test_bad_put_is_422(client, auth, body, field):
     resp = client.put(f"{API}/2027-01-01", json=body, headers=auth.headers("admin"))
     assert field in assert_problem(resp, 422, "VALIDATION_ERROR")["errors"]
@@ -102,8 +129,9 @@ def test_bad_put_is_422(client, auth, body, field):
 @pytest.mark.parametrize("day", ["2027-1-1", "2027-02-30", "20270101", "..%2F..", "x" * 300])
 def test_malformed_day_in_path_is_404(client, auth, day):
     h = auth.headers("admin")
-    assert_problem(client.put(f"{API}/{day}", json={"is_workday": True}, headers=h), 404,
-                   "NOT_FOUND")
+    assert_problem(
+        client.put(f"{API}/{day}", json={"is_workday": True}, headers=h), 404, "NOT_FOUND"
+    )
     assert_problem(client.get(f"{API}/{day}", headers=h), 404, "NOT_FOUND")
 
 
@@ -112,8 +140,9 @@ def test_calendar_is_admin_only(client, auth, user):
     h = auth.headers(user)
     assert_problem(client.get(API, headers=h), 403, "FORBIDDEN")
     assert_problem(client.get(f"{API}/2026-10-01", headers=h), 403, "FORBIDDEN")
-    assert_problem(client.put(f"{API}/2026-10-01", json={"is_workday": True}, headers=h), 403,
-                   "FORBIDDEN")
+    assert_problem(
+        client.put(f"{API}/2026-10-01", json={"is_workday": True}, headers=h), 403, "FORBIDDEN"
+    )
     assert_problem(client.delete(f"{API}/2026-10-01", headers=h), 403, "FORBIDDEN")
 
 
@@ -123,22 +152,31 @@ def test_calendar_requires_token(client):
 
 def test_cli_import(runner, app, tmp_path, client, auth):
     notice = tmp_path / "notice.csv"
-    notice.write_text("\ufeffdate,is_workday,name\n2027-02-06,0,春节\n2027-02-07,1,春节调休\n"
-                      "\n2027-02-08,false,春节\n", encoding="utf-8")
+    notice.write_text(
+        "\ufeffdate,is_workday,name\n2027-02-06,0,春节\n2027-02-07,1,春节调休\n"
+        "\n2027-02-08,false,春节\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(main, ["calendar-import", str(notice)])
     assert result.exit_code == 0, result.output
     assert "3 created, 0 updated" in result.output
     items = days(client, auth, "from=2027-02-06&to=2027-02-08")["items"]
     assert [(d["is_workday"], d["source"], d["name"]) for d in items] == [
-        (False, "override", "春节"), (True, "override", "春节调休"), (False, "override", "春节")]
+        (False, "override", "春节"),
+        (True, "override", "春节调休"),
+        (False, "override", "春节"),
+    ]
     again = runner.invoke(main, ["calendar-import", str(notice)])
     assert again.exit_code == 0 and "0 created, 3 updated" in again.output
 
 
 def test_cli_import_bad_rows_import_nothing(runner, app, tmp_path):
     notice = tmp_path / "bad.csv"
-    notice.write_text("date,is_workday,name\n2027-02-06,0,春节\n2027-02-30,0,x\n"
-                      "2027-02-07,maybe,x\n2027-02-06,1,dup\n", encoding="utf-8")
+    notice.write_text(
+        "date,is_workday,name\n2027-02-06,0,春节\n2027-02-30,0,x\n"
+        "2027-02-07,maybe,x\n2027-02-06,1,dup\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(main, ["calendar-import", str(notice)])
     assert result.exit_code == 1
     for needle in ("line 3", "line 4", "line 5", "Nothing imported"):
@@ -160,9 +198,15 @@ def test_cli_import_help(runner):
     assert result.exit_code == 0 and "date,is_workday,name" in result.output
 
 
-@pytest.mark.parametrize("query", ["from=9999-12-30", "from=9999-12-31&to=9999-12-31",
-                                   "from=0001-01-01&to=0001-01-02",
-                                   "from=9999-12-31T23:00:00-05:00"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=9999-12-30",
+        "from=9999-12-31&to=9999-12-31",
+        "from=0001-01-01&to=0001-01-02",
+        "from=9999-12-31T23:00:00-05:00",
+    ],
+)
 def test_extreme_dates_do_not_crash(client, auth, query):
     resp = client.get(f"{API}?{query}", headers=auth.headers("admin"))
     assert resp.status_code in (200, 422), resp.get_json()

@@ -61,67 +61,98 @@ def test_pagination(client, auth):
 
 def test_admin_adds_a_leaf_and_a_group(client, auth):
     h = auth.headers("admin")
-    resp = client.post(API, json={"code": "safety.gas", "name": "燃气隐患",
-                                  "parent_code": "safety", "working_days": 1}, headers=h)
+    resp = client.post(
+        API,
+        json={"code": "safety.gas", "name": "燃气隐患", "parent_code": "safety", "working_days": 1},
+        headers=h,
+    )
     assert resp.status_code == 201, resp.get_json()
-    assert resp.get_json() == {"code": "safety.gas", "name": "燃气隐患", "parent_code": "safety",
-                               "working_days": 1}
+    assert resp.get_json() == {
+        "code": "safety.gas",
+        "name": "燃气隐患",
+        "parent_code": "safety",
+        "working_days": 1,
+    }
     assert resp.headers["Location"] == f"{API}/safety.gas"
     resp = client.post(API, json={"code": "pets", "name": "宠物管理"}, headers=h)
     assert resp.status_code == 201 and resp.get_json()["working_days"] is None
-    resp = client.post(API, json={"code": "pets.dogs", "name": "犬只", "parent_code": "pets"},
-                       headers=h)
+    resp = client.post(
+        API, json={"code": "pets.dogs", "name": "犬只", "parent_code": "pets"}, headers=h
+    )
     assert resp.get_json()["working_days"] == 3
     codes = [c["code"] for c in all_categories(client, auth)]
     assert codes.index("safety.gas") == codes.index("safety.structure") + 1  # stays in its group
     assert codes[-2:] == ["pets", "pets.dogs"]
     # A problem may use the new leaf.
-    resp = client.post("/api/v1/problems", json={"grid_code": "370303001001-01",
-                                                 "category": "safety.gas", "description": "燃气"},
-                       headers=auth.headers("worker"))
+    resp = client.post(
+        "/api/v1/problems",
+        json={"grid_code": "370303001001-01", "category": "safety.gas", "description": "燃气"},
+        headers=auth.headers("worker"),
+    )
     assert resp.status_code == 201, resp.get_json()
 
 
 def test_admin_patches_name_and_working_days(client, auth):
     h = auth.headers("admin")
-    resp = client.patch(f"{API}/traffic.parking", json={"name": "乱停车", "working_days": 7},
-                        headers=h)
+    resp = client.patch(
+        f"{API}/traffic.parking", json={"name": "乱停车", "working_days": 7}, headers=h
+    )
     assert resp.status_code == 200
-    assert resp.get_json() == {"code": "traffic.parking", "name": "乱停车",
-                               "parent_code": "traffic", "working_days": 7}
-    assert client.get(f"{API}/traffic.parking", headers=auth.headers("worker")).get_json()[
-        "working_days"] == 7
+    assert resp.get_json() == {
+        "code": "traffic.parking",
+        "name": "乱停车",
+        "parent_code": "traffic",
+        "working_days": 7,
+    }
+    assert (
+        client.get(f"{API}/traffic.parking", headers=auth.headers("worker")).get_json()[
+            "working_days"
+        ]
+        == 7
+    )
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"code": "safety.fire", "name": "x", "parent_code": "safety"}, "code"),
-    ({"code": "safety.gas", "name": "x"}, "parent_code"),
-    ({"code": "safety.gas", "name": "x", "parent_code": "nope"}, "parent_code"),
-    ({"code": "safety.gas", "name": "x", "parent_code": "heating"}, "code"),
-    ({"code": "gas", "name": "x", "working_days": 3}, "working_days"),
-    ({"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": 0},
-     "working_days"),
-    ({"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": 61},
-     "working_days"),
-    ({"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": "3"},
-     "working_days"),
-    ({"code": "Safety", "name": "x"}, "code"),
-    ({"code": "a.b.c", "name": "x"}, "code"),
-    ({"code": "gas", "name": ""}, "name"),
-    ({"code": "gas"}, "name"),
-    ({"code": "gas", "name": "x", "sort": 1}, "sort"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"code": "safety.fire", "name": "x", "parent_code": "safety"}, "code"),
+        ({"code": "safety.gas", "name": "x"}, "parent_code"),
+        ({"code": "safety.gas", "name": "x", "parent_code": "nope"}, "parent_code"),
+        ({"code": "safety.gas", "name": "x", "parent_code": "heating"}, "code"),
+        ({"code": "gas", "name": "x", "working_days": 3}, "working_days"),
+        (
+            {"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": 0},
+            "working_days",
+        ),
+        (
+            {"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": 61},
+            "working_days",
+        ),
+        (
+            {"code": "safety.gas", "name": "x", "parent_code": "safety", "working_days": "3"},
+            "working_days",
+        ),
+        ({"code": "Safety", "name": "x"}, "code"),
+        ({"code": "a.b.c", "name": "x"}, "code"),
+        ({"code": "gas", "name": ""}, "name"),
+        ({"code": "gas"}, "name"),
+        ({"code": "gas", "name": "x", "sort": 1}, "sort"),
+    ],
+)
 def test_bad_creates_are_422(client, auth, body, field):
     resp = client.post(API, json=body, headers=auth.headers("admin"))
     assert field in assert_problem(resp, 422, "VALIDATION_ERROR")["errors"]
 
 
-@pytest.mark.parametrize("code,body,field", [
-    ("safety", {"working_days": 3}, "working_days"),
-    ("safety.fire", {"working_days": None}, "working_days"),
-    ("safety.fire", {"code": "x"}, "code"),
-    ("safety.fire", {"parent_code": "heating"}, "parent_code"),
-])
+@pytest.mark.parametrize(
+    "code,body,field",
+    [
+        ("safety", {"working_days": 3}, "working_days"),
+        ("safety.fire", {"working_days": None}, "working_days"),
+        ("safety.fire", {"code": "x"}, "code"),
+        ("safety.fire", {"parent_code": "heating"}, "parent_code"),
+    ],
+)
 def test_bad_patches_are_422(client, auth, code, body, field):
     resp = client.patch(f"{API}/{code}", json=body, headers=auth.headers("admin"))
     assert field in assert_problem(resp, 422, "VALIDATION_ERROR")["errors"]
@@ -129,17 +160,20 @@ def test_bad_patches_are_422(client, auth, code, body, field):
 
 def test_unknown_category_is_404(client, auth):
     assert_problem(client.get(f"{API}/nope", headers=auth.headers("worker")), 404, "NOT_FOUND")
-    assert_problem(client.patch(f"{API}/nope", json={"name": "x"}, headers=auth.headers("admin")),
-                   404, "NOT_FOUND")
+    assert_problem(
+        client.patch(f"{API}/nope", json={"name": "x"}, headers=auth.headers("admin")),
+        404,
+        "NOT_FOUND",
+    )
 
 
 @pytest.mark.parametrize("user", ["district", "street", "secretary", "worker"])
 def test_only_admin_edits(client, auth, user):
     h = auth.headers(user)
-    assert_problem(client.post(API, json={"code": "gas", "name": "x"}, headers=h), 403,
-                   "FORBIDDEN")
-    assert_problem(client.patch(f"{API}/safety.fire", json={"name": "x"}, headers=h), 403,
-                   "FORBIDDEN")
+    assert_problem(client.post(API, json={"code": "gas", "name": "x"}, headers=h), 403, "FORBIDDEN")
+    assert_problem(
+        client.patch(f"{API}/safety.fire", json={"name": "x"}, headers=h), 403, "FORBIDDEN"
+    )
 
 
 def test_no_delete(client, auth):

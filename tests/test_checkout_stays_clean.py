@@ -25,14 +25,21 @@ def _checkout(tmp_path, test_body):
 
 
 def _pytest(root):
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist",
-                           "-p", "no:cacheprovider", "tests"], cwd=root, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_test_writing_into_the_checkout_fails_the_run(tmp_path):
-    root = _checkout(tmp_path, "from pathlib import Path\n\n\ndef test_leak():\n"
-                               "    (Path(__file__).parent.parent / 'leak.db').write_text('x')\n")
+    root = _checkout(
+        tmp_path,
+        "from pathlib import Path\n\n\ndef test_leak():\n"
+        "    (Path(__file__).parent.parent / 'leak.db').write_text('x')\n",
+    )
     result = _pytest(root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the tests wrote into the checkout" in result.stdout
@@ -40,7 +47,8 @@ def test_a_test_writing_into_the_checkout_fails_the_run(tmp_path):
 
 
 def test_a_clean_run_passes(tmp_path):
-    root = _checkout(tmp_path, "def test_nothing(tmp_path):\n"
-                               "    (tmp_path / 'fine.db').write_text('x')\n")
+    root = _checkout(
+        tmp_path, "def test_nothing(tmp_path):\n    (tmp_path / 'fine.db').write_text('x')\n"
+    )
     result = _pytest(root)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -42,28 +42,44 @@ def test_init_db_creates_fresh_database(tmp_path, monkeypatch):
 
 
 def test_create_user_with_password_stdin(runner, client):
-    result = run(runner, "create-user", "li", "--role", "grid_worker", "--unit",
-                 "370303001001-01", "--unit", "370303001001-02", "--password-stdin",
-                 input="s3cret-pass\nignored\n")
+    result = run(
+        runner,
+        "create-user",
+        "li",
+        "--role",
+        "grid_worker",
+        "--unit",
+        "370303001001-01",
+        "--unit",
+        "370303001001-02",
+        "--password-stdin",
+        input="s3cret-pass\nignored\n",
+    )
     assert result.exit_code == 0, result.output
     resp = client.post("/api/v1/auth/login", json={"username": "li", "password": "s3cret-pass"})
     assert resp.status_code == 200
     assert [u["code"] for u in resp.get_json()["user"]["units"]] == [
-        "370303001001-01", "370303001001-02"]
+        "370303001001-01",
+        "370303001001-02",
+    ]
 
 
 def test_create_admin_needs_no_unit(runner):
-    result = run(runner, "create-user", "root2", "--role", "admin", "--password-stdin",
-                 input="s3cret-pass\n")
+    result = run(
+        runner, "create-user", "root2", "--role", "admin", "--password-stdin", input="s3cret-pass\n"
+    )
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["--role", "secretary", "--unit", "000000000000"],
-    ["--role", "secretary"],
-    ["--role", "emperor", "--unit", "370303001001"],
-    ["--role", "secretary", "--unit", "370303001001-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--role", "secretary", "--unit", "000000000000"],
+        ["--role", "secretary"],
+        ["--role", "emperor", "--unit", "370303001001"],
+        ["--role", "secretary", "--unit", "370303001001-01"],
+    ],
+)
 def test_create_user_bad_unit_or_role_exit_2(runner, args):
     result = run(runner, "create-user", "zhao", *args, "--password-stdin", input="s3cret-pass\n")
     assert result.exit_code == 2, result.output
@@ -72,14 +88,22 @@ def test_create_user_bad_unit_or_role_exit_2(runner, args):
 @pytest.mark.parametrize("username", ["has space", "x" * 151, "semi;colon"])
 def test_create_user_bad_username_exit_2(runner, username):
     """The CLI takes the usernames POST /users takes, no others."""
-    result = run(runner, "create-user", username, "--role", "admin", "--password-stdin",
-                 input="s3cret-pass\n")
+    result = run(
+        runner,
+        "create-user",
+        username,
+        "--role",
+        "admin",
+        "--password-stdin",
+        input="s3cret-pass\n",
+    )
     assert result.exit_code == 2, result.output
 
 
 def test_create_user_existing_fails(runner):
-    result = run(runner, "create-user", "admin", "--role", "admin", "--password-stdin",
-                 input="s3cret-pass\n")
+    result = run(
+        runner, "create-user", "admin", "--role", "admin", "--password-stdin", input="s3cret-pass\n"
+    )
     assert result.exit_code == 1 and "exists" in result.output
 
 
@@ -100,19 +124,24 @@ def test_import_units_any_order_and_updates(runner, app, tmp_path):
     conn = connect(app.config["DATABASE"])
     row = conn.execute("SELECT name, path FROM units WHERE code = '370303003001-01'").fetchone()
     assert row["path"] == "/370303/370303003000/370303003001/370303003001-01/"
-    assert conn.execute("SELECT name FROM units WHERE code = '370303001001'").fetchone()[0] == \
-        "杏园社区(改)"
+    assert (
+        conn.execute("SELECT name FROM units WHERE code = '370303001001'").fetchone()[0]
+        == "杏园社区(改)"
+    )
     again = run(runner, "import-units", str(path))
     assert again.exit_code == 0 and "0 created, 4 updated" in again.output
 
 
 def test_import_units_bad_rows_import_nothing(runner, app, tmp_path):
     path = tmp_path / "units.csv"
-    path.write_text("code,name,level,parent_code\n"
-                    "370303004000,好街道,street,370303\n"
-                    "370303004001,,community,370303004000\n"
-                    "370303004002,坏社区,city,370303004000\n"
-                    "370303004003,孤社区,community,999\n", encoding="utf-8")
+    path.write_text(
+        "code,name,level,parent_code\n"
+        "370303004000,好街道,street,370303\n"
+        "370303004001,,community,370303004000\n"
+        "370303004002,坏社区,city,370303004000\n"
+        "370303004003,孤社区,community,999\n",
+        encoding="utf-8",
+    )
     result = run(runner, "import-units", str(path))
     assert result.exit_code != 0
     for n in (3, 4, 5):
@@ -145,8 +174,9 @@ def test_backup_copies_database_and_blobs(runner, app, tmp_path):
 
 def test_import_units_not_utf8_fails_cleanly(runner, app, tmp_path):
     path = tmp_path / "units.csv"
-    path.write_bytes("code,name,level,parent_code\n370303004000,好街道,street,370303\n"
-                     .encode("gbk"))
+    path.write_bytes(
+        "code,name,level,parent_code\n370303004000,好街道,street,370303\n".encode("gbk")
+    )
     result = run(runner, "import-units", str(path))
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     assert "UTF-8" in result.output
@@ -163,13 +193,16 @@ def test_import_units_does_not_change_an_existing_units_level(runner, app, tmp_p
     """Like PATCH /units, an import renames or moves a unit but keeps its level (its grids
     would otherwise hang under a street)."""
     path = tmp_path / "units.csv"
-    path.write_text("code,name,level,parent_code\n370303001001,杏园社区,street,370303\n",
-                    encoding="utf-8")
+    path.write_text(
+        "code,name,level,parent_code\n370303001001,杏园社区,street,370303\n", encoding="utf-8"
+    )
     result = run(runner, "import-units", str(path))
     assert result.exit_code == 1 and "row 2" in result.output, result.output
     conn = connect(app.config["DATABASE"])
-    assert conn.execute("SELECT level FROM units WHERE code = '370303001001'").fetchone()[0] \
+    assert (
+        conn.execute("SELECT level FROM units WHERE code = '370303001001'").fetchone()[0]
         == "community"
+    )
 
 
 def test_backup_without_blobs_still_makes_the_blob_folder(runner, app, tmp_path):
@@ -200,8 +233,9 @@ def test_every_command_has_help(runner):
 
 def test_every_command_documented_in_readme():
     text = README.read_text(encoding="utf-8")
-    missing = [name for name in _commands()
-               if not re.search(rf"survey-api {re.escape(name)}\b", text)]
+    missing = [
+        name for name in _commands() if not re.search(rf"survey-api {re.escape(name)}\b", text)
+    ]
     assert not missing, f"commands missing from README: {missing}"
 
 

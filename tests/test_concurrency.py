@@ -19,19 +19,32 @@ def instance(live_instance):
 
 def test_parallel_writes_across_workers(instance):
     with running(instance, workers=3) as base:
-        token = requests.post(base + "/api/v1/auth/login",
-                              json={"username": "admin", "password": PASSWORD}).json()
+        token = requests.post(
+            base + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
 
         def create_grid(i):
-            r = requests.post(base + "/api/v1/units", headers=headers, json={
-                "code": f"370303001001-{100 + i}", "name": f"网格{i}", "level": "grid",
-                "parent_code": "370303001001"}, timeout=30)
+            r = requests.post(
+                base + "/api/v1/units",
+                headers=headers,
+                json={
+                    "code": f"370303001001-{100 + i}",
+                    "name": f"网格{i}",
+                    "level": "grid",
+                    "parent_code": "370303001001",
+                },
+                timeout=30,
+            )
             return r.status_code
 
         def rename(i):
-            r = requests.patch(base + "/api/v1/units/370303001001", headers=headers,
-                               json={"name": f"杏园社区{i}"}, timeout=30)
+            r = requests.patch(
+                base + "/api/v1/units/370303001001",
+                headers=headers,
+                json={"name": f"杏园社区{i}"},
+                timeout=30,
+            )
             return r.status_code
 
         with ThreadPoolExecutor(8) as pool:
@@ -39,12 +52,15 @@ def test_parallel_writes_across_workers(instance):
             renamed = list(pool.map(rename, range(40)))
         assert created == [201] * 60
         assert renamed == [200] * 40
-        grids = requests.get(base + "/api/v1/units?level=grid&parent=370303001001&limit=1000",
-                             headers=headers).json()["items"]
+        grids = requests.get(
+            base + "/api/v1/units?level=grid&parent=370303001001&limit=1000", headers=headers
+        ).json()["items"]
         assert len(grids) == 62
     conn = sqlite3.connect(instance / "survey.db")
-    assert conn.execute("SELECT count(*) FROM audit_log WHERE action LIKE 'unit.%'").fetchone()[0] \
+    assert (
+        conn.execute("SELECT count(*) FROM audit_log WHERE action LIKE 'unit.%'").fetchone()[0]
         == 100
+    )
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -62,9 +78,13 @@ def test_serve_command_starts_and_stops(tmp_path):
     assert exe, "the survey-api console script is installed next to the interpreter"
     port = free_port()
     inst = tmp_path / "fresh"
-    proc = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", "2"],
-                            env=server_env(inst), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "serve", "--port", str(port), "--workers", "2"],
+        env=server_env(inst),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 30
         while True:

@@ -36,8 +36,9 @@ OTHER_GRID = "370303001002-01"
 
 def versions():
     """Playwright's and Chromium's versions: Playwright pins a revision, Debian's moves."""
-    chromium = subprocess.run([shots.CHROMIUM, "--version"], capture_output=True, text=True,
-                              timeout=60).stdout.strip()
+    chromium = subprocess.run(
+        [shots.CHROMIUM, "--version"], capture_output=True, text=True, timeout=60
+    ).stdout.strip()
     return f"playwright {importlib.metadata.version('playwright')}; {chromium}"
 
 
@@ -71,8 +72,9 @@ def page(site):
         with sync_playwright() as p:
             browser = shots.launch(p)
             print(f"\n{versions()}; browser.version {browser.version}")
-            context = browser.new_context(locale="zh-CN", viewport=shots.VIEWPORT,
-                                          accept_downloads=True)
+            context = browser.new_context(
+                locale="zh-CN", viewport=shots.VIEWPORT, accept_downloads=True
+            )
             page = context.new_page()
             page.console_errors = []
             page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -168,8 +170,10 @@ def test_a_request_without_csrf_is_403_and_changes_nothing(site, page):
     row = status(db_path, ids["csrf"])
     assert row["status"] == "reported" and row["version"] == 1
     # The session's cookies alone (no token) are refused too.
-    resp = page.request.post(f"{root}/console/problems/{ids['csrf']}/actions",
-                             form={"button": "accept", "base_version": "1"})
+    resp = page.request.post(
+        f"{root}/console/problems/{ids['csrf']}/actions",
+        form={"button": "accept", "base_version": "1"},
+    )
     assert resp.status == 403
     assert status(db_path, ids["csrf"])["version"] == 1
 
@@ -195,6 +199,7 @@ def test_grid_worker_is_refused_in_the_browser(site, page):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("alert")).to_have_text("网格员请使用手机端")
-    assert requests.get(f"{root}/console/problems", allow_redirects=False,
-                        timeout=30).status_code == 302
-
+    assert (
+        requests.get(f"{root}/console/problems", allow_redirects=False, timeout=30).status_code
+        == 302
+    )

@@ -31,14 +31,18 @@ def conn(app):
 
 # --- periods ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key, start, end", [
-    ("week", date(2026, 11, 23), TODAY),
-    ("month", date(2026, 11, 1), TODAY),
-    ("year", date(2026, 1, 1), TODAY),
-    ("all", None, None),
-    (None, None, None),
-    ("bogus", None, None),
-])
+
+@pytest.mark.parametrize(
+    "key, start, end",
+    [
+        ("week", date(2026, 11, 23), TODAY),
+        ("month", date(2026, 11, 1), TODAY),
+        ("year", date(2026, 1, 1), TODAY),
+        ("all", None, None),
+        (None, None, None),
+        ("bogus", None, None),
+    ],
+)
 def test_presets(key, start, end):
     period = periods.resolve(key, today=TODAY)
     assert (period.start, period.end) == (start, end)
@@ -53,10 +57,15 @@ def test_dates_win_over_a_preset():
     assert periods.resolve(None, "", "2026-11-30").query() == {"to": "2026-11-30"}
 
 
-@pytest.mark.parametrize("start, end, field", [
-    ("2026-13-01", "", "from"), ("2026-1-1", "", "from"), ("", "yesterday", "to"),
-    ("2026-11-30", "2026-11-01", "to"),
-])
+@pytest.mark.parametrize(
+    "start, end, field",
+    [
+        ("2026-13-01", "", "from"),
+        ("2026-1-1", "", "from"),
+        ("", "yesterday", "to"),
+        ("2026-11-30", "2026-11-01", "to"),
+    ],
+)
 def test_bad_dates(start, end, field):
     with pytest.raises(periods.PeriodError) as info:
         periods.resolve(None, start, end)
@@ -71,15 +80,16 @@ def test_period_bounds_are_shanghai_days():
 
 # --- the weekly trend -----------------------------------------------------------------------
 
+
 def test_found_and_rectified_per_week(conn, data):
     district = unit_store.get(conn, "370303")
     period = periods.resolve(None, PERIOD["from"], PERIOD["to"])
     with read_tx(conn):
         weeks = dashboard.weekly(conn, district, period, today=TODAY)
     assert [(w["monday"], w["found"], w["rectified"]) for w in weeks] == [
-        ("2026-10-26", 0, 0),   # holds 1 November, a Sunday
-        ("2026-11-02", 6, 1),   # p1 p2 p4 p5 p7 p8 found (p3 rejected); p1 rectified
-        ("2026-11-09", 2, 2),   # p9 p10 found; p4 and p9 rectified
+        ("2026-10-26", 0, 0),  # holds 1 November, a Sunday
+        ("2026-11-02", 6, 1),  # p1 p2 p4 p5 p7 p8 found (p3 rejected); p1 rectified
+        ("2026-11-09", 2, 2),  # p9 p10 found; p4 and p9 rectified
         ("2026-11-16", 0, 0),
         ("2026-11-23", 0, 0),
         ("2026-11-30", 0, 0),
@@ -111,7 +121,10 @@ def test_weekly_open_period_without_data_is_this_week(conn):
 def test_by_category_most_first(conn, data):
     rows = dashboard.by_category(conn, {"safety.fire": 2, "other.other": 1, "heating.no_heat": 3})
     assert [(r["name"], r["group"], r["count"]) for r in rows] == [
-        ("不供暖或温度不达标", "供暖", 3), ("消防隐患", "安全隐患", 2), ("其他", "其他", 1)]
+        ("不供暖或温度不达标", "供暖", 3),
+        ("消防隐患", "安全隐患", 2),
+        ("其他", "其他", 1),
+    ]
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -122,8 +135,9 @@ _CHILD_ROW = re.compile(r'<th scope="row"><a href="(/console/units/[^"?]+)[^"]*"
 
 def figures(html):
     """{metric: (text, link or None)} of the figures on a dashboard page."""
-    return {key: (value, unescape(link) if link else None)
-            for key, link, value in _FIGURE.findall(html)}
+    return {
+        key: (value, unescape(link) if link else None) for key, link, value in _FIGURE.findall(html)
+    }
 
 
 def as_text(value, key):
@@ -131,16 +145,24 @@ def as_text(value, key):
 
 
 def api_summary(client, auth, code, user, params):
-    resp = client.get(f"/api/v1/units/{code}/summary", query_string=params,
-                      headers=auth.headers(user))
+    resp = client.get(
+        f"/api/v1/units/{code}/summary", query_string=params, headers=auth.headers(user)
+    )
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
 
 
-@pytest.mark.parametrize("user, code", [
-    ("district", "370303"), ("street", "370303001000"), ("secretary", "370303001001"),
-    ("admin", "370303"), ("admin", "370303001001-01"), ("district", "370303001002"),
-])
+@pytest.mark.parametrize(
+    "user, code",
+    [
+        ("district", "370303"),
+        ("street", "370303001000"),
+        ("secretary", "370303001001"),
+        ("admin", "370303"),
+        ("admin", "370303001001-01"),
+        ("district", "370303001002"),
+    ],
+)
 @pytest.mark.parametrize("params", [PERIOD, {}])
 def test_figures_equal_the_api_summary(app, auth, data, user, code, params):
     page_client = app.test_client()
@@ -154,13 +176,25 @@ def test_figures_equal_the_api_summary(app, auth, data, user, code, params):
     for key, (value, _link) in shown.items():
         assert value == as_text(body["totals"][key], key), key
     assert f"<h1>{body['unit']['name']}统计</h1>" in html
-    for label in ("户数", "已走访", "走访覆盖率", "问题数", "整改率", "按时整改率", "超期",
-                  "满意率"):
+    for label in (
+        "户数",
+        "已走访",
+        "走访覆盖率",
+        "问题数",
+        "整改率",
+        "按时整改率",
+        "超期",
+        "满意率",
+    ):
         assert f"<dt>{label}</dt>" in html
     # the children's table has every child with the same numbers as the API's children
     for child in body["children"]:
-        row = re.search(rf'<a href="/console/units/{re.escape(child["code"])}[^"]*">'
-                        rf'{re.escape(child["name"])}</a></th>(.*?)</tr>', html, re.S)
+        row = re.search(
+            rf'<a href="/console/units/{re.escape(child["code"])}[^"]*">'
+            rf"{re.escape(child['name'])}</a></th>(.*?)</tr>",
+            html,
+            re.S,
+        )
         assert row, child["code"]
         cells = re.findall(r'<td class="num" data-key="(\w+)">(?:<a [^>]*>)?([^<]+)', row[1])
         assert cells == [(k, as_text(child[k], k)) for k, _l, _p in dashboard.FIGURES]
@@ -171,9 +205,15 @@ def test_known_figures_of_november(app, data):
     console_login(client, "secretary")
     shown = figures(text(client.get("/console/units/370303001001", query_string=PERIOD)))
     assert {k: v for k, (v, _link) in shown.items()} == {
-        "households": "3", "visited": "1", "coverage_pct": "33.3%", "problems": "6",
-        "rectification_rate_pct": "33.3%", "on_time_rate_pct": "50.0%", "overdue": "1",
-        "satisfaction_rate_pct": "50.0%"}
+        "households": "3",
+        "visited": "1",
+        "coverage_pct": "33.3%",
+        "problems": "6",
+        "rectification_rate_pct": "33.3%",
+        "on_time_rate_pct": "50.0%",
+        "overdue": "1",
+        "satisfaction_rate_pct": "50.0%",
+    }
 
 
 def test_figures_link_to_their_queues(app, data):
@@ -183,9 +223,9 @@ def test_figures_link_to_their_queues(app, data):
     query = "&from=2026-11-01&to=2026-11-30"
     assert shown["overdue"][1] == "/console/problems?queue=overdue&grid=370303001000" + query
     assert shown["problems"][1] == "/console/problems?queue=all&grid=370303001000" + query
-    assert shown["households"][1] is None   # a street has no single ledger
+    assert shown["households"][1] is None  # a street has no single ledger
     overdue_page = text(client.get(shown["overdue"][1]))
-    assert "共 1 条" in overdue_page   # p2 (p8 is suspended, p6 reported in October)
+    assert "共 1 条" in overdue_page  # p2 (p8 is suspended, p6 reported in October)
 
 
 def test_a_grid_links_its_households_to_the_ledger(app, data):
@@ -208,18 +248,25 @@ def test_drill_down_district_to_grid(app, data):
         links = dict((name, href) for href, name in _CHILD_ROW.findall(html))
         target = [href for href in links.values() if href.endswith("/" + there)]
         assert target, (here, links)
-        assert f"/console/units/{there}?period=year" in html   # the period goes along
+        assert f"/console/units/{there}?period=year" in html  # the period goes along
         url = f"/console/units/{there}?period=year"
     html = text(client.get(url))
     assert "<h1>杏园二网格统计</h1>" in html
     assert 'href="/console/units/370303001001?period=year">杏园社区</a>' in html  # the way back
 
 
-@pytest.mark.parametrize("user, code", [
-    ("street", "370303002000"), ("street", "370303"), ("secretary", "370303001002"),
-    ("secretary", "370303001000"), ("secretary", "370303002001-01"), ("district", "999999"),
-    ("admin", "nope"),
-])
+@pytest.mark.parametrize(
+    "user, code",
+    [
+        ("street", "370303002000"),
+        ("street", "370303"),
+        ("secretary", "370303001002"),
+        ("secretary", "370303001000"),
+        ("secretary", "370303002001-01"),
+        ("district", "999999"),
+        ("admin", "nope"),
+    ],
+)
 def test_out_of_scope_is_a_404_page(app, data, user, code):
     client = app.test_client()
     console_login(client, user)
@@ -243,8 +290,11 @@ def test_period_links_and_bad_dates(app, data):
 
 
 def test_own_unit_is_the_front_of_statistics(app, data):
-    for user, code in (("street", "370303001000"), ("secretary", "370303001001"),
-                       ("admin", "370303")):
+    for user, code in (
+        ("street", "370303001000"),
+        ("secretary", "370303001001"),
+        ("admin", "370303"),
+    ):
         client = app.test_client()
         console_login(client, user)
         resp = client.get("/console/units")
@@ -261,12 +311,13 @@ def test_charts_json_matches_the_tables(app, data):
     assert body["children"]["names"] == [c["name"] for c in api["children"]]
     assert body["children"]["coverage_pct"] == [c["coverage_pct"] for c in api["children"]]
     assert body["children"]["rectification_rate_pct"] == [
-        c["rectification_rate_pct"] for c in api["children"]]
+        c["rectification_rate_pct"] for c in api["children"]
+    ]
     assert sum(c["value"] for c in body["categories"]) == api["totals"]["problems"]
     assert sum(body["weeks"]["found"]) == api["totals"]["problems"]
     assert body["weeks"]["labels"][1] == "2026年第45周"
     weeks_table = re.search(r'<table class="list" id="weeks">.*?</table>', html, re.S)[0]
-    assert "<td class=\"num\">6</td><td class=\"num\">1</td>" in weeks_table
+    assert '<td class="num">6</td><td class="num">1</td>' in weeks_table
 
 
 def test_pages_carry_no_inline_script(app, data):

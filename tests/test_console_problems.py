@@ -42,8 +42,10 @@ def audit_actions(conn):
 
 def queue_counts(html):
     """{queue label: count} from the queue links."""
-    return {m.group(1): int(m.group(2)) for m in re.finditer(
-        r'>([^<>]+)<span class="n">(\d+)</span></a>', html)}
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r'>([^<>]+)<span class="n">(\d+)</span></a>', html)
+    }
 
 
 def numbers(html):
@@ -52,37 +54,79 @@ def numbers(html):
 
 # --- the queue -----------------------------------------------------------------------------
 
+
 def test_every_queue_counts_and_lists_its_problems(secretary, conn):
     t = now()
-    ids = {state: make_problem(conn, state) for state in (
-        "reported", "accepted", "assigned", "rectifying", "rectified", "closed", "rejected",
-        "suspended")}
+    ids = {
+        state: make_problem(conn, state)
+        for state in (
+            "reported",
+            "accepted",
+            "assigned",
+            "rectifying",
+            "rectified",
+            "closed",
+            "rejected",
+            "suspended",
+        )
+    }
     overdue = make_problem(conn, "assigned", due_at=iso(t - timedelta(days=2)))
     soon = make_problem(conn, "accepted", due_at=iso(t + timedelta(minutes=30)))
     supervised = make_problem(conn, "rectifying", supervised=1)
     make_problem(conn, "reported", grid=OTHER_GRID)  # another community: never counted
     html = text(secretary.get("/console/problems"))
     counts = queue_counts(html)
-    assert counts == {"全部": 11, "待受理": 1, "办理中": 6, "待核验": 1, "即将到期": 1,
-                      "已超期": 1, "督办": 1, "已挂起": 1, "已销号": 1, "不予受理": 1}
+    assert counts == {
+        "全部": 11,
+        "待受理": 1,
+        "办理中": 6,
+        "待核验": 1,
+        "即将到期": 1,
+        "已超期": 1,
+        "督办": 1,
+        "已挂起": 1,
+        "已销号": 1,
+        "不予受理": 1,
+    }
     assert "共 11 条" in html
     expected = {
-        "reported": [ids["reported"]], "rectified": [ids["rectified"]],
-        "overdue": [overdue], "due_soon": [soon], "supervised": [supervised],
-        "suspended": [ids["suspended"]], "closed": [ids["closed"]],
+        "reported": [ids["reported"]],
+        "rectified": [ids["rectified"]],
+        "overdue": [overdue],
+        "due_soon": [soon],
+        "supervised": [supervised],
+        "suspended": [ids["suspended"]],
+        "closed": [ids["closed"]],
         "rejected": [ids["rejected"]],
-        "in_progress": [ids["accepted"], ids["assigned"], ids["rectifying"], overdue, soon,
-                        supervised],
+        "in_progress": [
+            ids["accepted"],
+            ids["assigned"],
+            ids["rectifying"],
+            overdue,
+            soon,
+            supervised,
+        ],
     }
     for queue, want in expected.items():
         page = text(secretary.get(f"/console/problems?queue={queue}"))
         shown = set(re.findall(r"/console/problems/([0-9a-f-]{36})\"", page))
         assert shown == set(want), queue
         assert f"共 {len(shown)} 条" in page
-        assert 'aria-current="page">' + {
-            "reported": "待受理", "rectified": "待核验", "overdue": "已超期",
-            "due_soon": "即将到期", "supervised": "督办", "suspended": "已挂起",
-            "closed": "已销号", "rejected": "不予受理", "in_progress": "办理中"}[queue] in page
+        assert (
+            'aria-current="page">'
+            + {
+                "reported": "待受理",
+                "rectified": "待核验",
+                "overdue": "已超期",
+                "due_soon": "即将到期",
+                "supervised": "督办",
+                "suspended": "已挂起",
+                "closed": "已销号",
+                "rejected": "不予受理",
+                "in_progress": "办理中",
+            }[queue]
+            in page
+        )
 
 
 def test_queue_columns_labels_and_deadlines(secretary, conn):
@@ -96,16 +140,19 @@ def test_queue_columns_labels_and_deadlines(secretary, conn):
     assert re.search(r"超期\d+个工作日", html)
 
 
-@pytest.mark.parametrize("query, expect", [
-    ("grid=370303001001-02", {"g2"}),
-    ("grid=370303001001", {"fire", "g2", "hotline", "old"}),
-    ("category=safety", {"fire", "g2", "hotline", "old"}),
-    ("category=traffic.parking", {"park"}),
-    ("source=hotline", {"hotline"}),
-    ("q=电梯", {"hotline"}),
-    ("from=2020-01-01&to=2020-12-31", {"old"}),
-    ("from=2999-01-01", set()),
-])
+@pytest.mark.parametrize(
+    "query, expect",
+    [
+        ("grid=370303001001-02", {"g2"}),
+        ("grid=370303001001", {"fire", "g2", "hotline", "old"}),
+        ("category=safety", {"fire", "g2", "hotline", "old"}),
+        ("category=traffic.parking", {"park"}),
+        ("source=hotline", {"hotline"}),
+        ("q=电梯", {"hotline"}),
+        ("from=2020-01-01&to=2020-12-31", {"old"}),
+        ("from=2999-01-01", set()),
+    ],
+)
 def test_filters(secretary, conn, query, expect):
     made = {
         "fire": make_problem(conn),
@@ -115,18 +162,23 @@ def test_filters(secretary, conn, query, expect):
         "old": make_problem(conn),
     }
     with write_tx(conn):
-        conn.execute("UPDATE problems SET source = 'hotline', description = '电梯停运' "
-                     "WHERE id = ?", (made["hotline"],))
-        conn.execute("UPDATE problems SET reported_at = '2020-05-01T02:00:00Z' WHERE id = ?",
-                     (made["old"],))
-        conn.execute("UPDATE problems SET category = 'traffic.parking' WHERE id = ?",
-                     (made["park"],))
+        conn.execute(
+            "UPDATE problems SET source = 'hotline', description = '电梯停运' WHERE id = ?",
+            (made["hotline"],),
+        )
+        conn.execute(
+            "UPDATE problems SET reported_at = '2020-05-01T02:00:00Z' WHERE id = ?", (made["old"],)
+        )
+        conn.execute(
+            "UPDATE problems SET category = 'traffic.parking' WHERE id = ?", (made["park"],)
+        )
     if "category=safety" in query or query.startswith("grid=370303001001&"):
         expect = expect - {"park"}
     page = text(secretary.get(f"/console/problems?{query}"))
     shown = set(re.findall(r"/console/problems/([0-9a-f-]{36})\"", page))
     assert shown == {made[k] for k in expect} | (
-        {made["park"]} if query == "grid=370303001001" else set()), query
+        {made["park"]} if query == "grid=370303001001" else set()
+    ), query
 
 
 def test_keyword_finds_the_number(secretary, conn):
@@ -139,8 +191,12 @@ def test_keyword_finds_the_number(secretary, conn):
 
 def test_filter_state_lives_in_the_url(secretary, conn):
     make_problem(conn)
-    page = text(secretary.get("/console/problems?queue=overdue&grid=370303001001-01"
-                              "&category=safety&source=visit&from=2026-01-01&to=2026-12-31&q=楼道"))
+    page = text(
+        secretary.get(
+            "/console/problems?queue=overdue&grid=370303001001-01"
+            "&category=safety&source=visit&from=2026-01-01&to=2026-12-31&q=楼道"
+        )
+    )
     assert '<option value="370303001001-01" selected>' in page
     assert 'value="2026-01-01"' in page and 'value="楼道"' in page
     # Queue links keep the filters.
@@ -167,8 +223,9 @@ def test_fifty_a_page(secretary, conn):
 
 def test_htmx_filter_request_gets_the_results_only(secretary, conn):
     make_problem(conn)
-    resp = secretary.get("/console/problems?queue=reported",
-                         headers={"HX-Request": "true", "HX-Target": "results"})
+    resp = secretary.get(
+        "/console/problems?queue=reported", headers={"HX-Request": "true", "HX-Target": "results"}
+    )
     html = text(resp)
     assert "<html" not in html and "共 1 条" in html and 'class="queues"' in html
 
@@ -180,14 +237,22 @@ def test_grid_outside_scope_is_refused(secretary):
 
 def test_export_links_carry_the_filters(secretary, client, conn):
     make_problem(conn)
-    page = text(secretary.get("/console/problems?queue=in_progress&grid=370303001001-01"
-                              "&category=safety&from=2026-01-01"))
+    page = text(
+        secretary.get(
+            "/console/problems?queue=in_progress&grid=370303001001-01"
+            "&category=safety&from=2026-01-01"
+        )
+    )
     links = re.findall(r'href="(/api/v1/communities/[^"]+)"', page)
     assert len(links) == 2
     problem_list = links[0].replace("&amp;", "&")
     assert problem_list.startswith("/api/v1/communities/370303001001/problem-list?format=xlsx")
-    for part in ("grid=370303001001-01", "category=safety", "from=2026-01-01",
-                 "status=accepted%2Cassigned%2Crectifying"):
+    for part in (
+        "grid=370303001001-01",
+        "category=safety",
+        "from=2026-01-01",
+        "status=accepted%2Cassigned%2Crectifying",
+    ):
         assert part in problem_list
     assert "导出问题清单" in page and "导出整改清单" in page
     # The link works with the session cookie alone.
@@ -208,12 +273,22 @@ def test_street_admin_exports_once_a_community_is_chosen(client, conn):
 
 # --- the problem page ----------------------------------------------------------------------
 
+
 def test_problem_page_fields_and_timeline(secretary, conn):
     pid = make_problem(conn, "assigned", due_at="2026-12-04T15:59:59Z", urgency="urgent")
     html = text(secretary.get(f"/console/problems/{pid}"))
     assert f"<h1>{row(conn, pid)['number']}</h1>" in html
-    for word in ("已交办", "紧急", "入户走访", "网格", "消防隐患", "安全隐患", "王师傅",
-                 "办理轨迹", "上报问题"):
+    for word in (
+        "已交办",
+        "紧急",
+        "入户走访",
+        "网格",
+        "消防隐患",
+        "安全隐患",
+        "王师傅",
+        "办理轨迹",
+        "上报问题",
+    ):
         assert word in html, word
     assert re.search(r"2026-12-04（剩\d+个工作日）|超期\d+个工作日", html)
 
@@ -245,8 +320,11 @@ def test_exactly_the_allowed_buttons(secretary, client, conn):
     for state, buttons in expect.items():
         pid = make_problem(conn, state)
         html = text(secretary.get(f"/console/problems/{pid}"))
-        shown = re.findall(r'class="btn secondary" href="[^"]+action=[a-z_]+#action-panel"\s+'
-                           r'hx-get="[^"]+"[^>]*>([^<]+)</a>', html)
+        shown = re.findall(
+            r'class="btn secondary" href="[^"]+action=[a-z_]+#action-panel"\s+'
+            r'hx-get="[^"]+"[^>]*>([^<]+)</a>',
+            html,
+        )
         assert shown == buttons, (state, shown)
     # 督办 is for street and district staff.
     pid = make_problem(conn, "assigned")
@@ -267,8 +345,16 @@ def test_work_a_problem_from_reported_to_closed(secretary, conn):
         ("accept", {"note": "已核实"}, "accepted"),
         ("assign", {"responsible_unit": GRID, "responsible_person": "王师傅"}, "assigned"),
         ("start", {}, "rectifying"),
-        ("rectify", {"measures": "拆除飞线", "cost_resident": "50", "cost_society": "",
-                     "cost_subsidy": "120.5"}, "rectified"),
+        (
+            "rectify",
+            {
+                "measures": "拆除飞线",
+                "cost_resident": "50",
+                "cost_society": "",
+                "cost_subsidy": "120.5",
+            },
+            "rectified",
+        ),
         ("verify_ok", {"note": "现场核验"}, "closed"),
         ("rate", {"rating": "5", "rating_comment": "满意"}, "closed"),
     ]
@@ -285,24 +371,28 @@ def test_work_a_problem_from_reported_to_closed(secretary, conn):
     assert final["responsible_person"] == "王师傅"
     page = text(secretary.get(f"/console/problems/{pid}"))
     assert "已销号" in page and "核验通过" in page and "现场核验" in page
-    events = page[page.index("办理轨迹"):]
+    events = page[page.index("办理轨迹") :]
     assert events.index("上报问题") < events.index("受理") < events.index("评价")
     assert audit_actions(conn).count("problem.accept") == 1
 
 
-@pytest.mark.parametrize("button, labels", [
-    ("assign", ["责任单位", "责任人", "备注"]),
-    ("rectify", ["整改措施", "居民分担", "社会分担", "街道补贴", "备注"]),
-    ("extend", ["新时限", "延期原因"]),
-    ("rate", ["满意度", "评价意见"]),
-    ("accept", ["备注"]),
-])
+@pytest.mark.parametrize(
+    "button, labels",
+    [
+        ("assign", ["责任单位", "责任人", "备注"]),
+        ("rectify", ["整改措施", "居民分担", "社会分担", "街道补贴", "备注"]),
+        ("extend", ["新时限", "延期原因"]),
+        ("rate", ["满意度", "评价意见"]),
+        ("accept", ["备注"]),
+    ],
+)
 def test_action_forms_are_labelled(secretary, conn, button, labels):
-    state = {"assign": "accepted", "rectify": "rectifying", "rate": "closed"}.get(button,
-                                                                                 "reported")
+    state = {"assign": "accepted", "rectify": "rectifying", "rate": "closed"}.get(
+        button, "reported"
+    )
     pid = make_problem(conn, state)
     html = text(secretary.get(f"/console/problems/{pid}?action={button}"))
-    form = html[html.index('class="action-form"'):]
+    form = html[html.index('class="action-form"') :]
     found = re.findall(r'<label for="a-[a-z_]+">([^<]+)</label>', form)
     assert found == labels
 
@@ -362,9 +452,11 @@ def test_action_without_csrf_is_403_and_changes_nothing(secretary, conn):
     assert resp.status_code == 403 and row(conn, pid)["version"] == 1
     # The htmx header works as the form field does.
     token = csrf_of(secretary)
-    resp = secretary.post(f"/console/problems/{pid}/actions",
-                          data={"button": "accept", "base_version": "1"},
-                          headers={"X-CSRF-TOKEN": token})
+    resp = secretary.post(
+        f"/console/problems/{pid}/actions",
+        data={"button": "accept", "base_version": "1"},
+        headers={"X-CSRF-TOKEN": token},
+    )
     assert resp.status_code == 303 and row(conn, pid)["status"] == "accepted"
 
 
@@ -384,13 +476,25 @@ def test_action_the_role_may_not_do(secretary, conn):
 
 # --- household and photos -----------------------------------------------------------------
 
+
 def _household(conn):
     with write_tx(conn):
         hid = "0b5a8a7e-8a39-4a37-9b7f-2f4f5f0a0001"
-        household_store.insert(conn, hid, {
-            "grid_code": GRID, "address": "杏园东路175号杏园小区3号楼2单元201室",
-            "building": "3", "unit_no": "2", "room": "201", "head_name": "张建国",
-            "phone": "13812341234", "members": 3, "tags": ["elderly_alone"]})
+        household_store.insert(
+            conn,
+            hid,
+            {
+                "grid_code": GRID,
+                "address": "杏园东路175号杏园小区3号楼2单元201室",
+                "building": "3",
+                "unit_no": "2",
+                "room": "201",
+                "head_name": "张建国",
+                "phone": "13812341234",
+                "members": 3,
+                "tags": ["elderly_alone"],
+            },
+        )
     return hid
 
 
@@ -400,8 +504,9 @@ def test_household_masked_then_unmasked_once_audited(secretary, client, conn):
     assert "张*" in html and "138****1234" in html and "张建国" not in html
     assert "显示完整信息" in html and "独居老人" in html
     before = audit_actions(conn).count("unmask")
-    resp = secretary.post(f"/console/problems/{pid}/household",
-                          data={"csrf_token": csrf_of(secretary)})
+    resp = secretary.post(
+        f"/console/problems/{pid}/household", data={"csrf_token": csrf_of(secretary)}
+    )
     assert resp.status_code == 200
     assert "张建国" in text(resp) and "13812341234" in text(resp)
     assert audit_actions(conn).count("unmask") == before + 1
@@ -417,8 +522,9 @@ def _jpeg(size=(1200, 800), color=(200, 30, 30)):
 
 def _upload(client, auth, data):
     sha = hashlib.sha256(data).hexdigest()
-    resp = client.put(f"/api/v1/blobs/{sha}", data=data, content_type="image/jpeg",
-                      headers=auth.headers("worker"))
+    resp = client.put(
+        f"/api/v1/blobs/{sha}", data=data, content_type="image/jpeg", headers=auth.headers("worker")
+    )
     assert resp.status_code == 201
     return sha
 
@@ -436,8 +542,9 @@ def test_thumbnails_made_once_and_cached(client, auth, conn, app):
     thumb = Image.open(io.BytesIO(resp.data))
     assert max(thumb.size) <= 320 and thumb.size == (320, 213)
     resp.close()
-    cached = next((app.config and __import__("pathlib").Path(app.config["BLOB_DIR"])).rglob(
-        "*.thumb.jpg"))
+    cached = next(
+        (app.config and __import__("pathlib").Path(app.config["BLOB_DIR"])).rglob("*.thumb.jpg")
+    )
     mtime = cached.stat().st_mtime_ns
     client.get(f"/console/photos/{before_sha}?size=thumb").close()
     assert cached.stat().st_mtime_ns == mtime
@@ -473,14 +580,23 @@ def test_queue_counts_and_page_read_indexes_only(app, conn, user_ids):
     for name in problem_queue.QUEUES:
         criteria = problem_queue._merge(base, problem_queue._queue_criteria(conn, name, at))
         where, params = problem_queries.condition(criteria)
-        plan = " ".join(r[3] for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT count(*) FROM problems WHERE {where}", params))
+        plan = " ".join(
+            r[3]
+            for r in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT count(*) FROM problems WHERE {where}", params
+            )
+        )
         assert "SEARCH problems USING" in plan and "SCAN problems" not in plan, (name, plan)
         if name not in ("due_soon", "overdue"):
             assert "COVERING INDEX problems_queue" in plan, (name, plan)
-        plan = " ".join(r[3] for r in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT id FROM problems WHERE {where}"
-            " ORDER BY reported_at DESC, id DESC LIMIT 51", params))
+        plan = " ".join(
+            r[3]
+            for r in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT id FROM problems WHERE {where}"
+                " ORDER BY reported_at DESC, id DESC LIMIT 51",
+                params,
+            )
+        )
         assert "SEARCH problems USING" in plan and "SCAN problems" not in plan, (name, plan)
         if name not in ("due_soon", "overdue"):
             assert "COVERING INDEX problems_queue" in plan, (name, plan)

@@ -54,16 +54,27 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport=shots.VIEWPORT,
-                                  accept_downloads=True)
+    context = browser.new_context(locale="zh-CN", viewport=shots.VIEWPORT, accept_downloads=True)
     pg = context.new_page()
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error"
-          and "Failed to load resource" not in m.text else None)
+    pg.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
     # a resource a page needs that fails (documents are the tests' business)
-    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
-          and r.request.resource_type != "document" else None)
+    pg.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
     yield pg
     context.close()
     assert not errors, errors
@@ -74,17 +85,24 @@ def login(page, base, username, password=PASSWORD):
 
 
 def api_summary(base, username, code, params):
-    token = requests.post(f"{base}/api/v1/auth/login", json={
-        "username": username, "password": PASSWORD}, timeout=30).json()["access_token"]
-    resp = requests.get(f"{base}/api/v1/units/{code}/summary", params=params, timeout=30,
-                        headers={"Authorization": f"Bearer {token}"})
+    token = requests.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=30
+    ).json()["access_token"]
+    resp = requests.get(
+        f"{base}/api/v1/units/{code}/summary",
+        params=params,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status_code == 200
     return resp.json()
 
 
 def shown_figures(page):
-    return {el.get_attribute("data-key"): el.inner_text().strip()
-            for el in page.locator("dl.figures dd").all()}
+    return {
+        el.get_attribute("data-key"): el.inner_text().strip()
+        for el in page.locator("dl.figures dd").all()
+    }
 
 
 def as_text(value, key):
@@ -97,9 +115,19 @@ def test_dashboard_figures_equal_the_api_and_charts_draw(site, page):
     page.goto(f"{base}/console/units/370303?from={PERIOD['from']}&to={PERIOD['to']}")
     assert page.locator("h1").inner_text() == "张店区统计"
     api = api_summary(base, "district", "370303", PERIOD)
-    assert shown_figures(page) == {k: as_text(api["totals"][k], k) for k in (
-        "households", "visited", "coverage_pct", "problems", "rectification_rate_pct",
-        "on_time_rate_pct", "overdue", "satisfaction_rate_pct")}
+    assert shown_figures(page) == {
+        k: as_text(api["totals"][k], k)
+        for k in (
+            "households",
+            "visited",
+            "coverage_pct",
+            "problems",
+            "rectification_rate_pct",
+            "on_time_rate_pct",
+            "overdue",
+            "satisfaction_rate_pct",
+        )
+    }
     page.wait_for_selector("[data-charts-ready]", timeout=15_000)
     for chart in ("chart-children", "chart-categories", "chart-weeks"):
         assert page.locator(f"#{chart} canvas").count() >= 1, chart
@@ -122,7 +150,7 @@ def test_drill_down_to_a_grid_and_its_ledger(site, page):
         page.locator("#children").get_by_role("link", name=name, exact=True).click()
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == f"{name}统计"
-    assert page.locator("#children").count() == 0   # a grid has no children
+    assert page.locator("#children").count() == 0  # a grid has no children
     page.get_by_role("link", name="查看本网格走访台账").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "走访台账"

@@ -43,8 +43,7 @@ def test_login_sets_httponly_lax_cookies_and_goes_to_the_queue(client, app):
 def test_secure_cookies_when_configured(app, client):
     app.config["JWT_COOKIE_SECURE"] = True
     resp = console_login(client, "secretary")
-    assert all("Secure" in c for c in resp.headers.getlist("Set-Cookie")
-               if "token_cookie" in c)
+    assert all("Secure" in c for c in resp.headers.getlist("Set-Cookie") if "token_cookie" in c)
 
 
 def test_wrong_password_says_so_and_counts_towards_the_limit(client, app):
@@ -92,15 +91,24 @@ def test_no_session_goes_to_login_and_back(client, path):
 
 
 def test_next_refuses_other_hosts(client):
-    for target in ("https://evil.example/console/", "//evil.example/x", "/api/v1/me",
-                   "/console/login"):
+    for target in (
+        "https://evil.example/console/",
+        "//evil.example/x",
+        "/api/v1/me",
+        "/console/login",
+    ):
         resp = console_login(client, "secretary", next_url=target)
         assert resp.headers["Location"] == "/console/problems", target
 
 
 def test_htmx_request_without_session_gets_hx_redirect(client):
-    resp = client.get("/console/problems?queue=reported", headers={
-        "HX-Request": "true", "HX-Current-URL": "http://localhost/console/problems?queue=all"})
+    resp = client.get(
+        "/console/problems?queue=reported",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://localhost/console/problems?queue=all",
+        },
+    )
     assert resp.status_code == 200
     assert resp.headers["HX-Redirect"].startswith("/console/login?next=")
     assert "queue%3Dall" in resp.headers["HX-Redirect"]

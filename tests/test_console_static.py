@@ -39,7 +39,9 @@ def test_templates_load_nothing_from_elsewhere():
 
 def test_static_files_served_with_headers(client):
     resp = client.get("/console/static/htmx.min.js")
-    assert resp.status_code == 200 and resp.mimetype in ("text/javascript",
-                                                         "application/javascript")
+    assert resp.status_code == 200 and resp.mimetype in (
+        "text/javascript",
+        "application/javascript",
+    )
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     resp.close()

@@ -77,7 +77,9 @@ def test_beyond_the_package_is_monday_to_friday_estimated(conn):
 def test_urgent_is_24_hours_and_never_estimated(conn):
     accepted = at(2027, 5, 1, 9, 30)
     assert deadlines.due_after(conn, accepted, 3, urgent=True) == (
-        accepted + timedelta(hours=24), False)
+        accepted + timedelta(hours=24),
+        False,
+    )
 
 
 def test_override_beats_the_package(conn):
@@ -115,8 +117,11 @@ def test_next_working_day_end(conn):
 
 def test_accept_uses_category_working_days(client, auth, monkeypatch):
     monkeypatch.setattr(lifecycle, "clock", lambda: at(2026, 11, 16))
-    resp = client.patch("/api/v1/categories/heating.no_heat", json={"working_days": 5},
-                        headers=auth.headers("admin"))
+    resp = client.patch(
+        "/api/v1/categories/heating.no_heat",
+        json={"working_days": 5},
+        headers=auth.headers("admin"),
+    )
     assert resp.status_code == 200 and resp.get_json()["working_days"] == 5
     p = _report(client, auth, category="heating.no_heat")
     p = _act(client, auth, p, "accept")
@@ -146,8 +151,11 @@ def test_override_via_api_applies_to_later_deadlines(client, auth, monkeypatch):
     monkeypatch.setattr(lifecycle, "clock", lambda: at(2026, 11, 20))
     first = _act(client, auth, _report(client, auth), "accept")
     assert parse_iso(first["due_at"]) == end_of(2026, 11, 25)
-    resp = client.put("/api/v1/calendar/2026-11-24", json={"is_workday": False, "name": "停工"},
-                      headers=auth.headers("admin"))
+    resp = client.put(
+        "/api/v1/calendar/2026-11-24",
+        json={"is_workday": False, "name": "停工"},
+        headers=auth.headers("admin"),
+    )
     assert resp.status_code == 200
     second = _act(client, auth, _report(client, auth), "accept")
     assert parse_iso(second["due_at"]) == end_of(2026, 11, 26)
@@ -157,9 +165,12 @@ def test_override_via_api_applies_to_later_deadlines(client, auth, monkeypatch):
 
 def test_override_imported_via_cli_applies(client, auth, runner, tmp_path, monkeypatch):
     notice = tmp_path / "2027.csv"
-    notice.write_text("date,is_workday,name\n2027-10-01,0,国庆节\n2027-10-04,0,国庆节\n"
-                      "2027-10-05,0,国庆节\n2027-10-06,0,国庆节\n2027-10-07,0,国庆节\n"
-                      "2027-10-08,1,国庆节调休\n2027-10-09,1,国庆节调休\n", encoding="utf-8")
+    notice.write_text(
+        "date,is_workday,name\n2027-10-01,0,国庆节\n2027-10-04,0,国庆节\n"
+        "2027-10-05,0,国庆节\n2027-10-06,0,国庆节\n2027-10-07,0,国庆节\n"
+        "2027-10-08,1,国庆节调休\n2027-10-09,1,国庆节调休\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(main, ["calendar-import", str(notice)])
     assert result.exit_code == 0, result.output
     monkeypatch.setattr(lifecycle, "clock", lambda: at(2027, 9, 30))
@@ -172,23 +183,31 @@ def test_override_imported_via_cli_applies(client, auth, runner, tmp_path, monke
 
 def test_extend_bad_due_type_is_422(client, auth):
     p = _act(client, auth, _report(client, auth), "accept")
-    resp = client.post(f"/api/v1/problems/{p['id']}/actions",
-                       json={"action": "extend", "base_version": p["version"], "due_at": 5,
-                             "reason": "x"}, headers=auth.headers("secretary"))
+    resp = client.post(
+        f"/api/v1/problems/{p['id']}/actions",
+        json={"action": "extend", "base_version": p["version"], "due_at": 5, "reason": "x"},
+        headers=auth.headers("secretary"),
+    )
     assert_problem(resp, 422, "VALIDATION_ERROR")
 
 
 def _report(client, auth, **extra):
-    body = {"grid_code": "370303001001-01", "category": "safety.fire",
-            "description": "消防通道堵塞", **extra}
+    body = {
+        "grid_code": "370303001001-01",
+        "category": "safety.fire",
+        "description": "消防通道堵塞",
+        **extra,
+    }
     resp = client.post("/api/v1/problems", json=body, headers=auth.headers("worker"))
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
 
 
 def _act(client, auth, p, action, **params):
-    resp = client.post(f"/api/v1/problems/{p['id']}/actions",
-                       json={"action": action, "base_version": p["version"], **params},
-                       headers=auth.headers("secretary"))
+    resp = client.post(
+        f"/api/v1/problems/{p['id']}/actions",
+        json={"action": action, "base_version": p["version"], **params},
+        headers=auth.headers("secretary"),
+    )
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()

@@ -29,8 +29,10 @@ def demo(tmp_path_factory):
         second = CliRunner().invoke(main, ["demo"])
     finally:
         mp.undo()
-    logins = {m[0]: {"password": m[1], "role": m[2], "unit": m[3]}
-              for m in LOGIN_LINE.findall(result.output)}
+    logins = {
+        m[0]: {"password": m[1], "role": m[2], "unit": m[3]}
+        for m in LOGIN_LINE.findall(result.output)
+    }
     return app, logins, result.output, second
 
 
@@ -41,8 +43,9 @@ def sessions(demo):
     client = app.test_client()
     out = {}
     for username, login in logins.items():
-        resp = client.post("/api/v1/auth/login",
-                           json={"username": username, "password": login["password"]})
+        resp = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": login["password"]}
+        )
         assert resp.status_code == 200, resp.get_json()
         out[username] = {"Authorization": f"Bearer {resp.get_json()['access_token']}"}
     return client, out
@@ -72,7 +75,12 @@ def test_prints_one_login_per_role(demo):
     _, logins, output, _ = demo
     assert "Demo logins" in output
     assert {login["role"] for login in logins.values()} == {
-        "admin", "district_admin", "street_admin", "secretary", "grid_worker"}
+        "admin",
+        "district_admin",
+        "street_admin",
+        "secretary",
+        "grid_worker",
+    }
     assert set(logins) == {username for username, *_ in LOGINS}
 
 
@@ -95,8 +103,7 @@ def test_me_for_every_login(demo, sessions):
     for username, login in logins.items():
         me = client.get("/api/v1/me", headers=headers[username]).get_json()
         assert me["role"] == login["role"]
-        assert [u["code"] for u in me["units"]] == ([] if login["unit"] == "-"
-                                                    else [login["unit"]])
+        assert [u["code"] for u in me["units"]] == ([] if login["unit"] == "-" else [login["unit"]])
 
 
 def test_realistic_district(demo):
@@ -104,8 +111,10 @@ def test_realistic_district(demo):
     conn = _db(app)
     levels = dict(conn.execute("SELECT level, count(*) FROM units GROUP BY level").fetchall())
     assert levels["district"] == 1 and levels["street"] >= 2 and levels["community"] >= 6
-    assert all(re.fullmatch(r"\d{12}", r[0]) for r in conn.execute(
-        "SELECT code FROM units WHERE level IN ('street', 'community')"))
+    assert all(
+        re.fullmatch(r"\d{12}", r[0])
+        for r in conn.execute("SELECT code FROM units WHERE level IN ('street', 'community')")
+    )
     tags = {t for (row,) in conn.execute("SELECT tags FROM households") for t in json.loads(row)}
     assert {"elderly_alone", "low_income", "disabled"} <= tags
     outcomes = {r[0] for r in conn.execute("SELECT DISTINCT outcome FROM visits")}
@@ -119,16 +128,38 @@ def test_problems_in_every_state(demo, sessions):
     client, headers = sessions
     problems = _all(client, headers["admin"], "/api/v1/problems")
     statuses = {p["status"] for p in problems}
-    assert statuses == {"reported", "accepted", "assigned", "rectifying", "rectified", "closed",
-                        "rejected", "suspended"}
+    assert statuses == {
+        "reported",
+        "accepted",
+        "assigned",
+        "rectifying",
+        "rectified",
+        "closed",
+        "rejected",
+        "suspended",
+    }
     assert {"grid", "community", "street"} <= {p["level"] for p in problems}
     assert any(p["overdue"] for p in problems)
     assert any(p["supervised"] for p in problems)
     assert any(p["rating"] and p["status"] == "closed" for p in problems)
     assert any(p["due_at"] and p["accepted_at"] for p in problems)
     actions = {e["action"] for p in problems for e in p["events"]}
-    assert {"report", "accept", "reject", "assign", "start", "rectify", "verify", "rate", "reopen",
-            "suspend", "resume", "extend", "escalate", "supervise"} <= actions
+    assert {
+        "report",
+        "accept",
+        "reject",
+        "assign",
+        "start",
+        "rectify",
+        "verify",
+        "rate",
+        "reopen",
+        "suspend",
+        "resume",
+        "extend",
+        "escalate",
+        "supervise",
+    } <= actions
 
 
 def test_every_record_reachable_by_the_printed_logins(demo, sessions):
@@ -141,17 +172,25 @@ def test_every_record_reachable_by_the_printed_logins(demo, sessions):
             seen = {item["id"] for item in _all(client, headers[username], f"/api/v1/{kind}")}
             assert seen == ids, (kind, username)
     # The street admin, secretary and grid worker see exactly their part.
-    unit_of_grid = {"street": "substr(grid_code, 1, 9) || '000'",
-                    "secretary": "substr(grid_code, 1, 12)", "worker": "grid_code"}
+    unit_of_grid = {
+        "street": "substr(grid_code, 1, 9) || '000'",
+        "secretary": "substr(grid_code, 1, 12)",
+        "worker": "grid_code",
+    }
     for username, unit_sql in unit_of_grid.items():
-        expected = {r[0] for r in conn.execute(
-            f"SELECT id FROM problems WHERE {unit_sql} = ?", (logins[username]["unit"],))}
+        expected = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM problems WHERE {unit_sql} = ?", (logins[username]["unit"],)
+            )
+        }
         seen = {p["id"] for p in _all(client, headers[username], "/api/v1/problems")}
         assert seen == expected and seen, username
     # Each problem with its whole trail, each photo readable.
-    for (pid, events) in conn.execute(
-            "SELECT p.id, (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id) "
-            "FROM problems p"):
+    for pid, events in conn.execute(
+        "SELECT p.id, (SELECT count(*) FROM problem_events e WHERE e.problem_id = p.id) "
+        "FROM problems p"
+    ):
         body = client.get(f"/api/v1/problems/{pid}", headers=headers["admin"]).get_json()
         assert len(body["events"]) == events and body["events"][0]["action"] == "report"
         assert body["photos_missing"] == []
@@ -160,18 +199,24 @@ def test_every_record_reachable_by_the_printed_logins(demo, sessions):
         assert resp.status_code == 200 and resp.data.startswith(b"\x89PNG")
         resp.close()
     worker_households = _all(client, headers["worker"], "/api/v1/households")
-    assert worker_households and all(h["grid_code"] == logins["worker"]["unit"]
-                                     for h in worker_households)
+    assert worker_households and all(
+        h["grid_code"] == logins["worker"]["unit"] for h in worker_households
+    )
 
 
 def test_change_log_covers_every_record(demo):
     app, _, _, _ = demo
     conn = _db(app)
-    for entity, table in (("household", "households"), ("visit", "visits"),
-                          ("problem", "problems")):
+    for entity, table in (
+        ("household", "households"),
+        ("visit", "visits"),
+        ("problem", "problems"),
+    ):
         missing = conn.execute(
             f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM changes c "
-            f"WHERE c.entity = ? AND c.record_id = t.id AND c.seq = t.seq)", (entity,)).fetchone()
+            f"WHERE c.entity = ? AND c.record_id = t.id AND c.seq = t.seq)",
+            (entity,),
+        ).fetchone()
         assert missing[0] == 0, table
 
 

@@ -20,51 +20,74 @@ def test_method_not_allowed_has_allow(client, auth):
 
 def test_body_too_large_413(client, auth):
     big = b'{"username": "' + b"x" * (5 * 1024 * 1024 + 10) + b'"}'
-    resp = client.post("/api/v1/units", data=big, content_type="application/json",
-                       headers=auth.headers("admin"))
+    resp = client.post(
+        "/api/v1/units", data=big, content_type="application/json", headers=auth.headers("admin")
+    )
     assert_problem(resp, 413, "PAYLOAD_TOO_LARGE")
 
 
 def test_wrong_content_type_415(client, auth):
-    resp = client.post("/api/v1/units", data="code=1", headers=auth.headers("admin"),
-                       content_type="application/x-www-form-urlencoded")
+    resp = client.post(
+        "/api/v1/units",
+        data="code=1",
+        headers=auth.headers("admin"),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert_problem(resp, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
-@pytest.mark.parametrize("body", [
-    b"{not json", b'{"a": 1,}', b"\xff\xfe{}", b'{"a": NaN}', b"[" * 40 + b"]" * 40,
-    b'{"a":' * 33 + b"1" + b"}" * 33,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"a": 1,}',
+        b"\xff\xfe{}",
+        b'{"a": NaN}',
+        b"[" * 40 + b"]" * 40,
+        b'{"a":' * 33 + b"1" + b"}" * 33,
+    ],
+)
 def test_malformed_bodies_400(client, auth, body):
-    resp = client.post("/api/v1/units", data=body, content_type="application/json",
-                       headers=auth.headers("admin"))
+    resp = client.post(
+        "/api/v1/units", data=body, content_type="application/json", headers=auth.headers("admin")
+    )
     assert_problem(resp, 400, "MALFORMED_BODY")
 
 
 def test_nesting_at_limit_is_not_malformed(client, auth):
     body = b'{"a":' * 31 + b"1" + b"}" * 31  # 31 levels: fine, but not a valid unit
-    resp = client.post("/api/v1/units", data=body, content_type="application/json",
-                       headers=auth.headers("admin"))
+    resp = client.post(
+        "/api/v1/units", data=body, content_type="application/json", headers=auth.headers("admin")
+    )
     assert_problem(resp, 422, "VALIDATION_ERROR")
 
 
 def test_validation_errors_keyed_by_field(client, auth):
-    resp = client.post("/api/v1/units", json={"code": "bad code!", "name": "", "level": "city",
-                                             "surprise": True}, headers=auth.headers("admin"))
+    resp = client.post(
+        "/api/v1/units",
+        json={"code": "bad code!", "name": "", "level": "city", "surprise": True},
+        headers=auth.headers("admin"),
+    )
     body = assert_problem(resp, 422, "VALIDATION_ERROR")
     assert set(body["errors"]) >= {"code", "name", "level", "surprise"}
 
 
 def test_query_validation_422(client, auth):
     for qs in ("limit=0", "limit=1001", "limit=abc", "level=city"):
-        body = assert_problem(client.get(f"/api/v1/units?{qs}", headers=auth.headers("admin")),
-                              422, "VALIDATION_ERROR")
+        body = assert_problem(
+            client.get(f"/api/v1/units?{qs}", headers=auth.headers("admin")),
+            422,
+            "VALIDATION_ERROR",
+        )
         assert body["errors"]
 
 
 def test_bad_cursor_422(client, auth):
-    assert_problem(client.get("/api/v1/units?cursor=!!!", headers=auth.headers("admin")), 422,
-                   "VALIDATION_ERROR")
+    assert_problem(
+        client.get("/api/v1/units?cursor=!!!", headers=auth.headers("admin")),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_unexpected_error_500_without_trace(app, client, auth):

@@ -24,9 +24,16 @@ MAX_EXTRA_FOR_10X_MB = 15
 
 def _probes(db_path, token, formats):
     env = dict(os.environ, PROBE_TOKEN=token)
-    procs = {fmt: subprocess.Popen([sys.executable, str(PROBE), db_path, URL + fmt], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for fmt in formats}
+    procs = {
+        fmt: subprocess.Popen(
+            [sys.executable, str(PROBE), db_path, URL + fmt],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for fmt in formats
+    }
     results = {}
     for fmt, proc in procs.items():
         out, err = proc.communicate(timeout=120)

@@ -22,15 +22,15 @@ GOOD = (
 
 BAD = (
     "grid_code,address,building,unit_no,room,head_name,phone,members,tags,notes\r\n"
-    "370303001001-01,杏园路1号,3,2,301,张三,13812341234,2,elderly_alone,\r\n"   # good
-    "370303001001-01,,3,2,305,缺地址,,1,,\r\n"                                  # no address
-    "370303001001-01,杏园路1号,3,2,306,人太多,,51,,\r\n"                         # members > 50
-    "370303001001-01,杏园路1号,3,2,307,坏电话,abc,1,,\r\n"                       # phone
-    "370303001001-01,杏园路1号,3,2,308,坏标签,,1,rich,\r\n"                      # unknown tag
-    "370303001002-01,华光路5号,1,1,101,别社区,,1,,\r\n"                          # out of scope
-    "370303009999-01,无网格,1,1,101,无网格,,1,,\r\n"                              # no such grid
-    "370303001001-01,杏园路1号,3,2,309,王二,,3,,\r\n"                            # good
-    "370303001001-01,杏园路1号,3,2,309,王二重复,,3,,\r\n"                         # same place again
+    "370303001001-01,杏园路1号,3,2,301,张三,13812341234,2,elderly_alone,\r\n"  # good
+    "370303001001-01,,3,2,305,缺地址,,1,,\r\n"  # no address
+    "370303001001-01,杏园路1号,3,2,306,人太多,,51,,\r\n"  # members > 50
+    "370303001001-01,杏园路1号,3,2,307,坏电话,abc,1,,\r\n"  # phone
+    "370303001001-01,杏园路1号,3,2,308,坏标签,,1,rich,\r\n"  # unknown tag
+    "370303001002-01,华光路5号,1,1,101,别社区,,1,,\r\n"  # out of scope
+    "370303009999-01,无网格,1,1,101,无网格,,1,,\r\n"  # no such grid
+    "370303001001-01,杏园路1号,3,2,309,王二,,3,,\r\n"  # good
+    "370303001001-01,杏园路1号,3,2,309,王二重复,,3,,\r\n"  # same place again
 )
 
 CHINESE = (
@@ -77,8 +77,9 @@ def test_same_file_twice_changes_nothing(client, auth, app):
     resp = post(client, auth, GOOD)
     assert resp.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 3, "rejected": 0}
     after = households(app)
-    assert [(r["id"], r["version"], r["updated_at"]) for r in before] == \
-        [(r["id"], r["version"], r["updated_at"]) for r in after]
+    assert [(r["id"], r["version"], r["updated_at"]) for r in before] == [
+        (r["id"], r["version"], r["updated_at"]) for r in after
+    ]
 
 
 def test_changed_row_updates_only_that_household(client, auth, app):
@@ -121,8 +122,7 @@ def test_tags_as_chinese_labels_read_as_their_codes(client, auth, app):
     codes, so re-importing it changes nothing."""
     post(client, auth, GOOD)
     body = post(client, auth, CHINESE.replace("elderly_alone、veteran", "独居老人、退役军人"))
-    assert body.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 1,
-                                          "rejected": 0}
+    assert body.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
 
 
 def test_gbk_csv_from_excel_is_read(client, auth, app):
@@ -142,19 +142,35 @@ def _xlsx(rows):
 
 
 def test_xlsx_input_with_numbers_in_cells(client, auth, app):
-    data = _xlsx([
-        ["网格编码", "地址", "楼栋", "单元", "房号", "户主姓名", "联系电话", "人数", "标签",
-         "备注"],
-        ["370303001001-01", "杏园路1号", 3, 2, 301, "张三", 13812341234, 2, "elderly", None],
-        ["370303001001-01", None, 3, 2, 302, "缺地址", None, 1, None, None],
-    ])
+    data = _xlsx(
+        [
+            [
+                "网格编码",
+                "地址",
+                "楼栋",
+                "单元",
+                "房号",
+                "户主姓名",
+                "联系电话",
+                "人数",
+                "标签",
+                "备注",
+            ],
+            ["370303001001-01", "杏园路1号", 3, 2, 301, "张三", 13812341234, 2, "elderly", None],
+            ["370303001001-01", None, 3, 2, 302, "缺地址", None, 1, None, None],
+        ]
+    )
     resp = post(client, auth, data, content_type=XLSX)
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["summary"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
     row = households(app)[0]
-    assert (row["building"], row["room"], row["phone"], row["members"]) == \
-        ("3", "301", "13812341234", 2)
+    assert (row["building"], row["room"], row["phone"], row["members"]) == (
+        "3",
+        "301",
+        "13812341234",
+        2,
+    )
     # The same workbook again: unchanged.
     again = post(client, auth, data, content_type=XLSX).get_json()
     assert again["summary"]["unchanged"] == 1 and again["summary"]["created"] == 0
@@ -172,19 +188,26 @@ def test_match_by_id_updates_and_moves(client, auth, app):
 
 def test_audit_entry_written(client, auth, app):
     post(client, auth, GOOD)
-    body = client.get("/api/v1/audit?action=household.import",
-                      headers=auth.headers("admin")).get_json()
-    assert body["items"][0]["details"] == {"created": 3, "updated": 0, "unchanged": 0,
-                                           "rejected": 0}
+    body = client.get(
+        "/api/v1/audit?action=household.import", headers=auth.headers("admin")
+    ).get_json()
+    assert body["items"][0]["details"] == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+    }
 
 
 def test_refusals(client, auth):
     assert_problem(post(client, auth, GOOD, user="worker"), 403, "FORBIDDEN")
-    assert_problem(post(client, auth, GOOD, content_type="application/json"), 415,
-                   "UNSUPPORTED_MEDIA_TYPE")
+    assert_problem(
+        post(client, auth, GOOD, content_type="application/json"), 415, "UNSUPPORTED_MEDIA_TYPE"
+    )
     assert_problem(post(client, auth, "name,age\r\nx,1\r\n"), 422, "VALIDATION_ERROR")
-    assert_problem(post(client, auth, b"PK\x03\x04garbage", content_type=XLSX), 422,
-                   "VALIDATION_ERROR")
+    assert_problem(
+        post(client, auth, b"PK\x03\x04garbage", content_type=XLSX), 422, "VALIDATION_ERROR"
+    )
     assert_problem(post(client, auth, b"\xff\xfe\x00bad"), 422, "VALIDATION_ERROR")
 
 
@@ -205,17 +228,27 @@ def test_cli_import(runner, app, tmp_path):
 
 
 def test_multipart_upload_of_one_file(client, auth, app):
-    resp = client.post(URL, data={"file": (io.BytesIO(GOOD.encode()), "杏园.csv")},
-                       headers=auth.headers("secretary"), content_type="multipart/form-data")
+    resp = client.post(
+        URL,
+        data={"file": (io.BytesIO(GOOD.encode()), "杏园.csv")},
+        headers=auth.headers("secretary"),
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["summary"]["created"] == 3
     xlsx = _xlsx([line.split(",") for line in GOOD.strip().split("\r\n")])
-    resp = client.post(URL, data={"file": (io.BytesIO(xlsx), "杏园.xlsx")},
-                       headers=auth.headers("secretary"), content_type="multipart/form-data")
+    resp = client.post(
+        URL,
+        data={"file": (io.BytesIO(xlsx), "杏园.xlsx")},
+        headers=auth.headers("secretary"),
+        content_type="multipart/form-data",
+    )
     assert resp.get_json()["summary"]["unchanged"] == 3
-    entries = client.get("/api/v1/audit?action=household.import",
-                         headers=auth.headers("admin")).get_json()["items"]
+    entries = client.get(
+        "/api/v1/audit?action=household.import", headers=auth.headers("admin")
+    ).get_json()["items"]
     assert [e["target"] for e in entries] == ["杏园.xlsx", "杏园.csv"]
-    empty = client.post(URL, data={}, headers=auth.headers("secretary"),
-                        content_type="multipart/form-data")
+    empty = client.post(
+        URL, data={}, headers=auth.headers("secretary"), content_type="multipart/form-data"
+    )
     assert_problem(empty, 400, "MALFORMED_BODY")

@@ -22,8 +22,8 @@ ALLOWED = {
     "escalate": {s: s for s in OPEN},
     "extend": {s: s for s in OPEN},
     "suspend": {s: "suspended" for s in OPEN if s != "suspended"},
-    "resume": {"suspended": "assigned"},          # back to the state it was suspended from
-    "rate": {"closed": "closed"},                 # once per closing
+    "resume": {"suspended": "assigned"},  # back to the state it was suspended from
+    "rate": {"closed": "closed"},  # once per closing
     "reopen": {"closed_rated_low": "rectifying"},  # only after a rating of 1 or 2
     "supervise": {s: s for s in OPEN},
 }
@@ -32,15 +32,29 @@ TABLE = [(action, state) for action in ALLOWED for state in STATES]
 
 # Who may, per role and problem level (Appendix A "Who may act on a problem").
 LEVELS = ("grid", "community", "street", "district")
-HANDLER_LEVELS = {"secretary": ("grid", "community"),
-                  "street": ("grid", "community", "street"),
-                  "district": LEVELS, "admin": LEVELS, "worker": ()}
+HANDLER_LEVELS = {
+    "secretary": ("grid", "community"),
+    "street": ("grid", "community", "street"),
+    "district": LEVELS,
+    "admin": LEVELS,
+    "worker": (),
+}
 ROLE_USERS = ("worker", "secretary", "street", "district", "admin")
-START_STATE = {"accept": "reported", "reject": "reported", "assign": "accepted",
-               "start": "assigned", "rectify": "rectifying", "verify": "rectified",
-               "escalate": "assigned", "extend": "accepted", "suspend": "assigned",
-               "resume": "suspended", "rate": "closed", "reopen": "closed_rated_low",
-               "supervise": "accepted"}
+START_STATE = {
+    "accept": "reported",
+    "reject": "reported",
+    "assign": "accepted",
+    "start": "assigned",
+    "rectify": "rectifying",
+    "verify": "rectified",
+    "escalate": "assigned",
+    "extend": "accepted",
+    "suspend": "assigned",
+    "resume": "suspended",
+    "rate": "closed",
+    "reopen": "closed_rated_low",
+    "supervise": "accepted",
+}
 
 
 def may(user, action, level):
@@ -57,8 +71,9 @@ def may(user, action, level):
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("lifecycle") / "survey.db")
-    create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "DATABASE": path,
-                "BLOB_DIR": path + ".blobs"})
+    create_app(
+        {"TESTING": True, "SECRET_KEY": "k" * 40, "DATABASE": path, "BLOB_DIR": path + ".blobs"}
+    )
     ids = seed_tree(path)
     conn = connect(path)
     yield conn, ids
@@ -100,8 +115,9 @@ def test_transition_table(db, action, state):
 MATRIX = [(a, lvl, u) for a in START_STATE for lvl in LEVELS for u in ROLE_USERS]
 
 
-@pytest.mark.parametrize("action,level,user", MATRIX,
-                         ids=[f"{a}-{lvl}-{u}" for a, lvl, u in MATRIX])
+@pytest.mark.parametrize(
+    "action,level,user", MATRIX, ids=[f"{a}-{lvl}-{u}" for a, lvl, u in MATRIX]
+)
 def test_who_may_act(db, action, level, user):
     conn, ids = db
     problem_id = make_problem(conn, START_STATE[action], level=level)

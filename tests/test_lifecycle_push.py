@@ -21,8 +21,15 @@ WALK = [
     ("worker", "start", {}),
     ("street", "supervise", {"note": "请尽快"}),
     ("secretary", "extend", {"due_at": "2026-12-31T18:00:00+08:00", "reason": "等配件"}),
-    ("worker", "rectify", {"measures": "清运垃圾", "photos_after": ["b" * 64],
-                           "cost_share": {"resident": 10, "society": 20, "subsidy": 30.5}}),
+    (
+        "worker",
+        "rectify",
+        {
+            "measures": "清运垃圾",
+            "photos_after": ["b" * 64],
+            "cost_share": {"resident": 10, "society": 20, "subsidy": 30.5},
+        },
+    ),
     ("secretary", "verify", {"ok": False, "note": "未清理干净"}),
     ("worker", "rectify", {"measures": "再次清运"}),
     ("secretary", "verify", {"ok": True}),
@@ -33,34 +40,54 @@ WALK = [
     ("secretary", "rate", {"rating": 5}),
 ]
 # Fields that differ between two records by nature (identity, storage times).
-OWN = {"id", "number", "created_at", "updated_at", "reported_at", "created_at_client",
-       "updated_at_client"}
+OWN = {
+    "id",
+    "number",
+    "created_at",
+    "updated_at",
+    "reported_at",
+    "created_at_client",
+    "updated_at_client",
+}
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr(lifecycle, "clock", lambda: datetime(2026, 11, 18, 9, 30,
-                                                             tzinfo=SHANGHAI))
+    monkeypatch.setattr(lifecycle, "clock", lambda: datetime(2026, 11, 18, 9, 30, tzinfo=SHANGHAI))
 
 
 def report(client, auth):
-    resp = client.post(f"{API}/problems", headers=auth.headers("worker"), json={
-        "grid_code": GRID, "category": "sanitation.garbage", "description": "垃圾堆放"})
+    resp = client.post(
+        f"{API}/problems",
+        headers=auth.headers("worker"),
+        json={"grid_code": GRID, "category": "sanitation.garbage", "description": "垃圾堆放"},
+    )
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
 
 
 def via_rest(client, auth, user, problem, action, params):
-    return client.post(f"{API}/problems/{problem['id']}/actions", headers=auth.headers(user),
-                       json={"action": action, "base_version": problem["version"], **params})
+    return client.post(
+        f"{API}/problems/{problem['id']}/actions",
+        headers=auth.headers(user),
+        json={"action": action, "base_version": problem["version"], **params},
+    )
 
 
 def via_push(client, auth, user, problem, action, params, base_version=None):
-    item = {"op_id": str(uuid.uuid4()), "entity": "problem_action", "op": "action",
-            "id": problem["id"], "data": {"action": action, **params},
-            "base_version": problem["version"] if base_version is None else base_version}
-    resp = client.post(f"{API}/sync/push", json={"items": [item]},
-                       headers=auth.headers(user, **{"Idempotency-Key": str(uuid.uuid4())}))
+    item = {
+        "op_id": str(uuid.uuid4()),
+        "entity": "problem_action",
+        "op": "action",
+        "id": problem["id"],
+        "data": {"action": action, **params},
+        "base_version": problem["version"] if base_version is None else base_version,
+    }
+    resp = client.post(
+        f"{API}/sync/push",
+        json={"items": [item]},
+        headers=auth.headers(user, **{"Idempotency-Key": str(uuid.uuid4())}),
+    )
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()["results"][0]
 
@@ -71,8 +98,9 @@ def get(client, auth, problem_id):
 
 def normalized(problem, users):
     out = {k: v for k, v in problem.items() if k not in OWN}
-    out["events"] = [{k: v for k, v in e.items() if k not in ("id", "at")}
-                     for e in problem["events"]]
+    out["events"] = [
+        {k: v for k, v in e.items() if k not in ("id", "at")} for e in problem["events"]
+    ]
     return out
 
 
@@ -91,8 +119,9 @@ def test_same_walk_same_result(client, auth, user_ids):
     assert len(rest["events"]) == len(WALK) + 1
 
 
-@pytest.mark.parametrize("case", ["invalid_transition", "stale", "forbidden", "invalid",
-                                  "invisible"])
+@pytest.mark.parametrize(
+    "case", ["invalid_transition", "stale", "forbidden", "invalid", "invisible"]
+)
 def test_refusals_map_to_push_results(client, auth, case):
     problem = report(client, auth)
     user, action, params, base = {
@@ -102,8 +131,9 @@ def test_refusals_map_to_push_results(client, auth, case):
         "invalid": ("secretary", "rate", {"rating": 9}, None),
         "invisible": ("secretary2", "accept", {}, None),
     }[case]
-    rest = via_rest(client, auth, user, dict(problem, version=base or problem["version"]),
-                    action, params)
+    rest = via_rest(
+        client, auth, user, dict(problem, version=base or problem["version"]), action, params
+    )
     pushed = via_push(client, auth, user, problem, action, params, base_version=base)
     body = rest.get_json()
     assert pushed["code"] == body["code"]

@@ -25,9 +25,9 @@ FORMS = [
     ("杏园路1号杏园小区3-2-201", "杏园路1号杏园小区*-*-*"),
     ("杏园路1号杏园小区3-2-201室", "杏园路1号杏园小区*-*-*室"),
     ("杏园路1号杏园小区12-301", "杏园路1号杏园小区*-*"),
-    ("杏园小区3号楼2单元201", "杏园小区*号楼*单元*"),       # bare room after the unit
-    ("万科城市花园十二栋二单元", "万科城市花园*栋*单元"),    # Chinese numerals
-    ("光明街１２号３号楼", "光明街１２号*号楼"),              # full-width digits
+    ("杏园小区3号楼2单元201", "杏园小区*号楼*单元*"),  # bare room after the unit
+    ("万科城市花园十二栋二单元", "万科城市花园*栋*单元"),  # Chinese numerals
+    ("光明街１２号３号楼", "光明街１２号*号楼"),  # full-width digits
     ("幸福里小区 3 号楼 2 单元 201 室", "幸福里小区 * 号楼 * 单元 * 室"),
     ("滨河路8号B栋1201室", "滨河路8号*栋*室"),
     ("SOHO现代城3号楼12层1203", "SOHO现代城*号楼*层*"),
@@ -47,13 +47,28 @@ def test_address_forms(address, masked):
 
 
 def test_mask_covers_every_personal_field_and_nothing_else():
-    record = {"id": "x", "grid_code": "g", "address": "杏园东路175号杏园小区3号楼2单元201室",
-              "building": "3", "unit_no": "2", "room": "201", "head_name": "欧阳修文",
-              "phone": "138-1234-5678", "members": 3, "notes": "3号楼"}
+    record = {
+        "id": "x",
+        "grid_code": "g",
+        "address": "杏园东路175号杏园小区3号楼2单元201室",
+        "building": "3",
+        "unit_no": "2",
+        "room": "201",
+        "head_name": "欧阳修文",
+        "phone": "138-1234-5678",
+        "members": 3,
+        "notes": "3号楼",
+    }
     masked = mask(record)
-    assert masked == {**record, "address": "杏园东路175号杏园小区*号楼*单元*室",
-                      "building": "*", "unit_no": "*", "room": "*", "head_name": "欧***",
-                      "phone": "138****5678"}
+    assert masked == {
+        **record,
+        "address": "杏园东路175号杏园小区*号楼*单元*室",
+        "building": "*",
+        "unit_no": "*",
+        "room": "*",
+        "head_name": "欧***",
+        "phone": "138****5678",
+    }
     assert record["room"] == "201"  # a copy: the caller's record is untouched
 
 
@@ -70,17 +85,39 @@ def household(client, auth):
     """One household with a visit and a problem in November 2026, made by its grid worker."""
     worker = auth.headers("worker")
     hid = str(uuid.uuid4())
-    resp = client.post("/api/v1/households", headers=worker, json={
-        "id": hid, "grid_code": GRID, "address": ADDRESS, "building": "3", "unit_no": "2",
-        "room": "201", "head_name": "张三丰", "phone": "13812345678", "members": 2})
+    resp = client.post(
+        "/api/v1/households",
+        headers=worker,
+        json={
+            "id": hid,
+            "grid_code": GRID,
+            "address": ADDRESS,
+            "building": "3",
+            "unit_no": "2",
+            "room": "201",
+            "head_name": "张三丰",
+            "phone": "13812345678",
+            "members": 2,
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["address"] == ADDRESS  # its grid worker sees it
-    resp = client.post("/api/v1/visits", headers=worker, json={
-        "household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met"})
+    resp = client.post(
+        "/api/v1/visits",
+        headers=worker,
+        json={"household_id": hid, "visited_at": "2026-11-05T09:00:00+08:00", "outcome": "met"},
+    )
     assert resp.status_code == 201, resp.get_json()
-    resp = client.post("/api/v1/problems", headers=worker, json={
-        "grid_code": GRID, "household_id": hid, "category": "other.other",
-        "description": "楼道堆物"})
+    resp = client.post(
+        "/api/v1/problems",
+        headers=worker,
+        json={
+            "grid_code": GRID,
+            "household_id": hid,
+            "category": "other.other",
+            "description": "楼道堆物",
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     # the problem counts as reported in November (the test runs at another date)
     conn = connect(client.application.config["DATABASE"])
@@ -106,21 +143,28 @@ def test_record_reads_and_answers(client, auth, household):
     _assert_masked(client.get(f"/api/v1/households/{household}", headers=h).get_json())
     [item] = client.get("/api/v1/households", headers=h).get_json()["items"]
     _assert_masked(item)
-    _assert_masked(client.get("/api/v1/households", query_string={"q": "杏园"},
-                              headers=h).get_json()["items"][0])
+    _assert_masked(
+        client.get("/api/v1/households", query_string={"q": "杏园"}, headers=h).get_json()["items"][
+            0
+        ]
+    )
     # the answers of a secretary's own writes are masked like its reads
-    resp = client.patch(f"/api/v1/households/{household}", json={"members": 3},
-                        headers={**h, "If-Match": "1"})
+    resp = client.patch(
+        f"/api/v1/households/{household}", json={"members": 3}, headers={**h, "If-Match": "1"}
+    )
     assert resp.status_code == 200
     _assert_masked(resp.get_json())
-    resp = client.post("/api/v1/households", headers=h, json={
-        "grid_code": GRID, "address": "杏园路2号5栋1单元101室", "head_name": "李四"})
+    resp = client.post(
+        "/api/v1/households",
+        headers=h,
+        json={"grid_code": GRID, "address": "杏园路2号5栋1单元101室", "head_name": "李四"},
+    )
     assert resp.get_json()["address"] == "杏园路2号*栋*单元*室"
     # unmask=true and the grid worker of the grid see it
-    _assert_clear(client.get(f"/api/v1/households/{household}?unmask=true",
-                             headers=h).get_json())
-    _assert_clear(client.get(f"/api/v1/households/{household}",
-                             headers=auth.headers("worker")).get_json())
+    _assert_clear(client.get(f"/api/v1/households/{household}?unmask=true", headers=h).get_json())
+    _assert_clear(
+        client.get(f"/api/v1/households/{household}", headers=auth.headers("worker")).get_json()
+    )
 
 
 def test_pull(client, auth, household):
@@ -171,29 +215,42 @@ def test_unmasked_exports_show_the_address(client, auth, household):
     h = auth.headers("secretary")
     url = "/api/v1/communities/370303001001/problem-list"
     for fmt, read in (("csv", _csv_rows), ("xlsx", _xlsx_rows)):
-        resp = client.get(url, query_string={**PERIOD, "format": fmt, "unmask": "true"},
-                          headers=h)
+        resp = client.get(url, query_string={**PERIOD, "format": fmt, "unmask": "true"}, headers=h)
         assert {r["地址"] for r in read(resp)} == {ADDRESS}
-    assert client.get(url, query_string={**PERIOD, "unmask": "1"},
-                      headers=h).get_json()["items"][0]["address"] == ADDRESS
+    assert (
+        client.get(url, query_string={**PERIOD, "unmask": "1"}, headers=h).get_json()["items"][0][
+            "address"
+        ]
+        == ADDRESS
+    )
 
 
 def test_masked_outputs_never_carry_the_room(client, auth, household):
     """A sweep: no masked JSON answer about the household holds its room number."""
     h = auth.headers("secretary")
-    for url in ("/api/v1/households", f"/api/v1/households/{household}", "/api/v1/sync/pull",
-                "/api/v1/communities/370303001001/problem-list",
-                f"/api/v1/grids/{GRID}/visit-ledger"):
-        resp = client.get(url, query_string=PERIOD if "list" in url or "ledger" in url else {},
-                          headers=h)
+    for url in (
+        "/api/v1/households",
+        f"/api/v1/households/{household}",
+        "/api/v1/sync/pull",
+        "/api/v1/communities/370303001001/problem-list",
+        f"/api/v1/grids/{GRID}/visit-ledger",
+    ):
+        resp = client.get(
+            url, query_string=PERIOD if "list" in url or "ledger" in url else {}, headers=h
+        )
         assert resp.status_code == 200, (url, resp.get_json())
         text = resp.get_data(as_text=True)
         assert "201室" not in text and "3号楼" not in text and "张三丰" not in text, url
 
 
 def test_unmask_by_grid_worker_is_still_refused(client, auth, household):
-    assert_problem(client.get(f"/api/v1/grids/{GRID}/visit-ledger?unmask=true",
-                              headers=auth.headers("worker")), 403, "UNMASK_FORBIDDEN")
+    assert_problem(
+        client.get(
+            f"/api/v1/grids/{GRID}/visit-ledger?unmask=true", headers=auth.headers("worker")
+        ),
+        403,
+        "UNMASK_FORBIDDEN",
+    )
 
 
 def test_console_problem_page(app, client, household):
@@ -210,12 +267,15 @@ def test_console_problem_page(app, client, household):
 
 def test_exports_follow_an_address_change(client, auth, household):
     """The exports read the mask stored with each write: a changed address is masked anew."""
-    resp = client.patch(f"/api/v1/households/{household}",
-                        json={"address": "杏园路9号5栋1单元101室"},
-                        headers=auth.headers("worker", **{"If-Match": "1"}))
+    resp = client.patch(
+        f"/api/v1/households/{household}",
+        json={"address": "杏园路9号5栋1单元101室"},
+        headers=auth.headers("worker", **{"If-Match": "1"}),
+    )
     assert resp.status_code == 200, resp.get_json()
     url = "/api/v1/communities/370303001001/problem-list"
     for fmt, read in (("csv", _csv_rows), ("xlsx", _xlsx_rows)):
-        resp = client.get(url, query_string={**PERIOD, "format": fmt},
-                          headers=auth.headers("secretary"))
+        resp = client.get(
+            url, query_string={**PERIOD, "format": fmt}, headers=auth.headers("secretary")
+        )
         assert {r["地址"] for r in read(resp)} == {"杏园路9号*栋*单元*室"}

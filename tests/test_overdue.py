@@ -17,8 +17,9 @@ def conn():
     conn = sqlite3.connect(":memory:")
     conn.row_factory = sqlite3.Row
     conn.execute("CREATE TABLE problems (id INTEGER PRIMARY KEY, status TEXT, due_at TEXT)")
-    conn.executemany("INSERT INTO problems (status, due_at) VALUES (?, ?)",
-                     itertools.product(STATUSES, DUES))
+    conn.executemany(
+        "INSERT INTO problems (status, due_at) VALUES (?, ?)", itertools.product(STATUSES, DUES)
+    )
     return conn
 
 

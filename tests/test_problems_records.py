@@ -28,24 +28,36 @@ def test_report_starts_reported_at_grid_level_with_number_and_event(client, auth
 
 def test_report_validation(client, auth):
     h = auth.headers("worker")
-    for bad in ({"category": "safety"}, {"category": "nope.nope"}, {"description": ""},
-                {"urgency": "later"}, {"source": "x"}, {"status": "closed"}, {"number": "1"},
-                {"due_at": "2026-12-01T00:00:00Z"}, {"events": []}, {"level": "street"},
-                {"description": "x" * 2001}):
-        assert_problem(client.post(BASE, json=problem_data(**bad), headers=h), 422,
-                       "VALIDATION_ERROR")
-    assert_problem(client.post(BASE, json={"description": "x"}, headers=h), 422,
-                   "VALIDATION_ERROR")
+    for bad in (
+        {"category": "safety"},
+        {"category": "nope.nope"},
+        {"description": ""},
+        {"urgency": "later"},
+        {"source": "x"},
+        {"status": "closed"},
+        {"number": "1"},
+        {"due_at": "2026-12-01T00:00:00Z"},
+        {"events": []},
+        {"level": "street"},
+        {"description": "x" * 2001},
+    ):
+        assert_problem(
+            client.post(BASE, json=problem_data(**bad), headers=h), 422, "VALIDATION_ERROR"
+        )
+    assert_problem(client.post(BASE, json={"description": "x"}, headers=h), 422, "VALIDATION_ERROR")
 
 
 def test_report_outside_scope_is_403_and_read_outside_scope_404(client, auth):
-    assert_problem(client.post(BASE, json=problem_data(grid=OTHER_GRID),
-                               headers=auth.headers("worker")), 403, "OUT_OF_SCOPE")
+    assert_problem(
+        client.post(BASE, json=problem_data(grid=OTHER_GRID), headers=auth.headers("worker")),
+        403,
+        "OUT_OF_SCOPE",
+    )
     p = report(client, auth)
-    assert_problem(client.get(f"{BASE}/{p['id']}", headers=auth.headers("worker3")), 404,
-                   "NOT_FOUND")
-    assert_problem(client.get(f"{BASE}/nope", headers=auth.headers("worker")), 404,
-                   "NOT_FOUND")
+    assert_problem(
+        client.get(f"{BASE}/{p['id']}", headers=auth.headers("worker3")), 404, "NOT_FOUND"
+    )
+    assert_problem(client.get(f"{BASE}/nope", headers=auth.headers("worker")), 404, "NOT_FOUND")
     resp = client.get(f"{BASE}/{p['id']}", headers=auth.headers("street"))
     assert resp.status_code == 200 and resp.headers["ETag"] == '"1"'
 
@@ -55,8 +67,11 @@ def test_same_id_same_data_200_other_data_409(client, auth):
     h = auth.headers("worker")
     assert client.post(BASE, json=problem_data(id=pid), headers=h).status_code == 201
     assert client.post(BASE, json=problem_data(id=pid), headers=h).status_code == 200
-    assert_problem(client.post(BASE, json=problem_data(id=pid, description="other"), headers=h),
-                   409, "ID_REUSED")
+    assert_problem(
+        client.post(BASE, json=problem_data(id=pid, description="other"), headers=h),
+        409,
+        "ID_REUSED",
+    )
 
 
 def test_list_filters(client, app, auth):
@@ -65,8 +80,11 @@ def test_list_filters(client, app, auth):
     c = report(client, auth, user="worker3", grid=OTHER_GRID)
     conn = connect(app.config["DATABASE"])
     with write_tx(conn):
-        conn.execute("UPDATE problems SET status = 'accepted', due_at = '2020-01-01T00:00:00+00:00'"
-                     " WHERE id = ?", (a["id"],))
+        conn.execute(
+            "UPDATE problems SET status = 'accepted', due_at = '2020-01-01T00:00:00+00:00'"
+            " WHERE id = ?",
+            (a["id"],),
+        )
     conn.close()
     h = auth.headers("street")
 
@@ -99,11 +117,13 @@ def test_due_soon_filter(client, app, auth):
     with write_tx(conn):
         for pid, hours in ((soon["id"], 2), (later["id"], 24 * 10)):
             due = (datetime.now(UTC) + timedelta(hours=hours)).isoformat(timespec="microseconds")
-            conn.execute("UPDATE problems SET status = 'accepted', due_at = ? WHERE id = ?",
-                         (due, pid))
+            conn.execute(
+                "UPDATE problems SET status = 'accepted', due_at = ? WHERE id = ?", (due, pid)
+            )
     conn.close()
     items = client.get(BASE + "?due_soon=true", headers=auth.headers("secretary")).get_json()[
-        "items"]
+        "items"
+    ]
     assert [p["id"] for p in items] == [soon["id"]]
 
 
@@ -113,9 +133,12 @@ def test_report_on_a_deleted_household_is_410_gone(client, auth):
     from sync_helpers import household_data
 
     hid = client.post("/api/v1/households", json=household_data(), headers=h).get_json()["id"]
-    assert client.delete(f"/api/v1/households/{hid}", headers={**h, "If-Match": "1"}
-                         ).status_code == 204
-    body = assert_problem(client.post(BASE, json=problem_data(household_id=hid), headers=h),
-                          410, "GONE")
+    assert (
+        client.delete(f"/api/v1/households/{hid}", headers={**h, "If-Match": "1"}).status_code
+        == 204
+    )
+    body = assert_problem(
+        client.post(BASE, json=problem_data(household_id=hid), headers=h), 410, "GONE"
+    )
     assert "household_id" in body["errors"]
     assert client.get(BASE, headers=h).get_json()["items"] == []

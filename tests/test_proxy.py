@@ -9,36 +9,49 @@ from survey_api.proxy import trusted_addresses
 
 
 def _app(tmp_path, **config):
-    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 40,
-                      "DATABASE": str(tmp_path / "survey.db"),
-                      "BLOB_DIR": str(tmp_path / "blobs"), **config})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k" * 40,
+            "DATABASE": str(tmp_path / "survey.db"),
+            "BLOB_DIR": str(tmp_path / "blobs"),
+            **config,
+        }
+    )
     seed_tree(app.config["DATABASE"])
     return app
 
 
 def _login_address(app, peer, forwarded):
     client = app.test_client()
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
-                       headers={"X-Forwarded-For": forwarded},
-                       environ_base={"REMOTE_ADDR": peer})
+    resp = client.post(
+        "/api/v1/auth/login",
+        json={"username": "admin", "password": PASSWORD},
+        headers={"X-Forwarded-For": forwarded},
+        environ_base={"REMOTE_ADDR": peer},
+    )
     assert resp.status_code == 200
     from survey_api.db import connect
 
     conn = connect(app.config["DATABASE"])
     try:
-        return conn.execute("SELECT ip FROM audit_log WHERE action = 'auth.login' "
-                            "ORDER BY id DESC LIMIT 1").fetchone()[0]
+        return conn.execute(
+            "SELECT ip FROM audit_log WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
     finally:
         conn.close()
 
 
-@pytest.mark.parametrize("config, peer, seen", [
-    ({}, "127.0.0.1", "127.0.0.1"),  # no proxy configured: the header is anyone's to forge
-    ({"TRUSTED_PROXY_COUNT": 1}, "127.0.0.1", "203.0.113.9"),
-    ({"TRUSTED_PROXY_COUNT": 1}, "10.1.2.3", "10.1.2.3"),  # not the proxy: ignored
-    ({"TRUSTED_PROXY_COUNT": 1, "TRUSTED_PROXIES": "10.1.2.3"}, "10.1.2.3", "203.0.113.9"),
-    ({"TRUSTED_PROXY_COUNT": 1, "TRUSTED_PROXIES": ["10.1.2.3"]}, "127.0.0.1", "127.0.0.1"),
-])
+@pytest.mark.parametrize(
+    "config, peer, seen",
+    [
+        ({}, "127.0.0.1", "127.0.0.1"),  # no proxy configured: the header is anyone's to forge
+        ({"TRUSTED_PROXY_COUNT": 1}, "127.0.0.1", "203.0.113.9"),
+        ({"TRUSTED_PROXY_COUNT": 1}, "10.1.2.3", "10.1.2.3"),  # not the proxy: ignored
+        ({"TRUSTED_PROXY_COUNT": 1, "TRUSTED_PROXIES": "10.1.2.3"}, "10.1.2.3", "203.0.113.9"),
+        ({"TRUSTED_PROXY_COUNT": 1, "TRUSTED_PROXIES": ["10.1.2.3"]}, "127.0.0.1", "127.0.0.1"),
+    ],
+)
 def test_forwarded_for_is_believed_only_from_the_proxy(tmp_path, config, peer, seen):
     assert _login_address(_app(tmp_path, **config), peer, "198.51.100.1, 203.0.113.9") == seen
 

@@ -53,11 +53,17 @@ def seed(client, w, grid=GRID, n=1):
     hids, vids, pids = [], [], []
     for _ in range(n):
         hid, vid, pid = uid(), uid(), uid()
-        ok(push(client, w, [item("household", "create", hid, household_data(grid=grid)),
-                            item("visit", "create", vid, visit_data(
-                                hid, visited_at=_recent())),
-                            item("problem", "create", pid, problem_data(grid=grid,
-                                                                         household_id=hid))]))
+        ok(
+            push(
+                client,
+                w,
+                [
+                    item("household", "create", hid, household_data(grid=grid)),
+                    item("visit", "create", vid, visit_data(hid, visited_at=_recent())),
+                    item("problem", "create", pid, problem_data(grid=grid, household_id=hid)),
+                ],
+            )
+        )
         hids.append(hid)
         vids.append(vid)
         pids.append(pid)
@@ -87,13 +93,25 @@ def test_first_pull_carries_households_open_problems_and_recent_visits(client, a
     w = auth.headers("worker")
     hids, vids, pids = seed(client, w, n=2)
     old_visit = uid()
-    ok(push(client, w, [item("visit", "create", old_visit, visit_data(
-        hids[0], visited_at=_recent(91)))]))
-    _sql(app, "UPDATE problems SET status = 'closed', closed_at = '2020-01-01T00:00:00+00:00' "
-              "WHERE id = ?", (pids[1],))
+    ok(
+        push(
+            client,
+            w,
+            [item("visit", "create", old_visit, visit_data(hids[0], visited_at=_recent(91)))],
+        )
+    )
+    _sql(
+        app,
+        "UPDATE problems SET status = 'closed', closed_at = '2020-01-01T00:00:00+00:00' "
+        "WHERE id = ?",
+        (pids[1],),
+    )
     _, _, more = seed(client, w, n=2)
-    _sql(app, "UPDATE problems SET status = 'closed', closed_at = ? WHERE id = ?",
-         (_utc(days=10), more[0]))
+    _sql(
+        app,
+        "UPDATE problems SET status = 'closed', closed_at = ? WHERE id = ?",
+        (_utc(days=10), more[0]),
+    )
     _sql(app, "UPDATE problems SET status = 'rejected' WHERE id = ?", (more[1],))
     seed(client, auth.headers("worker3"), grid="370303001002-01")  # another worker's grid
     pages, _ = pull_all(client, w)
@@ -106,10 +124,14 @@ def test_pulled_records_equal_get_records(client, auth):
     w = auth.headers("worker")
     hids, vids, pids = seed(client, w)
     [page], _ = pull_all(client, w)
-    assert page["changes"]["households"]["upserted"][0] == client.get(
-        f"/api/v1/households/{hids[0]}", headers=w).get_json()
-    assert page["changes"]["visits"]["upserted"][0] == client.get(
-        f"/api/v1/visits/{vids[0]}", headers=w).get_json()
+    assert (
+        page["changes"]["households"]["upserted"][0]
+        == client.get(f"/api/v1/households/{hids[0]}", headers=w).get_json()
+    )
+    assert (
+        page["changes"]["visits"]["upserted"][0]
+        == client.get(f"/api/v1/visits/{vids[0]}", headers=w).get_json()
+    )
     problem = page["changes"]["problems"]["upserted"][0]
     assert problem == client.get(f"/api/v1/problems/{pids[0]}", headers=w).get_json()
     assert problem["events"][0]["action"] == "report"
@@ -120,10 +142,13 @@ def test_pull_masks_for_other_roles_unless_unmask(client, auth):
     seed(client, auth.headers("worker"))
     s = auth.headers("secretary")
     assert pull(client, s)["changes"]["households"]["upserted"][0]["head_name"] == "张*"
-    assert pull(client, s, unmask="true")["changes"]["households"]["upserted"][0][
-        "head_name"] == "张三"
-    assert_problem(client.get(URL + "?unmask=true", headers=auth.headers("worker")), 403,
-                   "UNMASK_FORBIDDEN")
+    assert (
+        pull(client, s, unmask="true")["changes"]["households"]["upserted"][0]["head_name"]
+        == "张三"
+    )
+    assert_problem(
+        client.get(URL + "?unmask=true", headers=auth.headers("worker")), 403, "UNMASK_FORBIDDEN"
+    )
 
 
 def test_incremental_pull_returns_only_changes_since_cursor(client, auth):
@@ -158,8 +183,11 @@ def test_limit_caps_all_kinds_and_pages_follow_has_more(client, auth):
 
 def test_limit_bounds_are_validated(client, auth):
     for bad in ("0", "1001", "x"):
-        assert_problem(client.get(URL + f"?limit={bad}", headers=auth.headers("worker")), 422,
-                       "VALIDATION_ERROR")
+        assert_problem(
+            client.get(URL + f"?limit={bad}", headers=auth.headers("worker")),
+            422,
+            "VALIDATION_ERROR",
+        )
 
 
 def test_deleted_household_comes_back_as_tombstone(client, auth):
@@ -185,8 +213,13 @@ def test_household_moved_to_another_grid_is_revoked(client, auth):
     w = auth.headers("worker")
     hids, _, _ = seed(client, w)
     _, cursor = pull_all(client, w)
-    ok(push(client, auth.headers("secretary"),
-            [item("household", "update", hids[0], {"grid_code": GRID2}, base_version=1)]))
+    ok(
+        push(
+            client,
+            auth.headers("secretary"),
+            [item("household", "update", hids[0], {"grid_code": GRID2}, base_version=1)],
+        )
+    )
     pages, _ = pull_all(client, w, cursor)
     assert revoked(pages, "households") == hids
     other, _ = pull_all(client, auth.headers("worker2"))
@@ -218,21 +251,30 @@ def test_scope_change_revokes_removed_grid_and_loads_added_grid(client, app, aut
 
 @pytest.mark.parametrize("cursor", ["garbage", "a.b", "", "eyJ4IjoxfQ.AAAA"])
 def test_malformed_cursor_is_410_cursor_expired(client, auth, cursor):
-    assert_problem(client.get(URL, query_string={"cursor": cursor},
-                              headers=auth.headers("worker")), 410, "CURSOR_EXPIRED")
+    assert_problem(
+        client.get(URL, query_string={"cursor": cursor}, headers=auth.headers("worker")),
+        410,
+        "CURSOR_EXPIRED",
+    )
 
 
 def test_another_users_cursor_is_410(client, auth):
     cursor = pull(client, auth.headers("worker"))["next_cursor"]
-    assert_problem(client.get(URL, query_string={"cursor": cursor},
-                              headers=auth.headers("worker2")), 410, "CURSOR_EXPIRED")
+    assert_problem(
+        client.get(URL, query_string={"cursor": cursor}, headers=auth.headers("worker2")),
+        410,
+        "CURSOR_EXPIRED",
+    )
 
 
 def test_another_databases_cursor_is_410(client, app, auth):
     cursor = pull(client, auth.headers("worker"))["next_cursor"]
     _sql(app, "UPDATE meta SET value = 'another' WHERE key = 'database_id'")
-    assert_problem(client.get(URL, query_string={"cursor": cursor},
-                              headers=auth.headers("worker")), 410, "CURSOR_EXPIRED")
+    assert_problem(
+        client.get(URL, query_string={"cursor": cursor}, headers=auth.headers("worker")),
+        410,
+        "CURSOR_EXPIRED",
+    )
 
 
 def test_cursor_ahead_of_the_database_is_410(client, app, auth):
@@ -241,8 +283,9 @@ def test_cursor_ahead_of_the_database_is_410(client, app, auth):
     seed(client, w)
     cursor = pull_all(client, w)[1]
     _sql(app, "DELETE FROM changes WHERE seq > (SELECT min(seq) FROM changes)")
-    assert_problem(client.get(URL, query_string={"cursor": cursor}, headers=w), 410,
-                   "CURSOR_EXPIRED")
+    assert_problem(
+        client.get(URL, query_string={"cursor": cursor}, headers=w), 410, "CURSOR_EXPIRED"
+    )
 
 
 def test_admin_pulls_everything(client, auth):

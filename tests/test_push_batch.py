@@ -46,49 +46,69 @@ def count(app, table):
 
 def test_same_new_id_twice_in_one_push_duplicate_then_id_reused(client, w):
     hid, vid = uid(), uid()
-    items = [item("household", "create", hid, household_data()),
-             item("visit", "create", vid, visit_data(hid)),
-             item("visit", "create", vid, visit_data(hid)),
-             item("visit", "create", vid, visit_data(hid, notes="other")),
-             item("problem", "create", (pid := uid()), problem_data(household_id=hid)),
-             item("problem", "create", pid, problem_data(household_id=hid)),
-             item("household", "create", hid, household_data())]
+    items = [
+        item("household", "create", hid, household_data()),
+        item("visit", "create", vid, visit_data(hid)),
+        item("visit", "create", vid, visit_data(hid)),
+        item("visit", "create", vid, visit_data(hid, notes="other")),
+        item("problem", "create", (pid := uid()), problem_data(household_id=hid)),
+        item("problem", "create", pid, problem_data(household_id=hid)),
+        item("household", "create", hid, household_data()),
+    ]
     assert statuses(push(client, w, items)) == [
-        ("applied", None), ("applied", None), ("duplicate", None), ("conflict", "ID_REUSED"),
-        ("applied", None), ("duplicate", None), ("duplicate", None)]
+        ("applied", None),
+        ("applied", None),
+        ("duplicate", None),
+        ("conflict", "ID_REUSED"),
+        ("applied", None),
+        ("duplicate", None),
+        ("duplicate", None),
+    ]
 
 
 def test_id_of_a_failed_create_can_be_created_later_in_the_push(client, app, w):
     hid, vid = uid(), uid()
-    items = [item("household", "create", hid, household_data()),
-             item("visit", "create", vid, visit_data(hid, outcome="bad")),
-             item("visit", "create", vid, visit_data(hid))]
+    items = [
+        item("household", "create", hid, household_data()),
+        item("visit", "create", vid, visit_data(hid, outcome="bad")),
+        item("visit", "create", vid, visit_data(hid)),
+    ]
     assert statuses(push(client, w, items)) == [
-        ("applied", None), ("rejected", "VALIDATION_ERROR"), ("applied", None)]
+        ("applied", None),
+        ("rejected", "VALIDATION_ERROR"),
+        ("applied", None),
+    ]
     assert count(app, "visits") == 1
 
 
 def test_household_deleted_earlier_in_the_push_is_gone_for_a_visit(client, w):
     hid = uid()
     assert statuses(push(client, w, [item("household", "create", hid, household_data())])) == [
-        ("applied", None)]
-    items = [item("visit", "create", uid(), visit_data(hid)),
-             item("household", "delete", hid, base_version=1),
-             item("visit", "create", uid(), visit_data(hid)),
-             item("problem", "create", uid(), problem_data(household_id=hid))]
+        ("applied", None)
+    ]
+    items = [
+        item("visit", "create", uid(), visit_data(hid)),
+        item("household", "delete", hid, base_version=1),
+        item("visit", "create", uid(), visit_data(hid)),
+        item("problem", "create", uid(), problem_data(household_id=hid)),
+    ]
     assert statuses(push(client, w, items))[:3] == [
-        ("applied", None), ("applied", None), ("rejected", "GONE")]
+        ("applied", None),
+        ("applied", None),
+        ("rejected", "GONE"),
+    ]
 
 
 def test_household_moved_earlier_in_the_push_is_seen_in_its_new_grid(client, auth):
     w = auth.headers("secretary")  # holds both grids of the community
     hid = uid()
     push(client, w, [item("household", "create", hid, household_data())])
-    items = [item("household", "update", hid, {"grid_code": GRID2}, base_version=1),
-             item("visit", "create", (vid := uid()), visit_data(hid)),
-             item("problem", "create", uid(), problem_data(household_id=hid)),
-             item("problem", "create", uid(), problem_data(grid=GRID2, household_id=hid,
-                                                           visit_id=vid))]
+    items = [
+        item("household", "update", hid, {"grid_code": GRID2}, base_version=1),
+        item("visit", "create", (vid := uid()), visit_data(hid)),
+        item("problem", "create", uid(), problem_data(household_id=hid)),
+        item("problem", "create", uid(), problem_data(grid=GRID2, household_id=hid, visit_id=vid)),
+    ]
     res = results(push(client, w, items))
     assert [r["status"] for r in res] == ["applied", "applied", "rejected", "applied"]
     assert res[2]["errors"] == {"household_id": ["The household is in another grid."]}
@@ -98,11 +118,13 @@ def test_household_moved_earlier_in_the_push_is_seen_in_its_new_grid(client, aut
 
 def test_problem_naming_a_visit_of_this_push_checks_its_household(client, w):
     h1, h2, vid = uid(), uid(), uid()
-    items = [item("household", "create", h1, household_data()),
-             item("household", "create", h2, household_data()),
-             item("visit", "create", vid, visit_data(h1)),
-             item("problem", "create", uid(), problem_data(household_id=h2, visit_id=vid)),
-             item("problem", "create", (pid := uid()), problem_data(visit_id=vid))]
+    items = [
+        item("household", "create", h1, household_data()),
+        item("household", "create", h2, household_data()),
+        item("visit", "create", vid, visit_data(h1)),
+        item("problem", "create", uid(), problem_data(household_id=h2, visit_id=vid)),
+        item("problem", "create", (pid := uid()), problem_data(visit_id=vid)),
+    ]
     res = results(push(client, w, items))
     assert [r["status"] for r in res] == ["applied"] * 3 + ["rejected", "applied"]
     assert res[3]["errors"] == {"visit_id": ["The visit is of another household."]}
@@ -113,12 +135,19 @@ def test_problem_naming_a_visit_of_this_push_checks_its_household(client, w):
 def test_reference_out_of_scope_is_not_found_from_the_batch_too(client, auth, w):
     admin = auth.headers("admin")
     hid = uid()
-    assert statuses(push(client, admin, [
-        item("household", "create", hid, household_data(grid=OTHER_GRID))])) == [
-        ("applied", None)]
-    res = results(push(client, w, [item("visit", "create", uid(), visit_data(hid)),
-                                    item("problem", "create", uid(),
-                                         problem_data(household_id=hid))]))
+    assert statuses(
+        push(client, admin, [item("household", "create", hid, household_data(grid=OTHER_GRID))])
+    ) == [("applied", None)]
+    res = results(
+        push(
+            client,
+            w,
+            [
+                item("visit", "create", uid(), visit_data(hid)),
+                item("problem", "create", uid(), problem_data(household_id=hid)),
+            ],
+        )
+    )
     assert [(r["status"], r["code"]) for r in res] == [("rejected", "NOT_FOUND")] * 2
 
 
@@ -127,16 +156,20 @@ def test_a_failing_bulk_write_rolls_back_the_whole_push(client, app, w, monkeypa
     there (a bug: every check passed) rolls back the whole push and frees its key."""
     hid = uid()
     push(client, w, [item("household", "create", hid, household_data())])
-    before = {t: count(app, t) for t in ("visits", "changes", "households", "push_ops",
-                                         "problem_counters")}
+    before = {
+        t: count(app, t)
+        for t in ("visits", "changes", "households", "push_ops", "problem_counters")
+    }
 
     def fail(conn, rows):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(visit_store, "insert_many", fail)
-    items = [item("household", "create", uid(), household_data()),
-             item("visit", "create", uid(), visit_data(hid)),
-             item("problem", "create", uid(), problem_data(household_id=hid))]
+    items = [
+        item("household", "create", uid(), household_data()),
+        item("visit", "create", uid(), visit_data(hid)),
+        item("problem", "create", uid(), problem_data(household_id=hid)),
+    ]
     key = uid()
     assert push(client, w, items, key=key).status_code == 500
     assert {t: count(app, t) for t in before} == before
@@ -148,21 +181,29 @@ def test_kept_creates_are_written_before_an_update_reads(client, app, w):
     """An update after creates of the same push sees them (the batch writes what it kept
     before any item that reads on its own), and seqs follow the items' order."""
     hid, vid, pid = uid(), uid(), uid()
-    items = [item("household", "create", hid, household_data()),
-             item("visit", "create", vid, visit_data(hid)),
-             item("household", "update", hid, {"members": 7}, base_version=1),
-             item("problem", "create", pid, problem_data(household_id=hid, visit_id=vid)),
-             item("problem", "update", pid, {"description": "改"}, base_version=1),
-             item("household", "create", hid, household_data())]
+    items = [
+        item("household", "create", hid, household_data()),
+        item("visit", "create", vid, visit_data(hid)),
+        item("household", "update", hid, {"members": 7}, base_version=1),
+        item("problem", "create", pid, problem_data(household_id=hid, visit_id=vid)),
+        item("problem", "update", pid, {"description": "改"}, base_version=1),
+        item("household", "create", hid, household_data()),
+    ]
     assert statuses(push(client, w, items)) == [("applied", None)] * 5 + [("duplicate", None)]
     conn = connect(app.config["DATABASE"])
     try:
-        order = [tuple(r) for r in conn.execute(
-            "SELECT entity, record_id FROM changes ORDER BY seq")]
-        assert order == [("household", hid), ("visit", vid), ("household", hid),
-                         ("problem", pid), ("problem", pid)]
+        order = [
+            tuple(r) for r in conn.execute("SELECT entity, record_id FROM changes ORDER BY seq")
+        ]
+        assert order == [
+            ("household", hid),
+            ("visit", vid),
+            ("household", hid),
+            ("problem", pid),
+            ("problem", pid),
+        ]
         assert tuple(conn.execute("SELECT members, version FROM households").fetchone()) == (7, 2)
-        number, = conn.execute("SELECT number FROM problems").fetchone()
+        (number,) = conn.execute("SELECT number FROM problems").fetchone()
         assert number.endswith("-0001")
         assert conn.execute("SELECT count(*) FROM problem_events").fetchone()[0] == 1
     finally:
@@ -172,11 +213,12 @@ def test_kept_creates_are_written_before_an_update_reads(client, app, w):
 def test_problem_numbers_stay_gap_free_across_pushes_and_failures(client, app, w):
     hid = uid()
     push(client, w, [item("household", "create", hid, household_data())])
-    items = [item("problem", "create", uid(), problem_data()),
-             item("problem", "create", uid(), problem_data(category="safety")),  # not a leaf
-             item("problem", "create", uid(), problem_data(household_id=hid))]
-    assert [s for s, _ in statuses(push(client, w, items))] == ["applied", "rejected",
-                                                                 "applied"]
+    items = [
+        item("problem", "create", uid(), problem_data()),
+        item("problem", "create", uid(), problem_data(category="safety")),  # not a leaf
+        item("problem", "create", uid(), problem_data(household_id=hid)),
+    ]
+    assert [s for s, _ in statuses(push(client, w, items))] == ["applied", "rejected", "applied"]
     push(client, w, [item("problem", "create", uid(), problem_data())])
     conn = connect(app.config["DATABASE"])
     try:

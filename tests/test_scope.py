@@ -30,7 +30,9 @@ def test_unit_for_list(scopes):
     assert code_of(lambda: secretary.unit_for_list(GRID, level="community")) == (404, "NOT_FOUND")
     assert code_of(lambda: secretary.unit_for_list(OTHER_COMMUNITY)) == (403, "OUT_OF_SCOPE")
     assert code_of(lambda: secretary.unit_for_list(OTHER_COMMUNITY, unmask=True)) == (
-        403, "UNMASK_FORBIDDEN")
+        403,
+        "UNMASK_FORBIDDEN",
+    )
     worker = scopes("worker")
     assert worker.unit_for_list(GRID)["code"] == GRID
     assert code_of(lambda: worker.unit_for_list(GRID, unmask=True)) == (403, "UNMASK_FORBIDDEN")
@@ -39,17 +41,23 @@ def test_unit_for_list(scopes):
 def test_unit_for_report_checks_unmask_role_kind_scope_in_that_order(scopes):
     worker = scopes("worker")
     assert code_of(lambda: worker.unit_for_report("problem-list", "nope", unmask=True)) == (
-        403, "UNMASK_FORBIDDEN")
-    assert code_of(lambda: worker.unit_for_report("problem-list", COMMUNITY)) == (
-        403, "FORBIDDEN")
+        403,
+        "UNMASK_FORBIDDEN",
+    )
+    assert code_of(lambda: worker.unit_for_report("problem-list", COMMUNITY)) == (403, "FORBIDDEN")
     assert worker.unit_for_report("visit-ledger", GRID, level="grid")["code"] == GRID
     secretary = scopes("secretary")
-    assert code_of(lambda: secretary.unit_for_report(
-        "problem-list", GRID, level="community")) == (404, "NOT_FOUND")
-    assert code_of(lambda: secretary.unit_for_report(
-        "problem-list", OTHER_COMMUNITY, level="community")) == (403, "OUT_OF_SCOPE")
-    assert secretary.unit_for_report("problem-list", COMMUNITY, level="community",
-                                     unmask=True)["code"] == COMMUNITY
+    assert code_of(lambda: secretary.unit_for_report("problem-list", GRID, level="community")) == (
+        404,
+        "NOT_FOUND",
+    )
+    assert code_of(
+        lambda: secretary.unit_for_report("problem-list", OTHER_COMMUNITY, level="community")
+    ) == (403, "OUT_OF_SCOPE")
+    assert (
+        secretary.unit_for_report("problem-list", COMMUNITY, level="community", unmask=True)["code"]
+        == COMMUNITY
+    )
 
 
 def test_grid_filter_under_a_unit(scopes, app):
@@ -58,8 +66,13 @@ def test_grid_filter_under_a_unit(scopes, app):
 
     def kept(scope, under=None):
         sql, params = scope.grid_filter("code", under=under)
-        return sorted(g for g in grids if conn.execute(
-            f"SELECT 1 FROM units WHERE code = ? AND {sql}", [g, *params]).fetchone())
+        return sorted(
+            g
+            for g in grids
+            if conn.execute(
+                f"SELECT 1 FROM units WHERE code = ? AND {sql}", [g, *params]
+            ).fetchone()
+        )
 
     admin, street = scopes("admin"), scopes("street")
     assert kept(admin) == sorted(grids)

@@ -7,9 +7,20 @@ from list_data import PERIOD, build
 from survey_api.services.summary import pct
 
 COUNTS = ("households", "visited", "problems", "rectified", "overdue", "supervised", "rated")
-METRICS = ["households", "visited", "coverage_pct", "problems", "problems_by_category",
-           "rectified", "rectification_rate_pct", "on_time_rate_pct", "overdue", "supervised",
-           "rated", "satisfaction_rate_pct"]
+METRICS = [
+    "households",
+    "visited",
+    "coverage_pct",
+    "problems",
+    "problems_by_category",
+    "rectified",
+    "rectification_rate_pct",
+    "on_time_rate_pct",
+    "overdue",
+    "supervised",
+    "rated",
+    "satisfaction_rate_pct",
+]
 
 
 @pytest.fixture
@@ -18,8 +29,11 @@ def data(app, user_ids):
 
 
 def summary(client, auth, code, user="admin", **params):
-    resp = client.get(f"/api/v1/units/{code}/summary", query_string={**PERIOD, **params},
-                      headers=auth.headers(user))
+    resp = client.get(
+        f"/api/v1/units/{code}/summary",
+        query_string={**PERIOD, **params},
+        headers=auth.headers(user),
+    )
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
 
@@ -30,19 +44,32 @@ def test_community_figures(client, auth, data):
     assert (body["from"], body["to"]) == ("2026-11-01", "2026-11-30")
     assert list(body["totals"]) == METRICS
     assert body["totals"] == {
-        "households": 3, "visited": 1, "coverage_pct": 33.3,
-        "problems": 6,   # p3 rejected and p6 (October) are not counted
-        "problems_by_category": {"facilities.lighting": 1, "heating.no_heat": 1,
-                                 "safety.fire": 2, "safety.flying_wires": 1,
-                                 "traffic.parking": 1},
-        "rectified": 2, "rectification_rate_pct": 33.3,
-        "on_time_rate_pct": 50.0,   # p1 on time, p4 late
-        "overdue": 1, "supervised": 1, "rated": 2,
-        "satisfaction_rate_pct": 50.0}   # ratings 5 and 2
+        "households": 3,
+        "visited": 1,
+        "coverage_pct": 33.3,
+        "problems": 6,  # p3 rejected and p6 (October) are not counted
+        "problems_by_category": {
+            "facilities.lighting": 1,
+            "heating.no_heat": 1,
+            "safety.fire": 2,
+            "safety.flying_wires": 1,
+            "traffic.parking": 1,
+        },
+        "rectified": 2,
+        "rectification_rate_pct": 33.3,
+        "on_time_rate_pct": 50.0,  # p1 on time, p4 late
+        "overdue": 1,
+        "supervised": 1,
+        "rated": 2,
+        "satisfaction_rate_pct": 50.0,
+    }  # ratings 5 and 2
     grid1, grid2 = body["children"]
     assert list(grid1)[:3] == ["code", "name", "level"]
-    assert (grid1["code"], grid1["name"], grid1["level"]) == \
-        ("370303001001-01", "杏园一网格", "grid")
+    assert (grid1["code"], grid1["name"], grid1["level"]) == (
+        "370303001001-01",
+        "杏园一网格",
+        "grid",
+    )
     assert (grid1["households"], grid1["visited"], grid1["coverage_pct"]) == (2, 1, 50.0)
     assert (grid1["problems"], grid1["rectified"], grid1["on_time_rate_pct"]) == (4, 1, 100.0)
     assert (grid2["households"], grid2["visited"], grid2["problems"]) == (1, 0, 2)
@@ -83,8 +110,9 @@ def test_category_filter_and_all_time(client, auth, data):
     body = summary(client, auth, "370303001001", category="safety")
     assert body["totals"]["problems"] == 3
     assert set(body["totals"]["problems_by_category"]) == {"safety.fire", "safety.flying_wires"}
-    all_time = client.get("/api/v1/units/370303001001/summary",
-                          headers=auth.headers("admin")).get_json()
+    all_time = client.get(
+        "/api/v1/units/370303001001/summary", headers=auth.headers("admin")
+    ).get_json()
     assert all_time["from"] is None and all_time["totals"]["problems"] == 7
     assert all_time["totals"]["visited"] == 2  # h3's October visit counts without a period
 
@@ -100,10 +128,18 @@ def test_pct_rounds_half_up_to_one_decimal():
 
 
 def test_summary_refusals(client, auth, data):
-    assert_problem(client.get("/api/v1/units/370303/summary", headers=auth.headers("street")),
-                   403, "OUT_OF_SCOPE")
-    assert_problem(client.get("/api/v1/units/370303001001/summary?from=nope",
-                              headers=auth.headers("secretary")), 422, "VALIDATION_ERROR")
+    assert_problem(
+        client.get("/api/v1/units/370303/summary", headers=auth.headers("street")),
+        403,
+        "OUT_OF_SCOPE",
+    )
+    assert_problem(
+        client.get(
+            "/api/v1/units/370303001001/summary?from=nope", headers=auth.headers("secretary")
+        ),
+        422,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_visited_counts_met_visits_in_the_period_only(app, client, auth, user_ids):
@@ -117,12 +153,16 @@ def test_visited_counts_met_visits_in_the_period_only(app, client, auth, user_id
     conn = connect(app.config["DATABASE"])
     met = {  # household → [(visited_at, outcome)]
         "in_period": [("2026-11-10T10:00:00+08:00", "met")],
-        "in_and_after": [("2026-12-05T10:00:00+08:00", "met"),     # newest first on purpose
-                         ("2026-11-10T10:00:00+08:00", "met")],
+        "in_and_after": [
+            ("2026-12-05T10:00:00+08:00", "met"),  # newest first on purpose
+            ("2026-11-10T10:00:00+08:00", "met"),
+        ],
         "only_after": [("2026-12-05T10:00:00+08:00", "met")],
         "only_before": [("2026-10-05T10:00:00+08:00", "met")],
-        "not_home_in_period": [("2026-11-10T10:00:00+08:00", "not_home"),
-                               ("2026-10-01T10:00:00+08:00", "met")],
+        "not_home_in_period": [
+            ("2026-11-10T10:00:00+08:00", "not_home"),
+            ("2026-10-01T10:00:00+08:00", "met"),
+        ],
         "never": [],
     }
     ids = {}
@@ -131,22 +171,27 @@ def test_visited_counts_met_visits_in_the_period_only(app, client, auth, user_id
             ids[name] = str(uuid.uuid4())
             households.insert(conn, ids[name], {"grid_code": grid, "address": name})
             for at, outcome in visit_list:
-                visits.insert(conn, str(uuid.uuid4()), {"household_id": ids[name],
-                              "visited_at": at, "outcome": outcome},
-                              grid_code=grid, visitor_id=user_ids["worker"])
+                visits.insert(
+                    conn,
+                    str(uuid.uuid4()),
+                    {"household_id": ids[name], "visited_at": at, "outcome": outcome},
+                    grid_code=grid,
+                    visitor_id=user_ids["worker"],
+                )
     last = dict(conn.execute("SELECT address, last_met_at FROM households").fetchall())
     conn.close()
-    assert last["in_and_after"] == "2026-12-05T02:00:00.000000+00:00"   # the max, kept
+    assert last["in_and_after"] == "2026-12-05T02:00:00.000000+00:00"  # the max, kept
     assert last["never"] is None
 
     def visited(**period):
         return summary(client, auth, grid, **period)["totals"]["visited"]
 
-    assert visited() == 2                                     # PERIOD: November
+    assert visited() == 2  # PERIOD: November
     assert visited(**{"from": "2026-11-01", "to": "2026-12-31"}) == 3
     assert visited(**{"from": "2026-10-01", "to": "2026-10-31"}) == 2
-    open_ended = client.get(f"/api/v1/units/{grid}/summary?from=2026-12-01",
-                            headers=auth.headers("admin")).get_json()
+    open_ended = client.get(
+        f"/api/v1/units/{grid}/summary?from=2026-12-01", headers=auth.headers("admin")
+    ).get_json()
     assert open_ended["totals"]["visited"] == 2
     all_time = client.get(f"/api/v1/units/{grid}/summary", headers=auth.headers("admin"))
     assert all_time.get_json()["totals"]["visited"] == 5

@@ -24,15 +24,21 @@ def instance(live_instance):
 
 
 def _headers(base, username):
-    resp = requests.post(base + "/api/v1/auth/login",
-                         json={"username": username, "password": PASSWORD}, timeout=10)
+    resp = requests.post(
+        base + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
+    )
     assert resp.status_code == 200, resp.text
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
 def _item(entity, record_id, data):
-    return {"op_id": str(uuid.uuid4()), "entity": entity, "op": "create", "id": record_id,
-            "data": data}
+    return {
+        "op_id": str(uuid.uuid4()),
+        "entity": entity,
+        "op": "create",
+        "id": record_id,
+        "data": data,
+    }
 
 
 def _batches(grid):
@@ -43,8 +49,13 @@ def _batches(grid):
         for _ in range(PAIRS):
             vid = str(uuid.uuid4())
             items.append(_item("visit", vid, visit_data(hid)))
-            items.append(_item("problem", str(uuid.uuid4()),
-                               problem_data(grid=grid, household_id=hid, visit_id=vid)))
+            items.append(
+                _item(
+                    "problem",
+                    str(uuid.uuid4()),
+                    problem_data(grid=grid, household_id=hid, visit_id=vid),
+                )
+            )
         out.append({"device_id": f"phone-{grid}", "items": items})
     return out
 
@@ -52,8 +63,12 @@ def _batches(grid):
 def _pull_all(base, headers, cursor=None, limit=200):
     seen = {"households": set(), "problems": set(), "visits": set()}
     while True:
-        resp = requests.get(base + "/api/v1/sync/pull", headers=headers, timeout=60,
-                            params={"limit": limit, **({"cursor": cursor} if cursor else {})})
+        resp = requests.get(
+            base + "/api/v1/sync/pull",
+            headers=headers,
+            timeout=60,
+            params={"limit": limit, **({"cursor": cursor} if cursor else {})},
+        )
         assert resp.status_code == 200, resp.text[:300]
         body = resp.json()
         for kind, part in body["changes"].items():
@@ -74,12 +89,20 @@ def test_devices_push_while_others_pull(instance):
             statuses = []
             for body in batches:
                 key = uuid.uuid4().hex
-                resp = requests.post(base + "/api/v1/sync/push", json=body, timeout=120,
-                                     headers={**headers, "Idempotency-Key": key})
+                resp = requests.post(
+                    base + "/api/v1/sync/push",
+                    json=body,
+                    timeout=120,
+                    headers={**headers, "Idempotency-Key": key},
+                )
                 assert resp.status_code == 200, resp.text[:300]
                 statuses += [r["status"] for r in resp.json()["results"]]
-                again = requests.post(base + "/api/v1/sync/push", json=body, timeout=120,
-                                      headers={**headers, "Idempotency-Key": key})
+                again = requests.post(
+                    base + "/api/v1/sync/push",
+                    json=body,
+                    timeout=120,
+                    headers={**headers, "Idempotency-Key": key},
+                )
                 assert again.json() == resp.json()
             return statuses
 
@@ -101,17 +124,26 @@ def test_devices_push_while_others_pull(instance):
         assert pulls
 
         worker_seen, _ = _pull_all(base, _headers(base, "worker"), limit=1000)
-        grid_items = [i for (_, grid), (_, batches) in zip(DEVICES, plan, strict=True)
-                      if grid == GRID for b in batches for i in b["items"]]
+        grid_items = [
+            i
+            for (_, grid), (_, batches) in zip(DEVICES, plan, strict=True)
+            if grid == GRID
+            for b in batches
+            for i in b["items"]
+        ]
         for kind in ("households", "problems", "visits"):
             assert worker_seen[kind] == {i["id"] for i in grid_items if i["entity"] + "s" == kind}
 
     conn = sqlite3.connect(instance / "survey.db")
     try:
-        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == \
-            len(DEVICES) * BATCHES * PAIRS
-        assert conn.execute("SELECT count(*) FROM problems").fetchone()[0] == \
-            len(DEVICES) * BATCHES * PAIRS
+        assert (
+            conn.execute("SELECT count(*) FROM visits").fetchone()[0]
+            == len(DEVICES) * BATCHES * PAIRS
+        )
+        assert (
+            conn.execute("SELECT count(*) FROM problems").fetchone()[0]
+            == len(DEVICES) * BATCHES * PAIRS
+        )
         numbers = conn.execute("SELECT count(DISTINCT number) FROM problems").fetchone()[0]
         assert numbers == len(DEVICES) * BATCHES * PAIRS
     finally:
@@ -125,8 +157,12 @@ def test_same_key_sent_twice_at_once_applies_once(instance):
         key = uuid.uuid4().hex
 
         def send():
-            return requests.post(base + "/api/v1/sync/push", json=body, timeout=60,
-                                 headers={**headers, "Idempotency-Key": key})
+            return requests.post(
+                base + "/api/v1/sync/push",
+                json=body,
+                timeout=60,
+                headers={**headers, "Idempotency-Key": key},
+            )
 
         with ThreadPoolExecutor(4) as pool:
             answers = [f.result() for f in [pool.submit(send) for _ in range(4)]]

@@ -25,14 +25,20 @@ def instance(live_instance):
 
 
 def _login(base):
-    resp = requests.post(base + "/api/v1/auth/login",
-                         json={"username": "worker", "password": PASSWORD}, timeout=10)
+    resp = requests.post(
+        base + "/api/v1/auth/login", json={"username": "worker", "password": PASSWORD}, timeout=10
+    )
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
 def _item(entity, record_id, data):
-    return {"op_id": str(uuid.uuid4()), "entity": entity, "op": "create", "id": record_id,
-            "data": data}
+    return {
+        "op_id": str(uuid.uuid4()),
+        "entity": entity,
+        "op": "create",
+        "id": record_id,
+        "data": data,
+    }
 
 
 def _batch(households, n_pairs):
@@ -41,8 +47,9 @@ def _batch(households, n_pairs):
         hid = households[i % len(households)]
         vid = str(uuid.uuid4())
         items.append(_item("visit", vid, visit_data(hid)))
-        items.append(_item("problem", str(uuid.uuid4()),
-                           problem_data(household_id=hid, visit_id=vid)))
+        items.append(
+            _item("problem", str(uuid.uuid4()), problem_data(household_id=hid, visit_id=vid))
+        )
     return {"device_id": "crash-phone", "items": items}
 
 
@@ -50,12 +57,17 @@ def _replay(base, headers, key, body):
     """Send until the server answers 200 (a dead in-flight mark expires after STALE_SECONDS)."""
     deadline = time.time() + 30
     while time.time() < deadline:
-        resp = requests.post(base + "/api/v1/sync/push", json=body,
-                             headers={**headers, "Idempotency-Key": key}, timeout=60)
+        resp = requests.post(
+            base + "/api/v1/sync/push",
+            json=body,
+            headers={**headers, "Idempotency-Key": key},
+            timeout=60,
+        )
         if resp.status_code == 200:
             return resp.json()
-        assert resp.status_code == 409 and resp.json()["code"] == "IDEMPOTENCY_KEY_IN_FLIGHT", \
+        assert resp.status_code == 409 and resp.json()["code"] == "IDEMPOTENCY_KEY_IN_FLIGHT", (
             resp.text[:300]
+        )
         time.sleep(0.3)
     raise AssertionError("the key stayed in flight")
 
@@ -66,9 +78,12 @@ def test_kill_9_mid_push_then_replay_is_exactly_once(instance):
     try:
         headers = _login(base)
         households = [str(uuid.uuid4()) for _ in range(20)]
-        first = requests.post(base + "/api/v1/sync/push", json={"items": [
-            _item("household", h, household_data()) for h in households]},
-            headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, timeout=30).json()
+        first = requests.post(
+            base + "/api/v1/sync/push",
+            json={"items": [_item("household", h, household_data()) for h in households]},
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            timeout=30,
+        ).json()
         assert first["summary"]["applied"] == 20
         sent = []
         for delay in KILL_AFTER_S:
@@ -77,8 +92,12 @@ def test_kill_9_mid_push_then_replay_is_exactly_once(instance):
 
             def send(key=key, body=body, answer=answer, base=base):
                 try:
-                    resp = requests.post(base + "/api/v1/sync/push", json=body,
-                                         headers={**headers, "Idempotency-Key": key}, timeout=60)
+                    resp = requests.post(
+                        base + "/api/v1/sync/push",
+                        json=body,
+                        headers={**headers, "Idempotency-Key": key},
+                        timeout=60,
+                    )
                     answer["json"] = resp.json() if resp.status_code == 200 else None
                 except requests.RequestException:
                     answer["json"] = None  # the connection died with the server
@@ -92,8 +111,13 @@ def test_kill_9_mid_push_then_replay_is_exactly_once(instance):
             replayed = _replay(base, headers, key, body)
             if answer["json"] is not None:  # acknowledged before the kill: the stored answer
                 assert replayed == answer["json"]
-            print("kill after", delay, "acknowledged:", answer["json"] is not None,
-                  replayed["summary"])
+            print(
+                "kill after",
+                delay,
+                "acknowledged:",
+                answer["json"] is not None,
+                replayed["summary"],
+            )
             statuses = {r["status"] for r in replayed["results"]}
             assert statuses <= {"applied", "duplicate"}, replayed["summary"]
             assert len(replayed["results"]) == 1000
@@ -108,13 +132,20 @@ def test_kill_9_mid_push_then_replay_is_exactly_once(instance):
             ids = {i["id"] for b in sent for i in b["items"] if i["entity"] == entity}
             stored = {r[0] for r in conn.execute(f"SELECT id FROM {table}")}
             assert stored == ids
-        assert conn.execute("SELECT count(*) FROM changes WHERE entity = 'visit'").fetchone()[0] \
-            == 500 * len(KILL_AFTER_S)
-        assert conn.execute("SELECT count(*) FROM problem_events").fetchone()[0] == \
-            500 * len(KILL_AFTER_S)
-        assert conn.execute("SELECT sum(last) FROM problem_counters").fetchone()[0] == \
-            500 * len(KILL_AFTER_S)
-        assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE state = 'in_flight'"
-                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM changes WHERE entity = 'visit'").fetchone()[
+            0
+        ] == 500 * len(KILL_AFTER_S)
+        assert conn.execute("SELECT count(*) FROM problem_events").fetchone()[0] == 500 * len(
+            KILL_AFTER_S
+        )
+        assert conn.execute("SELECT sum(last) FROM problem_counters").fetchone()[0] == 500 * len(
+            KILL_AFTER_S
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM idempotency_keys WHERE state = 'in_flight'"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         conn.close()

@@ -17,17 +17,20 @@ from survey_api.tokens import issue_pair
 DEVICES = [("worker", GRID), ("worker", GRID), ("worker2", GRID2)]
 ACTIONS = ("new", "push", "push_lost", "replay", "resend_new_key", "edit")
 
-steps = st.lists(st.tuples(st.integers(0, len(DEVICES) - 1), st.sampled_from(ACTIONS),
-                           st.integers(1, 4)), min_size=1, max_size=25)
+steps = st.lists(
+    st.tuples(st.integers(0, len(DEVICES) - 1), st.sampled_from(ACTIONS), st.integers(1, 4)),
+    min_size=1,
+    max_size=25,
+)
 
 
 class Device:
     def __init__(self, client, token, grid):
         self.client, self.grid = client, grid
         self.headers = {"Authorization": f"Bearer {token}"}
-        self.outbox = []        # items not yet acknowledged
-        self.last = None        # (key, body) of the last push sent
-        self.versions = {}      # household id -> version this device last learned
+        self.outbox = []  # items not yet acknowledged
+        self.last = None  # (key, body) of the last push sent
+        self.versions = {}  # household id -> version this device last learned
 
     def add_records(self, n, made):
         for _ in range(n):
@@ -35,20 +38,27 @@ class Device:
             self.outbox += [
                 _item("household", "create", hid, household_data(grid=self.grid)),
                 _item("visit", "create", vid, visit_data(hid)),
-                _item("problem", "create", pid, problem_data(grid=self.grid, household_id=hid,
-                                                             visit_id=vid))]
+                _item(
+                    "problem",
+                    "create",
+                    pid,
+                    problem_data(grid=self.grid, household_id=hid, visit_id=vid),
+                ),
+            ]
             made["households"].add(hid)
             made["visits"].add(vid)
             made["problems"].add(pid)
 
     def add_edit(self, n):
         for hid, version in list(self.versions.items())[:n]:
-            self.outbox.append(_item("household", "update", hid, {"notes": uuid.uuid4().hex},
-                                     base_version=version))
+            self.outbox.append(
+                _item("household", "update", hid, {"notes": uuid.uuid4().hex}, base_version=version)
+            )
 
     def send(self, key, body, lost=False):
-        resp = self.client.post("/api/v1/sync/push", json=body,
-                                headers={**self.headers, "Idempotency-Key": key})
+        resp = self.client.post(
+            "/api/v1/sync/push", json=body, headers={**self.headers, "Idempotency-Key": key}
+        )
         assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
         self.last = (key, body)
         if not lost:
@@ -84,8 +94,11 @@ def _item(entity, op, record_id, data, base_version=None):
 def _pull_state(client, headers, limit, cursor=None, state=None):
     state = state if state is not None else {"households": {}, "problems": {}, "visits": {}}
     while True:
-        resp = client.get("/api/v1/sync/pull", query_string={
-            "limit": limit, **({"cursor": cursor} if cursor else {})}, headers=headers)
+        resp = client.get(
+            "/api/v1/sync/pull",
+            query_string={"limit": limit, **({"cursor": cursor} if cursor else {})},
+            headers=headers,
+        )
         assert resp.status_code == 200
         body = resp.get_json()
         for kind, part in body["changes"].items():
@@ -109,22 +122,31 @@ def _comparable(state):
     return out
 
 
-@settings(max_examples=30, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(steps=steps, limit=st.integers(1, 7))
 def test_every_item_stored_exactly_once_and_pulls_converge(steps, limit):
     tmp = tempfile.mkdtemp()
-    app = create_app({"TESTING": True, "SECRET_KEY": "h" * 40, "DATABASE": f"{tmp}/p.db",
-                      "BLOB_DIR": f"{tmp}/blobs"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "h" * 40,
+            "DATABASE": f"{tmp}/p.db",
+            "BLOB_DIR": f"{tmp}/blobs",
+        }
+    )
     seed_tree(app.config["DATABASE"])
     client = app.test_client()
     conn = connect(app.config["DATABASE"])
     with app.app_context(), write_tx(conn):
-        tokens = {name: issue_pair(conn, user_store.get_by_username(conn, name))["access_token"]
-                  for name in {"worker", "worker2"}}
+        tokens = {
+            name: issue_pair(conn, user_store.get_by_username(conn, name))["access_token"]
+            for name in {"worker", "worker2"}
+        }
     devices = [Device(client, tokens[user], grid) for user, grid in DEVICES]
-    early = {name: _pull_state(client, {"Authorization": f"Bearer {t}"}, limit)
-             for name, t in tokens.items()}
+    early = {
+        name: _pull_state(client, {"Authorization": f"Bearer {t}"}, limit)
+        for name, t in tokens.items()
+    }
     made = {"households": set(), "visits": set(), "problems": set()}
     for index, action, n in steps:
         device = devices[index]
@@ -148,10 +170,12 @@ def test_every_item_stored_exactly_once_and_pulls_converge(steps, limit):
     for table, ids in made.items():
         stored = {r[0] for r in conn.execute(f"SELECT id FROM {table}")}
         assert stored == ids
-    assert conn.execute("SELECT count(*) FROM changes WHERE entity = 'visit'").fetchone()[0] == \
-        len(made["visits"])
-    assert conn.execute("SELECT count(*) FROM problem_events WHERE action = 'report'"
-                        ).fetchone()[0] == len(made["problems"])
+    assert conn.execute("SELECT count(*) FROM changes WHERE entity = 'visit'").fetchone()[0] == len(
+        made["visits"]
+    )
+    assert conn.execute("SELECT count(*) FROM problem_events WHERE action = 'report'").fetchone()[
+        0
+    ] == len(made["problems"])
     numbers = conn.execute("SELECT coalesce(sum(last), 0) FROM problem_counters").fetchone()[0]
     assert numbers == len(made["problems"])  # numbers are gap-free: no rolled-back duplicate
     conn.close()
@@ -165,5 +189,6 @@ def test_every_item_stored_exactly_once_and_pulls_converge(steps, limit):
         for kind, records in fresh.items():
             for record_id, record in list(records.items())[:5]:
                 got = client.get(f"/api/v1/{kind}/{record_id}", headers=headers).get_json()
-                assert _comparable({kind: {record_id: got}}) == \
-                    _comparable({kind: {record_id: record}})
+                assert _comparable({kind: {record_id: got}}) == _comparable(
+                    {kind: {record_id: record}}
+                )

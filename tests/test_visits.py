@@ -9,8 +9,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def household(client, auth, user="worker", **extra):
-    resp = client.post("/api/v1/households", json=household_data(**extra),
-                       headers=auth.headers(user))
+    resp = client.post(
+        "/api/v1/households", json=household_data(**extra), headers=auth.headers(user)
+    )
     assert resp.status_code == 201
     return resp.get_json()["id"]
 
@@ -18,47 +19,63 @@ def household(client, auth, user="worker", **extra):
 def test_create_visit_sets_visitor_grid_and_location(client, auth, user_ids):
     hid = household(client, auth)
     vid = uid()
-    resp = client.post("/api/v1/visits", json=visit_data(hid, id=vid, location={
-        "lat": 36.8, "lng": 118.05, "accuracy_m": 5}), headers=auth.headers("worker"))
+    resp = client.post(
+        "/api/v1/visits",
+        json=visit_data(hid, id=vid, location={"lat": 36.8, "lng": 118.05, "accuracy_m": 5}),
+        headers=auth.headers("worker"),
+    )
     assert resp.status_code == 201 and resp.headers["Location"] == f"/api/v1/visits/{vid}"
     body = resp.get_json()
     assert body["visitor_id"] == user_ids["worker"] and body["grid_code"] == "370303001001-01"
     assert body["visited_at"] == "2026-11-27T09:00:00+08:00"
     assert body["location"] == {"lat": 36.8, "lng": 118.05, "accuracy_m": 5}
-    assert client.get(f"/api/v1/visits/{vid}", headers=auth.headers("secretary")).get_json() == \
-        body
+    assert client.get(f"/api/v1/visits/{vid}", headers=auth.headers("secretary")).get_json() == body
 
 
 def test_visit_validation(client, auth):
     hid = household(client, auth)
     h = auth.headers("worker")
-    for bad in ({"outcome": "maybe"}, {"visited_at": "2026-11-27T09:00:00"},
-                {"visited_at": "yesterday"}, {"notes": "x" * 2001}, {"visitor_id": uid()},
-                {"received_at": "2026-11-27T09:00:00Z"}, {"location": {"lat": 91, "lng": 0}},
-                {"photos": ["x"]}, {"location": {"lat": "36.8", "lng": 118.0}},
-                {"location": {"lat": 36.8, "lng": True}},
-                {"location": {"lat": 36.8, "lng": 118.0, "accuracy_m": "8"}}):
-        body = assert_problem(client.post("/api/v1/visits", json=visit_data(hid, **bad),
-                                          headers=h), 422, "VALIDATION_ERROR")
+    for bad in (
+        {"outcome": "maybe"},
+        {"visited_at": "2026-11-27T09:00:00"},
+        {"visited_at": "yesterday"},
+        {"notes": "x" * 2001},
+        {"visitor_id": uid()},
+        {"received_at": "2026-11-27T09:00:00Z"},
+        {"location": {"lat": 91, "lng": 0}},
+        {"photos": ["x"]},
+        {"location": {"lat": "36.8", "lng": 118.0}},
+        {"location": {"lat": 36.8, "lng": True}},
+        {"location": {"lat": 36.8, "lng": 118.0, "accuracy_m": "8"}},
+    ):
+        body = assert_problem(
+            client.post("/api/v1/visits", json=visit_data(hid, **bad), headers=h),
+            422,
+            "VALIDATION_ERROR",
+        )
         assert body["errors"], body
 
 
 def test_visit_to_unknown_or_out_of_scope_household_is_404(client, auth):
     other = household(client, auth, user="worker3", grid=OTHER_GRID)
     h = auth.headers("worker")
-    assert_problem(client.post("/api/v1/visits", json=visit_data(other), headers=h), 404,
-                   "NOT_FOUND")
-    assert_problem(client.post("/api/v1/visits", json=visit_data(uid()), headers=h), 404,
-                   "NOT_FOUND")
+    assert_problem(
+        client.post("/api/v1/visits", json=visit_data(other), headers=h), 404, "NOT_FOUND"
+    )
+    assert_problem(
+        client.post("/api/v1/visits", json=visit_data(uid()), headers=h), 404, "NOT_FOUND"
+    )
 
 
 def test_visits_are_append_only(client, auth):
     hid = household(client, auth)
-    vid = client.post("/api/v1/visits", json=visit_data(hid),
-                      headers=auth.headers("worker")).get_json()["id"]
+    vid = client.post(
+        "/api/v1/visits", json=visit_data(hid), headers=auth.headers("worker")
+    ).get_json()["id"]
     for method in ("patch", "delete", "put"):
-        resp = getattr(client, method)(f"/api/v1/visits/{vid}", json={},
-                                       headers=auth.headers("worker"))
+        resp = getattr(client, method)(
+            f"/api/v1/visits/{vid}", json={}, headers=auth.headers("worker")
+        )
         assert_problem(resp, 405, "METHOD_NOT_ALLOWED")
 
 
@@ -70,42 +87,54 @@ def test_photos_missing_until_blob_uploaded(client, auth):
     assert body["photos_missing"] == [sha]
     resp = client.put(f"/api/v1/blobs/{sha}", data=PNG, content_type="image/png", headers=h)
     assert resp.status_code == 201
-    assert client.get(f"/api/v1/visits/{body['id']}", headers=h).get_json()[
-        "photos_missing"] == []
+    assert client.get(f"/api/v1/visits/{body['id']}", headers=h).get_json()["photos_missing"] == []
 
 
 def test_visit_list_filters_and_scope(client, auth):
     hid = household(client, auth)
     h = auth.headers("worker")
     for day in ("2026-11-01", "2026-11-10", "2026-11-20"):
-        client.post("/api/v1/visits", json=visit_data(hid, visited_at=f"{day}T10:00:00+08:00"),
-                    headers=h)
+        client.post(
+            "/api/v1/visits", json=visit_data(hid, visited_at=f"{day}T10:00:00+08:00"), headers=h
+        )
     items = client.get("/api/v1/visits", headers=h).get_json()["items"]
     assert [v["visited_at"][:10] for v in items] == ["2026-11-20", "2026-11-10", "2026-11-01"]
     got = client.get("/api/v1/visits?from=2026-11-05&to=2026-11-10", headers=h).get_json()
     assert len(got["items"]) == 1
-    assert len(client.get(f"/api/v1/visits?household={hid}&limit=2",
-                          headers=h).get_json()["items"]) == 2
+    assert (
+        len(client.get(f"/api/v1/visits?household={hid}&limit=2", headers=h).get_json()["items"])
+        == 2
+    )
     page1 = client.get("/api/v1/visits?limit=2", headers=h).get_json()
-    page2 = client.get(f"/api/v1/visits?limit=2&cursor={page1['next_cursor']}",
-                       headers=h).get_json()
+    page2 = client.get(
+        f"/api/v1/visits?limit=2&cursor={page1['next_cursor']}", headers=h
+    ).get_json()
     assert len(page2["items"]) == 1 and page2["next_cursor"] is None
-    assert client.get("/api/v1/visits", headers=auth.headers("worker3")).get_json()[
-        "items"] == []
-    assert_problem(client.get(f"/api/v1/visits?grid={OTHER_GRID}", headers=h), 403,
-                   "OUT_OF_SCOPE")
-    assert_problem(client.get(f"/api/v1/visits/{items[0]['id']}",
-                              headers=auth.headers("worker3")), 404, "NOT_FOUND")
+    assert client.get("/api/v1/visits", headers=auth.headers("worker3")).get_json()["items"] == []
+    assert_problem(client.get(f"/api/v1/visits?grid={OTHER_GRID}", headers=h), 403, "OUT_OF_SCOPE")
+    assert_problem(
+        client.get(f"/api/v1/visits/{items[0]['id']}", headers=auth.headers("worker3")),
+        404,
+        "NOT_FOUND",
+    )
 
 
 def test_from_to_dates_are_shanghai_days_inclusive_and_datetimes_exact(client, auth):
     """Appendix A: from/to are YYYY-MM-DD (Asia/Shanghai, inclusive) or aware datetimes."""
     hid = household(client, auth)
     h = auth.headers("worker")
-    for at in ("2026-11-09T23:59:59+08:00", "2026-11-10T00:00:00+08:00",
-               "2026-11-10T23:59:59+08:00", "2026-11-10T16:00:00Z"):
-        assert client.post("/api/v1/visits", json=visit_data(hid, visited_at=at),
-                           headers=h).status_code == 201
+    for at in (
+        "2026-11-09T23:59:59+08:00",
+        "2026-11-10T00:00:00+08:00",
+        "2026-11-10T23:59:59+08:00",
+        "2026-11-10T16:00:00Z",
+    ):
+        assert (
+            client.post(
+                "/api/v1/visits", json=visit_data(hid, visited_at=at), headers=h
+            ).status_code
+            == 201
+        )
 
     def got(query, **params):
         resp = client.get("/api/v1/visits" + query, query_string=params or None, headers=h)
@@ -114,12 +143,16 @@ def test_from_to_dates_are_shanghai_days_inclusive_and_datetimes_exact(client, a
 
     day = ["2026-11-10T00:00:00+08:00", "2026-11-10T23:59:59+08:00"]
     assert got("", **{"from": "2026-11-10", "to": "2026-11-10"}) == day
-    assert got("", **{"from": "2026-11-10T00:00:00+08:00",
-                      "to": "2026-11-10T23:59:59+08:00"}) == day
+    assert (
+        got("", **{"from": "2026-11-10T00:00:00+08:00", "to": "2026-11-10T23:59:59+08:00"}) == day
+    )
     assert got("", **{"to": "2026-11-09"}) == ["2026-11-09T23:59:59+08:00"]
     assert len(got("")) == 4
     # An aware datetime written straight into the URL: its '+' arrives as a space.
     assert got("?from=2026-11-10T00:00:00+08:00&to=2026-11-10T23:59:59+08:00") == day
     for bad in ("2026-11-10T00:00:00", "2026-13-01", "yesterday"):
-        assert_problem(client.get("/api/v1/visits", query_string={"from": bad}, headers=h),
-                       422, "VALIDATION_ERROR")
+        assert_problem(
+            client.get("/api/v1/visits", query_string={"from": bad}, headers=h),
+            422,
+            "VALIDATION_ERROR",
+        )

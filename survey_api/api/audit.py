@@ -21,11 +21,23 @@ def list_audit(args):
     scope.require_role("admin")
     before = decode_cursor(args["cursor"])
     if before is not None and (not isinstance(before, int) or isinstance(before, bool)):
-        raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
-                       errors={"cursor": ["Not a valid cursor."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The cursor is not valid.",
+            errors={"cursor": ["Not a valid cursor."]},
+        )
     lo, hi = period_bounds(args["from_"], args["to"])
-    rows = audit_log.entries(scope.conn, scope, action=args["action"], actor=args["actor"],
-                             lo=lo, hi=hi, before=before, limit=args["limit"] + 1)
-    items = rows[:args["limit"]]
+    rows = audit_log.entries(
+        scope.conn,
+        scope,
+        action=args["action"],
+        actor=args["actor"],
+        lo=lo,
+        hi=hi,
+        before=before,
+        limit=args["limit"] + 1,
+    )
+    items = rows[: args["limit"]]
     next_cursor = encode_cursor(items[-1]["id"]) if len(rows) > args["limit"] else None
     return {"items": items, "next_cursor": next_cursor}

@@ -19,19 +19,23 @@ blp = blueprint("auth", __name__, description="Tokens and the current user")
 def login(args):
     """Exchange a username and password for an access and a refresh token."""
     conn = get_db().conn
-    user, pair = sessions.login(conn, args["username"], args["password"],
-                                request.remote_addr or "-", args["device_id"])
+    user, pair = sessions.login(
+        conn, args["username"], args["password"], request.remote_addr or "-", args["device_id"]
+    )
     return {**pair, "user": sessions.me(conn, user)}
 
 
 @blp.route("/auth/refresh", methods=["POST"])
 @blp.response(200, TokenPairSchema)
-@blp.doc(description=(
-    "Send the refresh token as the Bearer token. The first use rotates it: the answer carries "
-    "a new pair. A retry of the same refresh token within `REFRESH_REUSE_SECONDS` (default 60) "
-    "of that rotation (a phone whose answer was lost) gets another new pair, and the pair "
-    "issued at the rotation stays valid. Presented after that window, it revokes every token "
-    "of the user (401 TOKEN_REVOKED)."))
+@blp.doc(
+    description=(
+        "Send the refresh token as the Bearer token. The first use rotates it: the answer carries "
+        "a new pair. A retry of the same refresh token within `REFRESH_REUSE_SECONDS` (default 60) "
+        "of that rotation (a phone whose answer was lost) gets another new pair, and the pair "
+        "issued at the rotation stays valid. Presented after that window, it revokes every token "
+        "of the user (401 TOKEN_REVOKED)."
+    )
+)
 def refresh():
     """Rotate the refresh token; a retry inside the reuse window gets another pair."""
     conn = get_db().conn

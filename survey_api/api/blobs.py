@@ -24,8 +24,12 @@ def _sha(value):
 @blp.route("/blobs/<sha256>", methods=["PUT"])
 @blp.response(201, BlobSchema)
 @blp.alt_response(200, schema=BlobSchema, description="Already stored")
-@blp.doc(requestBody={"required": True, "content": {
-    t: {"schema": {"type": "string", "format": "binary"}} for t in CONTENT_TYPES}})
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in CONTENT_TYPES},
+    }
+)
 def put_blob(sha256):
     """Upload a photo (at most 10 MiB); the path is the sha256 of the body."""
     sha256 = _sha(sha256)
@@ -37,9 +41,15 @@ def put_blob(sha256):
     request.max_content_length = max_bytes + 1
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes.")
-    record, created = photos.upload(scope, sha256, request.mimetype, request.stream,
-                                    blob_dir=current_app.config["BLOB_DIR"],
-                                    max_bytes=max_bytes, ip=request.remote_addr)
+    record, created = photos.upload(
+        scope,
+        sha256,
+        request.mimetype,
+        request.stream,
+        blob_dir=current_app.config["BLOB_DIR"],
+        max_bytes=max_bytes,
+        ip=request.remote_addr,
+    )
     return record, 201 if created else 200
 
 
@@ -48,9 +58,12 @@ def get_blob(sha256):
     """HEAD: is it stored (any user)? GET: the photo, to its uploader and to users who can see
     a record referencing it."""
     scope = current_scope()
-    row, path = photos.find(scope, _sha(sha256),
-                            blob_dir=current_app.config["BLOB_DIR"],
-                            content=request.method == "GET")
+    row, path = photos.find(
+        scope,
+        _sha(sha256),
+        blob_dir=current_app.config["BLOB_DIR"],
+        content=request.method == "GET",
+    )
     # Photos are at most 10 MiB: read them whole rather than leave a file handle to the server.
     with open(path, "rb") as f:
         data = f.read()

@@ -81,8 +81,9 @@ def put_day(args, day):
     scope = current_scope()
     scope.require_role("admin")  # before the path is read
     d = _path_date(day)
-    return working_calendar.set_override(scope.conn, scope, d, args["is_workday"], args["name"],
-                                         ip=request.remote_addr).to_api()
+    return working_calendar.set_override(
+        scope.conn, scope, d, args["is_workday"], args["name"], ip=request.remote_addr
+    ).to_api()
 
 
 @blp.route("/calendar/<day>", methods=["DELETE"])

@@ -27,8 +27,12 @@ def list_categories(args):
     """Every category, each group followed by its leaves (any authenticated user)."""
     after = decode_cursor(args["cursor"], (int, str))
     if after is not None and not (isinstance(after, list) and len(after) == 2):
-        raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
-                       errors={"cursor": ["Not a valid cursor."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The cursor is not valid.",
+            errors={"cursor": ["Not a valid cursor."]},
+        )
     rows = service.list_categories(get_db().conn, after=after, limit=args["limit"] + 1)
     body = page(rows, args["limit"], key=lambda r: [r["sort"], r["code"]])
     body["items"] = [service.public(r) for r in body["items"]]
@@ -41,9 +45,15 @@ def list_categories(args):
 def create_category(args):
     """Add a group, or a leaf `group.leaf` with its working days (admin only)."""
     scope = current_scope()
-    row = service.create_category(scope.conn, scope, args["code"], args["name"],
-                                  args["parent_code"], args.get("working_days"),
-                                  ip=request.remote_addr)
+    row = service.create_category(
+        scope.conn,
+        scope,
+        args["code"],
+        args["name"],
+        args["parent_code"],
+        args.get("working_days"),
+        ip=request.remote_addr,
+    )
     return row, 201, {"Location": f"/api/v1/categories/{row['code']}"}
 
 

@@ -9,8 +9,11 @@ from ..scope import current_scope
 from ..services import household_import as service
 from . import blueprint
 
-blp = blueprint("household_import", __name__,
-                description="Household roster import (CSV or XLSX, Chinese headers accepted)")
+blp = blueprint(
+    "household_import",
+    __name__,
+    description="Household roster import (CSV or XLSX, Chinese headers accepted)",
+)
 
 CSV_TYPES = {"text/csv", "text/plain", "application/csv"}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,11 +22,21 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @blp.route("/households/import", methods=["POST"])
 @blp.arguments(ImportQuery, location="query")
 @blp.response(200, HouseholdImportReportSchema)
-@blp.doc(requestBody={"required": True, "content": {
-    "text/csv": {"schema": {"type": "string", "format": "binary"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
-        "file": {"type": "string", "format": "binary"}}}}}})
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+)
 def import_households(args):
     """Create or update households row by row; answers what each row became and why.
 
@@ -33,8 +46,9 @@ def import_households(args):
     scope = current_scope()
     service.check_may_import(scope)  # before reading the body
     data, filename = _upload()
-    return service.import_roster(scope.conn, scope, data, name=args["name"] or filename,
-                                 ip=request.remote_addr)
+    return service.import_roster(
+        scope.conn, scope, data, name=args["name"] or filename, ip=request.remote_addr
+    )
 
 
 def _upload():

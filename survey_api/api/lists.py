@@ -22,13 +22,24 @@ from ..services import lists as list_service
 from ..services import summary as summary_service
 from . import blueprint
 
-blp = blueprint("lists", __name__, description="Problem and rectification lists, visit ledger, "
-                "roll-ups; exports as CSV (UTF-8 with BOM) or XLSX")
+blp = blueprint(
+    "lists",
+    __name__,
+    description="Problem and rectification lists, visit ledger, "
+    "roll-ups; exports as CSV (UTF-8 with BOM) or XLSX",
+)
 
 # format=csv|xlsx answer a file instead of the JSON page.
-EXPORT_DOC = {"responses": {200: {"content": {
-    CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
-    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
+EXPORT_DOC = {
+    "responses": {
+        200: {
+            "content": {
+                CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
+}
 
 
 def _render(result):
@@ -51,8 +62,7 @@ def problem_list(args, code):
 @blp.doc(**EXPORT_DOC)
 def rectification_list(args, code):
     """整改清单: problems reported in the period that were accepted (any later status)."""
-    return _render(list_service.problem_list(code, "rectification-list", args,
-                                             request.remote_addr))
+    return _render(list_service.problem_list(code, "rectification-list", args, request.remote_addr))
 
 
 @blp.route("/grids/<code>/visit-ledger", methods=["GET"])

@@ -18,8 +18,9 @@ _MISSING = object()
 
 
 @blp.route("/problems/<problem_id>/actions", methods=["POST"])
-@blp.doc(requestBody={"required": True,
-                      "content": {"application/json": {"schema": ActionRequestSchema}}})
+@blp.doc(
+    requestBody={"required": True, "content": {"application/json": {"schema": ActionRequestSchema}}}
+)
 @blp.response(200, ProblemSchema)
 @blp.alt_response(403, description="ACTION_FORBIDDEN or OUT_OF_SCOPE")
 @blp.alt_response(404, description="NOT_FOUND")
@@ -32,9 +33,19 @@ def act(problem_id):
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        raise ApiError(422, "VALIDATION_ERROR", "The body must be a JSON object.",
-                       errors={"_schema": ["The body must be a JSON object."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The body must be a JSON object.",
+            errors={"_schema": ["The body must be a JSON object."]},
+        )
     data = {k: v for k, v in body.items() if k != "base_version"}
-    problem = lifecycle.act(get_db().conn, scope, problem_id.lower(), body.get("base_version"),
-                            data, request.remote_addr)
+    problem = lifecycle.act(
+        get_db().conn,
+        scope,
+        problem_id.lower(),
+        body.get("base_version"),
+        data,
+        request.remote_addr,
+    )
     return problem, 200, {"ETag": f'"{problem["version"]}"'}

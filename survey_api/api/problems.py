@@ -28,12 +28,21 @@ def list_problems(args):
     """Problems in the caller's scope, newest reported first, with their events."""
     conn = get_db().conn
     filters = problem_queue.Filters(
-        unit=args.get("unit"), statuses=[args["status"]] if args.get("status") else [],
-        category=args.get("category"), overdue=args.get("overdue"),
-        due_soon=bool(args.get("due_soon")), lo=args["from_"], hi=args["to"])
-    rows = problem_queue.keyset_page(conn, current_scope(), filters,
-                                     after=decode_cursor(args["cursor"], (str, str)),
-                                     limit=args["limit"])
+        unit=args.get("unit"),
+        statuses=[args["status"]] if args.get("status") else [],
+        category=args.get("category"),
+        overdue=args.get("overdue"),
+        due_soon=bool(args.get("due_soon")),
+        lo=args["from_"],
+        hi=args["to"],
+    )
+    rows = problem_queue.keyset_page(
+        conn,
+        current_scope(),
+        filters,
+        after=decode_cursor(args["cursor"], (str, str)),
+        limit=args["limit"],
+    )
     items = store.rows_to_api(conn, rows)
     return page(items, args["limit"], key=lambda p: [p["reported_at"], p["id"]])
 
@@ -43,10 +52,12 @@ def list_problems(args):
 @blp.response(201, ProblemSchema)
 def create_problem(args):
     """Report a problem: status reported, level grid, numbered per community and year."""
-    record, created = service.report(get_db().conn, current_scope(), json_body(),
-                                     ip=request.remote_addr)
-    return record_response(record, 201 if created else 200, etag=record["version"],
-                           location=_location(record))
+    record, created = service.report(
+        get_db().conn, current_scope(), json_body(), ip=request.remote_addr
+    )
+    return record_response(
+        record, 201 if created else 200, etag=record["version"], location=_location(record)
+    )
 
 
 @blp.route("/problems/<problem_id>", methods=["GET"])

@@ -12,15 +12,19 @@ _UUID = re.compile(UUID_RE)
 # ASCII digits, bare or in double quotes (Appendix B): no Unicode digits, no W/, no lone quote.
 _IF_MATCH = re.compile(r'([0-9]{1,10})|"([0-9]{1,10})"')
 IF_MATCH_PARAMETER = {
-    "name": "If-Match", "in": "header", "required": True,
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
     "description": 'The version you last read, in ASCII digits: 3 or "3" (else 428).',
-    "schema": {"type": "string", "pattern": '^([0-9]{1,10}|"[0-9]{1,10}")$'}}
+    "schema": {"type": "string", "pattern": '^([0-9]{1,10}|"[0-9]{1,10}")$'},
+}
 
 
 def record_response(record, status=200, *, etag=None, location=None):
     """A bare record as JSON (exactly the service's representation)."""
-    resp = current_app.response_class(json.dumps(record), status=status,
-                                      mimetype="application/json")
+    resp = current_app.response_class(
+        json.dumps(record), status=status, mimetype="application/json"
+    )
     if etag is not None:
         resp.headers["ETag"] = f'"{etag}"'
     if location:
@@ -39,10 +43,14 @@ def if_match_version():
     """The version named by If-Match (`3` or `"3"`): 428 without one."""
     header = request.headers.get("If-Match")
     if header is None:
-        raise ApiError(428, "PRECONDITION_REQUIRED",
-                       "Send If-Match: <version> (the version you last read).")
+        raise ApiError(
+            428, "PRECONDITION_REQUIRED", "Send If-Match: <version> (the version you last read)."
+        )
     m = _IF_MATCH.fullmatch(header.strip(" \t"))
     if not m:
-        raise ApiError(428, "PRECONDITION_REQUIRED",
-                       'If-Match must be a version number in ASCII digits (3 or "3").')
+        raise ApiError(
+            428,
+            "PRECONDITION_REQUIRED",
+            'If-Match must be a version number in ASCII digits (3 or "3").',
+        )
     return int(m.group(1) or m.group(2))

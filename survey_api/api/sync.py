@@ -28,18 +28,32 @@ _KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
 @blp.route("/sync/push", methods=["POST"])
 @blp.arguments(PushSchema)
 @blp.response(200, PushResponseSchema)
-@blp.doc(description=PUSH_DESCRIPTION, parameters=[
-    {"name": "Idempotency-Key", "in": "header", "required": True,
-     "schema": {"type": "string", "minLength": 8, "maxLength": 128}}])
+@blp.doc(
+    description=PUSH_DESCRIPTION,
+    parameters=[
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+        }
+    ],
+)
 def push(args):
     """Apply a batch of offline changes, item by item, exactly once."""
     key = idempotency_key()
     raw = request.get_data(cache=True)
     body_sha = hashlib.sha256(raw).hexdigest()
     response = push_service.run(
-        get_db().conn, current_scope(), key, body_sha, args,
+        get_db().conn,
+        current_scope(),
+        key,
+        body_sha,
+        args,
         stale_seconds=current_app.config["IDEMPOTENCY_STALE_SECONDS"],
-        ttl_days=current_app.config["IDEMPOTENCY_TTL_DAYS"], ip=request.remote_addr)
+        ttl_days=current_app.config["IDEMPOTENCY_TTL_DAYS"],
+        ip=request.remote_addr,
+    )
     # The text stored with the key: a replay answers exactly these bytes.
     return current_app.response_class(response, 200, mimetype="application/json")
 
@@ -48,8 +62,11 @@ def idempotency_key():
     """The Idempotency-Key header: 8-128 visible ASCII characters, else 400."""
     key = request.headers.get("Idempotency-Key", "")
     if not _KEY.match(key):
-        raise ApiError(400, "IDEMPOTENCY_KEY_MISSING",
-                       "Send an Idempotency-Key header of 8-128 visible ASCII characters.")
+        raise ApiError(
+            400,
+            "IDEMPOTENCY_KEY_MISSING",
+            "Send an Idempotency-Key header of 8-128 visible ASCII characters.",
+        )
     return key
 
 
@@ -77,9 +94,15 @@ def pull(args):
     scope = current_scope()
     if args["unmask"]:
         scope.check_unmask()
-    body = pull_service.pull(get_db().conn, scope, args["cursor"], args["limit"],
-                             secret=current_app.config["SECRET_KEY"], unmask=args["unmask"],
-                             ip=request.remote_addr)
-    return current_app.response_class(current_app.json.dumps(body), 200,
-                                      mimetype="application/json")
-
+    body = pull_service.pull(
+        get_db().conn,
+        scope,
+        args["cursor"],
+        args["limit"],
+        secret=current_app.config["SECRET_KEY"],
+        unmask=args["unmask"],
+        ip=request.remote_addr,
+    )
+    return current_app.response_class(
+        current_app.json.dumps(body), 200, mimetype="application/json"
+    )

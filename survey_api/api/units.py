@@ -24,10 +24,14 @@ blp = blueprint("units", __name__, description="Districts, streets, communities 
 def list_units(args):
     """Units in the caller's scope, ordered by code."""
     scope = current_scope()
-    rows = unit_service.list_units(scope.conn, scope, level=args.get("level"),
-                                   parent=args.get("parent"),
-                                   after=decode_cursor(args["cursor"], str),
-                                   limit=args["limit"] + 1)
+    rows = unit_service.list_units(
+        scope.conn,
+        scope,
+        level=args.get("level"),
+        parent=args.get("parent"),
+        after=decode_cursor(args["cursor"], str),
+        limit=args["limit"] + 1,
+    )
     return page([unit_service.public(u) for u in rows], args["limit"], key=lambda u: u["code"])
 
 
@@ -37,9 +41,15 @@ def list_units(args):
 def create_unit(args):
     """Create a unit (admin only)."""
     scope = current_scope()
-    unit = unit_service.create(scope.conn, scope, code=args["code"], name=args["name"],
-                               level=args["level"], parent_code=args["parent_code"],
-                               ip=request.remote_addr)
+    unit = unit_service.create(
+        scope.conn,
+        scope,
+        code=args["code"],
+        name=args["name"],
+        level=args["level"],
+        parent_code=args["parent_code"],
+        ip=request.remote_addr,
+    )
     return unit_service.public(unit), 201, {"Location": f"/api/v1/units/{unit['code']}"}
 
 

@@ -17,8 +17,16 @@ from . import blueprint
 
 blp = blueprint("users", __name__, description="Accounts and their units")
 
-PUBLIC = ("id", "username", "display_name", "role", "unit_codes", "active", "created_at",
-          "updated_at")
+PUBLIC = (
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "unit_codes",
+    "active",
+    "created_at",
+    "updated_at",
+)
 
 
 def _public(user):
@@ -38,8 +46,13 @@ def _unit_codes(args):
 def list_users(args):
     """Users the caller manages, ordered by username."""
     scope = current_scope()
-    rows = accounts.list_users(scope.conn, scope, role=args.get("role"),
-                               after=decode_cursor(args["cursor"], str), limit=args["limit"] + 1)
+    rows = accounts.list_users(
+        scope.conn,
+        scope,
+        role=args.get("role"),
+        after=decode_cursor(args["cursor"], str),
+        limit=args["limit"] + 1,
+    )
     return page([_public(u) for u in rows], args["limit"], key=lambda u: u["username"])
 
 
@@ -49,10 +62,16 @@ def list_users(args):
 def create_user(args):
     """Create an account bound to its units."""
     scope = current_scope()
-    user = accounts.create_user(scope.conn, scope, username=args["username"],
-                                password=args["password"], role=args["role"],
-                                unit_codes=_unit_codes(args) or [],
-                                display_name=args["display_name"], ip=request.remote_addr)
+    user = accounts.create_user(
+        scope.conn,
+        scope,
+        username=args["username"],
+        password=args["password"],
+        role=args["role"],
+        unit_codes=_unit_codes(args) or [],
+        display_name=args["display_name"],
+        ip=request.remote_addr,
+    )
     return _public(user), 201, {"Location": f"/api/v1/users/{user['id']}"}
 
 

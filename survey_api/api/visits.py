@@ -26,9 +26,16 @@ def list_visits(args):
     """Visits in the caller's scope, newest visited_at first."""
     scope = current_scope()
     lo, hi = period_bounds(args["from_"], args["to"])
-    return service.list_page(scope.conn, scope, grid=args.get("grid"),
-                             household=args.get("household"), lo=lo, hi=hi,
-                             after=decode_cursor(args["cursor"], (str, str)), limit=args["limit"])
+    return service.list_page(
+        scope.conn,
+        scope,
+        grid=args.get("grid"),
+        household=args.get("household"),
+        lo=lo,
+        hi=hi,
+        after=decode_cursor(args["cursor"], (str, str)),
+        limit=args["limit"],
+    )
 
 
 @blp.route("/visits", methods=["POST"])

@@ -18,11 +18,22 @@ from .report import table
 from .server import Gunicorn
 
 # Every figure the JSON must carry (DESIGN §9), besides runs and scale.
-REQUIRED = ("push_items_per_s", "replay_items_per_s", "floor_items_per_s", "push_over_floor",
-            "pull_initial_ms", "pull_initial_records", "pull_incremental_ms", "summary_p50_ms",
-            "summary_p95_ms", "export_csv_rows_per_s", "export_xlsx_rows_per_s",
-            "export_peak_rss_mb", "console_queue_ms",
-            "console_dashboard_ms")
+REQUIRED = (
+    "push_items_per_s",
+    "replay_items_per_s",
+    "floor_items_per_s",
+    "push_over_floor",
+    "pull_initial_ms",
+    "pull_initial_records",
+    "pull_incremental_ms",
+    "summary_p50_ms",
+    "summary_p95_ms",
+    "export_csv_rows_per_s",
+    "export_xlsx_rows_per_s",
+    "export_peak_rss_mb",
+    "console_queue_ms",
+    "console_dashboard_ms",
+)
 
 
 def run(scale_name="full", runs=3, workers=None, keep=None, log=print):
@@ -52,9 +63,14 @@ def run(scale_name="full", runs=3, workers=None, keep=None, log=print):
     result = _medians(per_run)
     for key in REQUIRED:
         result.setdefault(key, None)
-    result.update(runs=runs, workers=workers, build_s=build_s, measure_s=measure_s,
-                  scale={"name": scale_name, **district.counts},
-                  notes=list(dict.fromkeys(notes)))
+    result.update(
+        runs=runs,
+        workers=workers,
+        build_s=build_s,
+        measure_s=measure_s,
+        scale={"name": scale_name, **district.counts},
+        notes=list(dict.fromkeys(notes)),
+    )
     return result
 
 
@@ -74,18 +90,26 @@ def _one_run(server, district, scale, db_path, index, notes):
     plan = measure.push_plan(district, scale, rng)
     attempt("push", lambda: measure.measure_push(server.base, district, plan))
     attempt("floor", lambda: (measure.measure_floor(db_path, plan, district), []))
-    attempt("push records", lambda: measure.measure_push_records(server.base, district, scale,
-                                                                 rng))
+    attempt("push records", lambda: measure.measure_push_records(server.base, district, scale, rng))
     if figures.get("push_items_per_s") and figures.get("floor_items_per_s"):
         # The ratio within one run: the machine is noisy, runs differ more than the two do.
         figures["push_over_floor"] = figures["push_items_per_s"] / figures["floor_items_per_s"]
     attempt("pull", lambda: (measure.measure_pull(server.base, district, rng), []))
-    attempt("summary", lambda: (measure.measure_summary(server.base, district,
-                                                        scale.summary_requests), []))
-    attempt("console", lambda: (measure.measure_console_queue(server.base, district,
-                                                              scale.summary_requests), []))
-    attempt("console_dashboard", lambda: (measure.measure_console_dashboard(
-        server.base, district, scale.summary_requests), []))
+    attempt(
+        "summary",
+        lambda: (measure.measure_summary(server.base, district, scale.summary_requests), []),
+    )
+    attempt(
+        "console",
+        lambda: (measure.measure_console_queue(server.base, district, scale.summary_requests), []),
+    )
+    attempt(
+        "console_dashboard",
+        lambda: (
+            measure.measure_console_dashboard(server.base, district, scale.summary_requests),
+            [],
+        ),
+    )
     attempt("exports", lambda: (measure.measure_exports(server.base, district, server), []))
     return figures
 

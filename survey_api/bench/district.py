@@ -62,8 +62,8 @@ class District:
     streets: list
     communities: list
     grids: list
-    workers: dict        # grid code → username
-    secretaries: dict    # community code → username
+    workers: dict  # grid code → username
+    secretaries: dict  # community code → username
     district_admin: str
     households_by_grid: dict  # grid code → [household id, …] (a sample for pushes)
     counts: dict
@@ -113,8 +113,11 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
     for code, name, level, parent in units:
         paths[code] = (paths[parent] if parent else "/") + code + "/"
         unit_rows.append((code, name, level, parent, paths[code], ts, ts))
-    tx("INSERT INTO units (code, name, level, parent_code, path, created_at, updated_at) "
-       "VALUES (?, ?, ?, ?, ?, ?, ?)", unit_rows)
+    tx(
+        "INSERT INTO units (code, name, level, parent_code, path, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        unit_rows,
+    )
 
     # One login per grid, community, street; the same hash for all (hashing is slow).
     pw_hash = hash_password(BENCH_PASSWORD)
@@ -138,8 +141,11 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
         secretaries[community] = add_user(f"sec_{community}", "secretary", community)
     for grid in grids:
         workers[grid] = add_user(f"gw_{grid}", "grid_worker", grid)
-    tx("INSERT INTO users (id, username, display_name, password_hash, role, created_at, "
-       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", users)
+    tx(
+        "INSERT INTO users (id, username, display_name, password_hash, role, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        users,
+    )
     tx("INSERT INTO user_units (user_id, unit_code) VALUES (?, ?)", user_units)
 
     seq = 0
@@ -159,8 +165,9 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
     household_sql = (
         "INSERT INTO households (id, grid_code, address, building, unit_no, room, head_name, "
         "phone, members, tags, notes, version, field_versions, created_by, created_at, "
-        "updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '{}', ?, ?, ?, ?)")
-    households = []   # (id, grid) in creation order, for visits
+        "updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '{}', ?, ?, ?, ?)"
+    )
+    households = []  # (id, grid) in creation order, for visits
     sample = {}
     rows = []
     for grid in grids:
@@ -172,11 +179,25 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
             building, unit_no = i // 24 + 1, (i // 8) % 3 + 1
             room = (i % 8) // 2 * 100 + 101 + i % 2
             tags = demo_data.household_tags(rng)
-            rows.append((hid, grid, f"{estate}{building}号楼{unit_no}单元{room}室", str(building),
-                         str(unit_no), str(room), demo_data.person_name(rng),
-                         demo_data.phone(rng), rng.randint(1, 6),
-                         json.dumps(tags), None, worker_id, ts, ts,
-                         change("household", hid, grid)))
+            rows.append(
+                (
+                    hid,
+                    grid,
+                    f"{estate}{building}号楼{unit_no}单元{room}室",
+                    str(building),
+                    str(unit_no),
+                    str(room),
+                    demo_data.person_name(rng),
+                    demo_data.phone(rng),
+                    rng.randint(1, 6),
+                    json.dumps(tags),
+                    None,
+                    worker_id,
+                    ts,
+                    ts,
+                    change("household", hid, grid),
+                )
+            )
             ids.append(hid)
             households.append((hid, grid))
             if len(rows) >= CHUNK:
@@ -191,12 +212,14 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
 
     # Visits over the last 300 days; a chosen subset of them found a problem.
     n_visits = scale.visits
-    with_problem = set(rng.sample(range(n_visits),
-                                  scale.problems - scale.export_community_problems))
+    with_problem = set(
+        rng.sample(range(n_visits), scale.problems - scale.export_community_problems)
+    )
     visit_sql = (
         "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
         " outcome, notes, lat, lng, accuracy_m, photos, received_at, seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)")
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)"
+    )
     problems = []  # tuples without number/seq, sorted and numbered below
     rows = []
     outcome_weights = (70, 15, 4, 6, 5)
@@ -208,10 +231,23 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
         outcome = rng.choices(demo_data.OUTCOMES, outcome_weights)[0]
         vid = new_uuid(rng)
         lat, lng = 36.80 + rng.random() * 0.05, 118.03 + rng.random() * 0.05
-        rows.append((vid, hid, grid, user_ids[workers[grid]], local.isoformat(), iso(local),
-                     outcome, rng.choice(demo_data.VISIT_NOTES[outcome]), lat, lng, 10.0,
-                     iso(local + timedelta(hours=rng.randint(0, 48))),
-                     change("visit", vid, grid)))
+        rows.append(
+            (
+                vid,
+                hid,
+                grid,
+                user_ids[workers[grid]],
+                local.isoformat(),
+                iso(local),
+                outcome,
+                rng.choice(demo_data.VISIT_NOTES[outcome]),
+                lat,
+                lng,
+                10.0,
+                iso(local + timedelta(hours=rng.randint(0, 48))),
+                change("visit", vid, grid),
+            )
+        )
         if v in with_problem:
             category = rng.choice(categories)
             problems.append((local + timedelta(minutes=5), vid, hid, grid, category, lat, lng))
@@ -223,12 +259,21 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
         tx(visit_sql, rows)
         flush_changes()
     log(f"  visits: {n_visits:,} ({time.perf_counter() - started:.1f}s)")
-    first_community = households[:scale.grids_per_community * scale.households_per_grid]
+    first_community = households[: scale.grids_per_community * scale.households_per_grid]
     for _ in range(scale.export_community_problems):
         hid, grid = rng.choice(first_community)
         at = (now - timedelta(seconds=rng.randrange(3600, 1000 * 86400))).astimezone(SHANGHAI)
-        problems.append((at.replace(microsecond=0), None, hid, grid, rng.choice(categories),
-                         36.8 + rng.random() / 20, 118.03 + rng.random() / 20))
+        problems.append(
+            (
+                at.replace(microsecond=0),
+                None,
+                hid,
+                grid,
+                rng.choice(categories),
+                36.8 + rng.random() / 20,
+                118.03 + rng.random() / 20,
+            )
+        )
 
     _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, change, flush_changes)
     log(f"  problems: {len(problems):,} ({time.perf_counter() - started:.1f}s)")
@@ -237,8 +282,13 @@ def build(db_path, scale, seed=20261127, now=None, log=print):
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return District(
-        district_code=units[0][0], streets=streets, communities=communities, grids=grids,
-        workers=workers, secretaries=secretaries, district_admin=district_admin,
+        district_code=units[0][0],
+        streets=streets,
+        communities=communities,
+        grids=grids,
+        workers=workers,
+        secretaries=secretaries,
+        district_admin=district_admin,
         households_by_grid=sample,
         counts={"households": len(households), "visits": n_visits, "problems": len(problems)},
     )
@@ -257,8 +307,15 @@ _PATHS = [
     ("suspended", ["accept", "suspend"], 3),
     ("rectifying", ["accept", "escalate", "assign", "start"], 3),
 ]
-_TO = {"accept": "accepted", "assign": "assigned", "start": "rectifying",
-       "rectify": "rectified", "verify": "closed", "reject": "rejected", "suspend": "suspended"}
+_TO = {
+    "accept": "accepted",
+    "assign": "assigned",
+    "start": "rectifying",
+    "rectify": "rectified",
+    "verify": "closed",
+    "reject": "rejected",
+    "suspend": "suspended",
+}
 
 
 def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, change, flush):
@@ -266,16 +323,20 @@ def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, chan
     counters = {}
     weights = [w for _, _, w in _PATHS]
     problem_rows, events = [], []
-    cols = ("id, number, visit_id, household_id, grid_code, community_code, source, category, "
-            "description, urgency, lat, lng, accuracy_m, status, suspended_from, suspended_at, "
-            "level, responsible_unit, responsible_person, responsible_user_id, measures, "
-            "accepted_at, due_at, due_estimated, rectified_at, verified_by, verified_at, "
-            "closed_at, rating, rating_comment, cost_share_resident, cost_share_society, "
-            "cost_share_subsidy, supervised, version, created_by, reported_at, created_at, "
-            "updated_at, seq")
+    cols = (
+        "id, number, visit_id, household_id, grid_code, community_code, source, category, "
+        "description, urgency, lat, lng, accuracy_m, status, suspended_from, suspended_at, "
+        "level, responsible_unit, responsible_person, responsible_user_id, measures, "
+        "accepted_at, due_at, due_estimated, rectified_at, verified_by, verified_at, "
+        "closed_at, rating, rating_comment, cost_share_resident, cost_share_society, "
+        "cost_share_subsidy, supervised, version, created_by, reported_at, created_at, "
+        "updated_at, seq"
+    )
     problem_sql = f"INSERT INTO problems ({cols}) VALUES ({', '.join('?' * len(cols.split(',')))})"
-    event_sql = ("INSERT INTO problem_events (id, problem_id, action, from_status, to_status, "
-                 "actor_id, at, note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    event_sql = (
+        "INSERT INTO problem_events (id, problem_id, action, from_status, to_status, "
+        "actor_id, at, note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
     for reported, vid, hid, grid, category, lat, lng in problems:
         community = grid.split("-")[0]
         year = reported.year
@@ -309,8 +370,11 @@ def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, chan
                 actor = worker
                 rectified_at = iso(at)
                 measures = rng.choice(demo_data.MEASURES)
-                costs = (float(rng.randint(0, 200)), float(rng.randint(0, 500)),
-                         float(rng.randint(0, 2000)))
+                costs = (
+                    float(rng.randint(0, 200)),
+                    float(rng.randint(0, 500)),
+                    float(rng.randint(0, 2000)),
+                )
                 payload = {"measures": measures}
             elif action == "verify":
                 verified_at = closed_at = iso(at)
@@ -325,23 +389,78 @@ def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, chan
                 responsible_unit = community
             elif action == "suspend":
                 suspended_from, suspended_at = current, iso(at)
-            events.append((new_uuid(rng), pid, action, current, to, actor, iso(at), None,
-                           json.dumps(payload, ensure_ascii=False)))
+            events.append(
+                (
+                    new_uuid(rng),
+                    pid,
+                    action,
+                    current,
+                    to,
+                    actor,
+                    iso(at),
+                    None,
+                    json.dumps(payload, ensure_ascii=False),
+                )
+            )
             current = to
         supervised = 1 if status not in ("closed", "rejected") and rng.random() < 0.05 else 0
         if supervised:
             at = min(at + timedelta(hours=1), now - timedelta(minutes=1))
-            events.append((new_uuid(rng), pid, "supervise", current, current, secretary,
-                           iso(at), "请加快办理", "{}"))
-        problem_rows.append((
-            pid, f"{community}-{year}-{number:04d}", vid, hid, grid, community,
-            "visit" if vid else "hotline", category,
-            rng.choice(demo_data.PROBLEMS[category]), "urgent" if rng.random() < 0.05 else "normal",
-            lat, lng, 10.0, status, suspended_from, suspended_at, level, responsible_unit, person,
-            None, measures, accepted_at, due_at, 0, rectified_at, verified_by, verified_at,
-            closed_at, rating, comment, *costs, supervised, 1 + len(actions) + supervised, worker,
-            iso(reported), iso(reported), iso(at),
-            change("problem", pid, grid)))
+            events.append(
+                (
+                    new_uuid(rng),
+                    pid,
+                    "supervise",
+                    current,
+                    current,
+                    secretary,
+                    iso(at),
+                    "请加快办理",
+                    "{}",
+                )
+            )
+        problem_rows.append(
+            (
+                pid,
+                f"{community}-{year}-{number:04d}",
+                vid,
+                hid,
+                grid,
+                community,
+                "visit" if vid else "hotline",
+                category,
+                rng.choice(demo_data.PROBLEMS[category]),
+                "urgent" if rng.random() < 0.05 else "normal",
+                lat,
+                lng,
+                10.0,
+                status,
+                suspended_from,
+                suspended_at,
+                level,
+                responsible_unit,
+                person,
+                None,
+                measures,
+                accepted_at,
+                due_at,
+                0,
+                rectified_at,
+                verified_by,
+                verified_at,
+                closed_at,
+                rating,
+                comment,
+                *costs,
+                supervised,
+                1 + len(actions) + supervised,
+                worker,
+                iso(reported),
+                iso(reported),
+                iso(at),
+                change("problem", pid, grid),
+            )
+        )
         if len(problem_rows) >= CHUNK:
             tx(problem_sql, problem_rows)
             tx(event_sql, events)
@@ -352,5 +471,7 @@ def _problems(conn, tx, rng, problems, now, user_ids, workers, secretaries, chan
         tx(problem_sql, problem_rows)
         tx(event_sql, events)
         flush()
-    tx("INSERT INTO problem_counters (community_code, year, last) VALUES (?, ?, ?)",
-       [(c, y, n) for (c, y), n in counters.items()])
+    tx(
+        "INSERT INTO problem_counters (community_code, year, last) VALUES (?, ?, ?)",
+        [(c, y, n) for (c, y), n in counters.items()],
+    )

@@ -27,8 +27,9 @@ class Client:
     def __init__(self, base, username, password=BENCH_PASSWORD):
         self.base = base
         self.session = requests.Session()
-        resp = self.session.post(f"{base}/auth/login",
-                                 json={"username": username, "password": password}, timeout=60)
+        resp = self.session.post(
+            f"{base}/auth/login", json={"username": username, "password": password}, timeout=60
+        )
         _check(resp, f"login {username}")
         self.session.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
 
@@ -36,8 +37,9 @@ class Client:
         return self.session.get(self.base + path, params=params, timeout=300)
 
     def push(self, body, key):
-        return self.session.post(self.base + "/sync/push", json=body, timeout=300,
-                                 headers={"Idempotency-Key": key})
+        return self.session.post(
+            self.base + "/sync/push", json=body, timeout=300, headers={"Idempotency-Key": key}
+        )
 
 
 def _check(resp, what):
@@ -63,22 +65,47 @@ def make_batches(rng, grid, household_ids, n_batches, now=None):
             at = at.replace(microsecond=0)
             vid = _uuid(rng)
             outcome = rng.choices(demo_data.OUTCOMES, (70, 15, 4, 6, 5))[0]
-            location = {"lat": round(36.8 + rng.random() / 20, 6),
-                        "lng": round(118.03 + rng.random() / 20, 6), "accuracy_m": 8.0}
-            items.append({"op_id": _uuid(rng), "entity": "visit", "op": "create", "id": vid,
-                          "at_client": at.isoformat(),
-                          "data": {"household_id": hid, "visited_at": at.isoformat(),
-                                   "outcome": outcome,
-                                   "notes": rng.choice(demo_data.VISIT_NOTES[outcome]),
-                                   "location": location}})
+            location = {
+                "lat": round(36.8 + rng.random() / 20, 6),
+                "lng": round(118.03 + rng.random() / 20, 6),
+                "accuracy_m": 8.0,
+            }
+            items.append(
+                {
+                    "op_id": _uuid(rng),
+                    "entity": "visit",
+                    "op": "create",
+                    "id": vid,
+                    "at_client": at.isoformat(),
+                    "data": {
+                        "household_id": hid,
+                        "visited_at": at.isoformat(),
+                        "outcome": outcome,
+                        "notes": rng.choice(demo_data.VISIT_NOTES[outcome]),
+                        "location": location,
+                    },
+                }
+            )
             if len(items) % 5 == 4:
                 category = rng.choice(categories)
-                items.append({"op_id": _uuid(rng), "entity": "problem", "op": "create",
-                              "id": _uuid(rng), "at_client": at.isoformat(),
-                              "data": {"grid_code": grid, "category": category,
-                                       "description": rng.choice(demo_data.PROBLEMS[category]),
-                                       "visit_id": vid, "household_id": hid, "source": "visit",
-                                       "location": location}})
+                items.append(
+                    {
+                        "op_id": _uuid(rng),
+                        "entity": "problem",
+                        "op": "create",
+                        "id": _uuid(rng),
+                        "at_client": at.isoformat(),
+                        "data": {
+                            "grid_code": grid,
+                            "category": category,
+                            "description": rng.choice(demo_data.PROBLEMS[category]),
+                            "visit_id": vid,
+                            "household_id": hid,
+                            "source": "visit",
+                            "location": location,
+                        },
+                    }
+                )
         batches.append({"device_id": f"bench-{grid}", "device_time": iso(now), "items": items})
     return batches
 
@@ -98,8 +125,10 @@ def _run_clients(clients_batches, keys):
             with lock:
                 errors.append(e)
 
-    threads = [threading.Thread(target=work, args=(c, b, k))
-               for (c, b), k in zip(clients_batches, keys, strict=True)]
+    threads = [
+        threading.Thread(target=work, args=(c, b, k))
+        for (c, b), k in zip(clients_batches, keys, strict=True)
+    ]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -113,15 +142,19 @@ def _run_clients(clients_batches, keys):
 
 def push_plan(district, scale, rng):
     """{grid: [batch body, …]} for the 4 clients, grids spread over the district."""
-    return {grid: make_batches(rng, grid, district.households_by_grid[grid],
-                               scale.push_batches_per_client)
-            for grid in _spread(district.grids, CLIENTS)}
+    return {
+        grid: make_batches(
+            rng, grid, district.households_by_grid[grid], scale.push_batches_per_client
+        )
+        for grid in _spread(district.grids, CLIENTS)
+    }
 
 
 def measure_push(base, district, plan):
     """Push 4 clients' batches, then replay them (new keys: every item a duplicate op_id)."""
-    clients_batches = [(Client(base, district.workers[grid]), batches)
-                       for grid, batches in plan.items()]
+    clients_batches = [
+        (Client(base, district.workers[grid]), batches) for grid, batches in plan.items()
+    ]
     n_items = sum(len(b["items"]) for batches in plan.values() for b in batches)
 
     def keys():
@@ -166,8 +199,9 @@ def make_record_batches(rng, grid, n_records, now=None):
     batches, items = [], []
 
     def flush():
-        batches.append({"device_id": f"bench-records-{grid}", "device_time": iso(now),
-                        "items": list(items)})
+        batches.append(
+            {"device_id": f"bench-records-{grid}", "device_time": iso(now), "items": list(items)}
+        )
         items.clear()
 
     for n in range(n_records):
@@ -175,24 +209,57 @@ def make_record_batches(rng, grid, n_records, now=None):
         at = at.replace(microsecond=0).isoformat()
         hid, vid = _uuid(rng), _uuid(rng)
         record = [
-            {"op_id": _uuid(rng), "entity": "household", "op": "create", "id": hid,
-             "at_client": at,
-             "data": {"grid_code": grid, "address": f"基准路{rng.randrange(1, 999)}号{n}户",
-                      "building": str(rng.randrange(1, 30)), "unit_no": str(rng.randrange(1, 6)),
-                      "room": str(rng.randrange(101, 1802)), "head_name": "王建国",
-                      "phone": f"138{rng.randrange(10**7, 10**8)}",
-                      "members": rng.randrange(1, 6), "tags": ["elderly"] if n % 7 == 0 else []}},
-            {"op_id": _uuid(rng), "entity": "visit", "op": "create", "id": vid, "at_client": at,
-             "data": {"household_id": hid, "visited_at": at, "outcome": "met",
-                      "notes": rng.choice(demo_data.VISIT_NOTES["met"])}},
+            {
+                "op_id": _uuid(rng),
+                "entity": "household",
+                "op": "create",
+                "id": hid,
+                "at_client": at,
+                "data": {
+                    "grid_code": grid,
+                    "address": f"基准路{rng.randrange(1, 999)}号{n}户",
+                    "building": str(rng.randrange(1, 30)),
+                    "unit_no": str(rng.randrange(1, 6)),
+                    "room": str(rng.randrange(101, 1802)),
+                    "head_name": "王建国",
+                    "phone": f"138{rng.randrange(10**7, 10**8)}",
+                    "members": rng.randrange(1, 6),
+                    "tags": ["elderly"] if n % 7 == 0 else [],
+                },
+            },
+            {
+                "op_id": _uuid(rng),
+                "entity": "visit",
+                "op": "create",
+                "id": vid,
+                "at_client": at,
+                "data": {
+                    "household_id": hid,
+                    "visited_at": at,
+                    "outcome": "met",
+                    "notes": rng.choice(demo_data.VISIT_NOTES["met"]),
+                },
+            },
         ]
         if rng.random() < PROBLEM_SHARE:
             category = rng.choice(categories)
-            record.append({"op_id": _uuid(rng), "entity": "problem", "op": "create",
-                           "id": _uuid(rng), "at_client": at,
-                           "data": {"grid_code": grid, "category": category,
-                                    "description": rng.choice(demo_data.PROBLEMS[category]),
-                                    "visit_id": vid, "household_id": hid, "source": "visit"}})
+            record.append(
+                {
+                    "op_id": _uuid(rng),
+                    "entity": "problem",
+                    "op": "create",
+                    "id": _uuid(rng),
+                    "at_client": at,
+                    "data": {
+                        "grid_code": grid,
+                        "category": category,
+                        "description": rng.choice(demo_data.PROBLEMS[category]),
+                        "visit_id": vid,
+                        "household_id": hid,
+                        "source": "visit",
+                    },
+                }
+            )
         if len(items) + len(record) > BATCH:
             flush()
         items.extend(record)
@@ -206,15 +273,19 @@ def measure_push_records(base, district, scale, rng):
     problem) in 500-item batches; records / wall time of all batches."""
     per_client = RECORDS[scale.name] // CLIENTS
     grids = _spread(district.grids, CLIENTS)
-    clients_batches = [(Client(base, district.workers[grid]),
-                        make_record_batches(rng, grid, per_client)) for grid in grids]
+    clients_batches = [
+        (Client(base, district.workers[grid]), make_record_batches(rng, grid, per_client))
+        for grid in grids
+    ]
     n_items = sum(len(b["items"]) for _, batches in clients_batches for b in batches)
     keys = [[f"bench-rec-{uuid.uuid4().hex}" for _ in batches] for _, batches in clients_batches]
     seconds, summaries = _run_clients(clients_batches, keys)
     applied = sum(s["applied"] for s in summaries)
-    out = {"push_records": per_client * CLIENTS,
-           "push_records_per_s": per_client * CLIENTS / seconds,
-           "push_records_items_per_s": n_items / seconds}
+    out = {
+        "push_records": per_client * CLIENTS,
+        "push_records_per_s": per_client * CLIENTS / seconds,
+        "push_records_items_per_s": n_items / seconds,
+    }
     notes = [] if applied == n_items else [f"records push applied {applied} of {n_items} items"]
     return out, notes
 
@@ -245,18 +316,23 @@ def measure_floor(db_path, plan, district):
         fresh.append(items)
     conn = connect(db_path)
     visitor = district.workers
-    user_ids = dict(conn.execute(
-        "SELECT username, id FROM users WHERE role = 'grid_worker'").fetchall())
+    user_ids = dict(
+        conn.execute("SELECT username, id FROM users WHERE role = 'grid_worker'").fetchall()
+    )
     grid_of = {}
     for items in fresh:
         for item in items:
             hid = item["data"].get("household_id")
             if hid and hid not in grid_of:
-                grid_of[hid] = conn.execute("SELECT grid_code FROM households WHERE id = ?",
-                                            (hid,)).fetchone()[0]
+                grid_of[hid] = conn.execute(
+                    "SELECT grid_code FROM households WHERE id = ?", (hid,)
+                ).fetchone()[0]
 
-    item_schema, visit_schema, problem_schema = (PushItemSchema(), VisitCreateSchema(),
-                                                 ProblemCreateSchema())
+    item_schema, visit_schema, problem_schema = (
+        PushItemSchema(),
+        VisitCreateSchema(),
+        ProblemCreateSchema(),
+    )
     started = time.perf_counter()
     visits, problems = [], []
     now = iso(datetime.now(UTC))
@@ -269,29 +345,62 @@ def measure_floor(db_path, plan, district):
                 d = visit_schema.load(item["data"])
                 grid = grid_of[d["household_id"]]
                 loc = d.get("location") or {}
-                visits.append((item["id"], d["household_id"], grid, user_ids[visitor[grid]],
-                               d["visited_at"].isoformat(), iso(d["visited_at"]), d["outcome"],
-                               d.get("notes"), loc.get("lat"), loc.get("lng"),
-                               loc.get("accuracy_m"), now, iso(item["at_client"])))
+                visits.append(
+                    (
+                        item["id"],
+                        d["household_id"],
+                        grid,
+                        user_ids[visitor[grid]],
+                        d["visited_at"].isoformat(),
+                        iso(d["visited_at"]),
+                        d["outcome"],
+                        d.get("notes"),
+                        loc.get("lat"),
+                        loc.get("lng"),
+                        loc.get("accuracy_m"),
+                        now,
+                        iso(item["at_client"]),
+                    )
+                )
             else:
                 d = problem_schema.load(item["data"])
                 loc = d.get("location") or {}
-                problems.append((item["id"], f"floor-{item['id']}", d.get("visit_id"),
-                                 d.get("household_id"), d["grid_code"],
-                                 d["grid_code"].split("-")[0], d["source"], d["category"],
-                                 d["description"], d["urgency"], loc.get("lat"), loc.get("lng"),
-                                 loc.get("accuracy_m"), d["grid_code"], now, now, now,
-                                 iso(item["at_client"])))
+                problems.append(
+                    (
+                        item["id"],
+                        f"floor-{item['id']}",
+                        d.get("visit_id"),
+                        d.get("household_id"),
+                        d["grid_code"],
+                        d["grid_code"].split("-")[0],
+                        d["source"],
+                        d["category"],
+                        d["description"],
+                        d["urgency"],
+                        loc.get("lat"),
+                        loc.get("lng"),
+                        loc.get("accuracy_m"),
+                        d["grid_code"],
+                        now,
+                        now,
+                        now,
+                        iso(item["at_client"]),
+                    )
+                )
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(
         "INSERT INTO visits (id, household_id, grid_code, visitor_id, visited_at, visited_at_utc,"
         " outcome, notes, lat, lng, accuracy_m, received_at, created_at_client) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", visits)
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        visits,
+    )
     conn.executemany(
         "INSERT INTO problems (id, number, visit_id, household_id, grid_code, community_code, "
         "source, category, description, urgency, lat, lng, accuracy_m, responsible_unit, "
         "reported_at, created_at, updated_at, created_at_client) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", problems)
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        problems,
+    )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     # Only floor rows reference floor rows; skip the FK scans (problems.visit_id has no index).
@@ -304,7 +413,8 @@ def measure_floor(db_path, plan, district):
         conn.executemany(
             "UPDATE households SET last_met_at = (SELECT max(v.visited_at_utc) FROM visits v"
             " WHERE v.household_id = households.id AND v.outcome = 'met') WHERE id = ?",
-            [(hid,) for hid in {v[1] for v in visits}])
+            [(hid,) for hid in {v[1] for v in visits}],
+        )
     conn.execute("COMMIT")
     conn.close()
     return {"floor_items_per_s": n / elapsed}
@@ -314,8 +424,9 @@ def measure_pull(base, district, rng):
     """A grid worker's full initial sync, then an incremental pull after one new visit."""
     # A typical grid: not pushed to by the push clients, not in the large export community.
     pushed = set(_spread(district.grids, CLIENTS))
-    others = [g for g in district.grids if g not in pushed
-              and not g.startswith(district.communities[0])]
+    others = [
+        g for g in district.grids if g not in pushed and not g.startswith(district.communities[0])
+    ]
     grid = others[0] if others else district.grids[-1]
     client = Client(base, district.workers[grid])
     initial = []
@@ -344,17 +455,21 @@ def measure_pull(base, district, rng):
         incremental.append((time.perf_counter() - started) * 1000)
         changed = _pulled(body)
         cursor = body["next_cursor"]
-    return {"pull_initial_ms": initial_ms, "pull_initial_records": records,
-            "pull_initial_pages": pages,
-            "pull_initial_records_per_s": records / (initial_ms / 1000),
-            "pull_incremental_ms": statistics.median(incremental),
-            "pull_incremental_records": changed}
+    return {
+        "pull_initial_ms": initial_ms,
+        "pull_initial_records": records,
+        "pull_initial_pages": pages,
+        "pull_initial_records_per_s": records / (initial_ms / 1000),
+        "pull_incremental_ms": statistics.median(incremental),
+        "pull_incremental_records": changed,
+    }
 
 
 def _pulled(body):
     changes = body["changes"]
-    return sum(len(changes[kind].get(part, [])) for kind in changes
-               for part in ("upserted", "deleted"))
+    return sum(
+        len(changes[kind].get(part, [])) for kind in changes for part in ("upserted", "deleted")
+    )
 
 
 def measure_summary(base, district, n):
@@ -365,9 +480,11 @@ def measure_summary(base, district, n):
         _check(client.get(f"/units/{district.district_code}/summary"), "summary")
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return {"summary_p50_ms": statistics.median(times),
-            "summary_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-            "summary_requests": n}
+    return {
+        "summary_p50_ms": statistics.median(times),
+        "summary_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        "summary_requests": n,
+    }
 
 
 def measure_console_queue(base, district, n):
@@ -376,9 +493,12 @@ def measure_console_queue(base, district, n):
     root = base.removesuffix("/api/v1")
     community = district.communities[0]
     session = requests.Session()
-    resp = session.post(f"{root}/console/login", allow_redirects=False, timeout=60,
-                        data={"username": district.secretaries[community],
-                              "password": BENCH_PASSWORD})
+    resp = session.post(
+        f"{root}/console/login",
+        allow_redirects=False,
+        timeout=60,
+        data={"username": district.secretaries[community], "password": BENCH_PASSWORD},
+    )
     if resp.status_code != 302 or "access_token_cookie" not in session.cookies:
         raise RuntimeError(f"console login: HTTP {resp.status_code} {resp.text[:200]}")
     times, total = [], None
@@ -388,18 +508,23 @@ def measure_console_queue(base, district, n):
         times.append((time.perf_counter() - started) * 1000)
         total = page.text.split("共 ", 1)[1].split(" 条", 1)[0] if "共 " in page.text else None
     times.sort()
-    return {"console_queue_ms": statistics.median(times),
-            "console_queue_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-            "console_queue_problems": int(total) if total else None}
+    return {
+        "console_queue_ms": statistics.median(times),
+        "console_queue_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        "console_queue_problems": int(total) if total else None,
+    }
 
 
 def console_session(base, username, password=BENCH_PASSWORD):
     """A requests.Session logged in through the console's login form (cookie session)."""
     root = base.rsplit("/api/v1", 1)[0]
     session = requests.Session()
-    resp = session.post(f"{root}/console/login", data={"username": username,
-                                                       "password": password},
-                        allow_redirects=False, timeout=60)
+    resp = session.post(
+        f"{root}/console/login",
+        data={"username": username, "password": password},
+        allow_redirects=False,
+        timeout=60,
+    )
     if resp.status_code != 302:
         raise RuntimeError(f"console login {username}: HTTP {resp.status_code}")
     return root, session
@@ -418,9 +543,11 @@ def measure_console_dashboard(base, district, n):
         if "统计</h1>" not in resp.text:
             raise RuntimeError("console dashboard: not the 统计 page")
     times.sort()
-    return {"console_dashboard_ms": statistics.median(times),
-            "console_dashboard_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-            "console_dashboard_requests": n}
+    return {
+        "console_dashboard_ms": statistics.median(times),
+        "console_dashboard_p95_ms": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        "console_dashboard_requests": n,
+    }
 
 
 def measure_exports(base, district, server):

@@ -30,21 +30,32 @@ class Gunicorn:
         self.proc = None
 
     def start(self, timeout=60):
-        env = dict(os.environ, SURVEY_API_INSTANCE_PATH=self.instance_path,
-                   SURVEY_API_SECRET_KEY="bench-secret-key-" + "x" * 32)
+        env = dict(
+            os.environ,
+            SURVEY_API_INSTANCE_PATH=self.instance_path,
+            SURVEY_API_SECRET_KEY="bench-secret-key-" + "x" * 32,
+        )
         env.update(self.extra_env)
-        args = gunicorn_command(f"127.0.0.1:{self.port}", self.workers, timeout=300,
-                                graceful_timeout=5, extra=["--no-control-socket"])
+        args = gunicorn_command(
+            f"127.0.0.1:{self.port}",
+            self.workers,
+            timeout=300,
+            graceful_timeout=5,
+            extra=["--no-control-socket"],
+        )
         self._log = open(self.log_path, "ab")
         self.proc = self.spawn(args, env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see "
-                                   f"{self.log_path}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.proc.returncode}; see {self.log_path}"
+                )
             try:
-                if requests.get(self.base + "/openapi.json", timeout=2).status_code == 200 \
-                        and len(self.worker_pids()) >= self.workers:
+                if (
+                    requests.get(self.base + "/openapi.json", timeout=2).status_code == 200
+                    and len(self.worker_pids()) >= self.workers
+                ):
                     return self
             except requests.RequestException:
                 pass
@@ -54,8 +65,9 @@ class Gunicorn:
 
     def spawn(self, args, env):
         """Start the master in its own session (process group); returns a Popen-like handle."""
-        return subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self):
         """SIGKILL the master and its workers at once (a crash, not a shutdown)."""

@@ -9,8 +9,9 @@ render: the rules live in survey_api/services, shared with the API.
 
 from flask import Blueprint
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
-               static_folder="static")
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
 
 
 def init_app(app):

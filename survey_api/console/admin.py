@@ -32,9 +32,18 @@ from . import bp
 PER_PAGE = 50
 MAX_UPLOAD = 2 * 1024 * 1024
 TABS = {"users": "用户", "units": "单位", "calendar": "工作日历", "audit": "操作日志"}
-FIELD_LABELS = {"username": "用户名", "password": "密码", "display_name": "姓名", "role": "角色",
-                "unit_codes": "所属单位", "code": "编码", "name": "名称", "level": "层级",
-                "parent_code": "上级编码", "date": "日期"}
+FIELD_LABELS = {
+    "username": "用户名",
+    "password": "密码",
+    "display_name": "姓名",
+    "role": "角色",
+    "unit_codes": "所属单位",
+    "code": "编码",
+    "name": "名称",
+    "level": "层级",
+    "parent_code": "上级编码",
+    "date": "日期",
+}
 
 
 def _scope():
@@ -51,8 +60,10 @@ _ZH = [
     (r"Exactly one unit for this role\.", "该角色只能属于一个单位"),
     (r"An admin holds no unit\.", "系统管理员不属于任何单位，请留空"),
     (r"No unit (\S+)\.", r"单位 \1 不存在"),
-    (r"(\S+) is a (\w+), not a (\w+)\.", lambda m: f"{m[1]} 是{_level(m[2])}，该角色应属于"
-                                                  f"{_level(m[3])}"),
+    (
+        r"(\S+) is a (\w+), not a (\w+)\.",
+        lambda m: f"{m[1]} 是{_level(m[2])}，该角色应属于{_level(m[3])}",
+    ),
     (r"Length must be between (\d+) and (\d+)\.", r"长度应为 \1 到 \2 个字符"),
     (r"Longer than maximum length (\d+)\.", r"最多 \1 个字符"),
     (r"String does not match expected pattern\.", "格式不正确"),
@@ -119,6 +130,7 @@ def _upload_text(field):
 
 # --- users ---------------------------------------------------------------------------------
 
+
 def _codes(text):
     return [c for c in re.split(r"[\s,，、;；]+", text or "") if c]
 
@@ -130,12 +142,21 @@ def admin_users():
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     after = request.args.get("after") or None
     rows = accounts.list_users(conn, scope, role=role, after=after, limit=PER_PAGE + 1)
-    units = {u["code"]: u for u in unit_store.get_many(
-        conn, {c for r in rows for c in r["unit_codes"]})}
+    units = {
+        u["code"]: u for u in unit_store.get_many(conn, {c for r in rows for c in r["unit_codes"]})
+    }
     return render_template(
-        "console/admin_users.html", nav="admin", tab="users", tabs=TABS, users=rows[:PER_PAGE],
-        more=rows[PER_PAGE - 1]["username"] if len(rows) > PER_PAGE else None, units=units,
-        role=role, roles=labels.ROLE, form=request.args)
+        "console/admin_users.html",
+        nav="admin",
+        tab="users",
+        tabs=TABS,
+        users=rows[:PER_PAGE],
+        more=rows[PER_PAGE - 1]["username"] if len(rows) > PER_PAGE else None,
+        units=units,
+        role=role,
+        roles=labels.ROLE,
+        form=request.args,
+    )
 
 
 @bp.route("/admin/users", methods=["POST"])
@@ -143,20 +164,31 @@ def admin_user_create():
     """新建用户: the API's schema and accounts.create_user."""
     scope = _scope()
     form = request.form
-    body = {"username": form.get("username", "").strip(), "password": form.get("password", ""),
-            "display_name": form.get("display_name", "").strip(), "role": form.get("role", ""),
-            "unit_codes": _codes(form.get("unit_codes"))}
+    body = {
+        "username": form.get("username", "").strip(),
+        "password": form.get("password", ""),
+        "display_name": form.get("display_name", "").strip(),
+        "role": form.get("role", ""),
+        "unit_codes": _codes(form.get("unit_codes")),
+    }
     try:
         args = UserCreateSchema().load(body)
-        user = accounts.create_user(get_db().conn, scope, username=args["username"],
-                                    password=args["password"], role=args["role"],
-                                    unit_codes=args.get("unit_codes") or [],
-                                    display_name=args["display_name"], ip=request.remote_addr)
+        user = accounts.create_user(
+            get_db().conn,
+            scope,
+            username=args["username"],
+            password=args["password"],
+            role=args["role"],
+            unit_codes=args.get("unit_codes") or [],
+            display_name=args["display_name"],
+            ip=request.remote_addr,
+        )
     except (ValidationError, ApiError) as e:
         _failed(e)
         keep = {k: body[k] for k in ("username", "display_name", "role")}
-        return redirect(url_for("console.admin_users", unit_codes=form.get("unit_codes", ""),
-                                **keep) + "#new")
+        return redirect(
+            url_for("console.admin_users", unit_codes=form.get("unit_codes", ""), **keep) + "#new"
+        )
     flash(f"已创建用户 {user['username']}（{labels.label('role', user['role'])}）")
     return redirect(url_for("console.admin_users"))
 
@@ -164,8 +196,11 @@ def admin_user_create():
 @bp.route("/admin/users/<user_id>/active", methods=["POST"])
 def admin_user_active(user_id):
     """停用 / 启用 a user (disabling revokes their tokens at once)."""
-    return _update_user(user_id, {"active": request.form.get("active") == "1"},
-                        "已启用" if request.form.get("active") == "1" else "已停用")
+    return _update_user(
+        user_id,
+        {"active": request.form.get("active") == "1"},
+        "已启用" if request.form.get("active") == "1" else "已停用",
+    )
 
 
 @bp.route("/admin/users/<user_id>/password", methods=["POST"])
@@ -178,8 +213,7 @@ def _update_user(user_id, body, done):
     scope = _scope()
     try:
         changes = UserPatchSchema().load(body)
-        user = accounts.update_user(get_db().conn, scope, user_id, changes,
-                                    ip=request.remote_addr)
+        user = accounts.update_user(get_db().conn, scope, user_id, changes, ip=request.remote_addr)
     except (ValidationError, ApiError) as e:
         if isinstance(e, ApiError) and e.status == 404:
             raise
@@ -191,32 +225,50 @@ def _update_user(user_id, body, done):
 
 # --- units ---------------------------------------------------------------------------------
 
+
 @bp.route("/admin/units")
 def admin_units():
     """单位: the whole tree, new unit, rename, CSV import."""
     conn, _ = get_db().conn, _scope()
     with read_tx(conn):
         tree = unit_service.tree(conn)
-    return render_template("console/admin_units.html", nav="admin", tab="units", tabs=TABS,
-                           tree=tree, levels=UNIT_LEVELS, form=request.args)
+    return render_template(
+        "console/admin_units.html",
+        nav="admin",
+        tab="units",
+        tabs=TABS,
+        tree=tree,
+        levels=UNIT_LEVELS,
+        form=request.args,
+    )
 
 
 @bp.route("/admin/units", methods=["POST"])
 def admin_unit_create():
     scope = _scope()
     form = request.form
-    body = {"code": form.get("code", "").strip(), "name": form.get("name", "").strip(),
-            "level": form.get("level", ""), "parent_code": form.get("parent_code", "").strip()
-            or None}
+    body = {
+        "code": form.get("code", "").strip(),
+        "name": form.get("name", "").strip(),
+        "level": form.get("level", ""),
+        "parent_code": form.get("parent_code", "").strip() or None,
+    }
     try:
         args = UnitCreateSchema().load(body)
-        unit = unit_service.create(get_db().conn, scope, code=args["code"], name=args["name"],
-                                   level=args["level"], parent_code=args["parent_code"],
-                                   ip=request.remote_addr)
+        unit = unit_service.create(
+            get_db().conn,
+            scope,
+            code=args["code"],
+            name=args["name"],
+            level=args["level"],
+            parent_code=args["parent_code"],
+            ip=request.remote_addr,
+        )
     except (ValidationError, ApiError) as e:
         _failed(e)
-        return redirect(url_for("console.admin_units", **{k: v or "" for k, v in body.items()})
-                        + "#new")
+        return redirect(
+            url_for("console.admin_units", **{k: v or "" for k, v in body.items()}) + "#new"
+        )
     flash(f"已新增{labels.label('level', unit['level'])} {unit['name']}（{unit['code']}）")
     return redirect(url_for("console.admin_units"))
 
@@ -243,8 +295,9 @@ def admin_units_import():
     text, name = _upload_text("file")
     if text is not None:
         try:
-            created, updated = unit_service.import_csv(get_db().conn, scope, io.StringIO(text),
-                                                       source=name, ip=request.remote_addr)
+            created, updated = unit_service.import_csv(
+                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr
+            )
         except UnitImportError as e:
             flash(f"未导入：{len(e.problems)} 处错误", "error")
             for line in e.problems[:50]:
@@ -255,6 +308,7 @@ def admin_units_import():
 
 
 # --- working calendar ----------------------------------------------------------------------
+
 
 def _month(text):
     try:
@@ -277,15 +331,29 @@ def admin_calendar():
     with read_tx(conn):
         days = deadlines.days(conn, first, last)
         overrides = working_calendar.overrides(
-            conn, (today - timedelta(days=366)).isoformat(),
-            (today + timedelta(days=3 * 366)).isoformat())
+            conn,
+            (today - timedelta(days=366)).isoformat(),
+            (today + timedelta(days=3 * 366)).isoformat(),
+        )
     prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
     next_month = (last + timedelta(days=1)).strftime("%Y-%m")
     return render_template(
-        "console/admin_calendar.html", nav="admin", tab="calendar", tabs=TABS, days=days,
-        first=first, overrides=overrides, weekdays=WEEKDAYS, prev_month=prev_month,
-        next_month=next_month, sources={"override": "手工设置", "package": "国家节假日安排",
-                                        "estimated": "估算（周一至周五）"})
+        "console/admin_calendar.html",
+        nav="admin",
+        tab="calendar",
+        tabs=TABS,
+        days=days,
+        first=first,
+        overrides=overrides,
+        weekdays=WEEKDAYS,
+        prev_month=prev_month,
+        next_month=next_month,
+        sources={
+            "override": "手工设置",
+            "package": "国家节假日安排",
+            "estimated": "估算（周一至周五）",
+        },
+    )
 
 
 def _form_date(text):
@@ -309,8 +377,9 @@ def admin_calendar_set():
             flash("名称：最多 50 个字", "error")
         else:
             is_workday = request.form.get("is_workday") == "1"
-            working_calendar.set_override(get_db().conn, scope, day, is_workday, name,
-                                          ip=request.remote_addr)
+            working_calendar.set_override(
+                get_db().conn, scope, day, is_workday, name, ip=request.remote_addr
+            )
             flash(f"已设置 {day.isoformat()} 为{'工作日' if is_workday else '休息日'}")
     month = day.strftime("%Y-%m") if day else None
     return redirect(url_for("console.admin_calendar", month=month))
@@ -338,7 +407,8 @@ def admin_calendar_import():
     if text is not None:
         try:
             created, updated = working_calendar.import_notice(
-                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr)
+                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr
+            )
         except CalendarImportError as e:
             flash(f"未导入：{len(e.problems)} 处错误", "error")
             for line in e.problems[:50]:
@@ -349,6 +419,7 @@ def admin_calendar_import():
 
 
 # --- audit log -----------------------------------------------------------------------------
+
 
 @bp.route("/admin/audit")
 def admin_audit():
@@ -368,14 +439,31 @@ def admin_audit():
     except ValueError:
         before = None
     with read_tx(conn):
-        rows = audit_log.entries(conn, scope, action=echo["action"] or None,
-                                 actor=echo["actor"] or None, lo=lo, hi=hi, before=before,
-                                 limit=PER_PAGE + 1)
+        rows = audit_log.entries(
+            conn,
+            scope,
+            action=echo["action"] or None,
+            actor=echo["actor"] or None,
+            lo=lo,
+            hi=hi,
+            before=before,
+            limit=PER_PAGE + 1,
+        )
         names = audit_log.actor_names(conn, rows)
     items = rows[:PER_PAGE]
     for item in items:
-        item["details_text"] = json.dumps(item["details"], ensure_ascii=False) \
-            if item["details"] else ""
+        item["details_text"] = (
+            json.dumps(item["details"], ensure_ascii=False) if item["details"] else ""
+        )
     older = items[-1]["id"] if len(rows) > PER_PAGE else None
-    return render_template("console/admin_audit.html", nav="admin", tab="audit", tabs=TABS,
-                           items=items, names=names, echo=echo, message=message, older=older)
+    return render_template(
+        "console/admin_audit.html",
+        nav="admin",
+        tab="audit",
+        tabs=TABS,
+        items=items,
+        names=names,
+        echo=echo,
+        message=message,
+        older=older,
+    )

@@ -33,8 +33,11 @@ def page_period(args):
 def queue_url(queue, code, period):
     """The 问题清单 of a unit's problems reported in the period (its `grid` filter takes any
     unit code in scope)."""
-    return url_for("console.problems") + "?" + urlencode(
-        {"queue": queue, "grid": code, **period.query()})
+    return (
+        url_for("console.problems")
+        + "?"
+        + urlencode({"queue": queue, "grid": code, **period.query()})
+    )
 
 
 def ledger_url(code, period, **extra):
@@ -77,9 +80,18 @@ def unit_dashboard(code):
         data = dashboard.dashboard(conn, scope, code, period)
     charts_url = url_for("console.unit_charts", code=code, **period.url_args())
     return render_template(
-        "console/dashboard.html", nav="units", d=data, period=period, message=message,
-        presets=periods.PRESETS, figures=dashboard.FIGURES, figure_link=figure_link,
-        figure_text=figure_text, charts_url=charts_url, queue_url=queue_url)
+        "console/dashboard.html",
+        nav="units",
+        d=data,
+        period=period,
+        message=message,
+        presets=periods.PRESETS,
+        figures=dashboard.FIGURES,
+        figure_link=figure_link,
+        figure_text=figure_text,
+        charts_url=charts_url,
+        queue_url=queue_url,
+    )
 
 
 @bp.route("/units/<code>/charts.json")

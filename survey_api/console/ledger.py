@@ -38,16 +38,28 @@ def ledger():
             grid_code = choices[0]["code"]
         if not grid_code:
             return render_template("console/ledger_pick.html", nav="ledger")
-        data = ledger_service.ledger(conn, scope, grid_code, period,
-                                     unvisited_only=unvisited_only,
-                                     cursor=request.args.get("cursor") or None)
+        data = ledger_service.ledger(
+            conn,
+            scope,
+            grid_code,
+            period,
+            unvisited_only=unvisited_only,
+            cursor=request.args.get("cursor") or None,
+        )
     keep = {"grid": grid_code, **period.url_args()}
     if unvisited_only:
         keep["unvisited"] = "1"
     return render_template(
-        "console/ledger.html", nav="ledger", d=data, period=period, message=message,
-        presets=periods.PRESETS, choices=choices, keep=keep,
-        export_url=export_url(grid_code, period, unvisited_only))
+        "console/ledger.html",
+        nav="ledger",
+        d=data,
+        period=period,
+        message=message,
+        presets=periods.PRESETS,
+        choices=choices,
+        keep=keep,
+        export_url=export_url(grid_code, period, unvisited_only),
+    )
 
 
 @bp.route("/households/<household_id>")

@@ -25,7 +25,12 @@ def photo(sha256):
         path, mimetype = photos.thumbnail(path), "image/jpeg"
     else:
         mimetype = row["content_type"]
-    resp = send_file(path, mimetype=mimetype, etag=f"{sha256}-{size or 'full'}",
-                     conditional=True, max_age=31536000)
+    resp = send_file(
+        path,
+        mimetype=mimetype,
+        etag=f"{sha256}-{size or 'full'}",
+        conditional=True,
+        max_age=31536000,
+    )
     resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return resp

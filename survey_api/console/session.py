@@ -39,8 +39,10 @@ PUBLIC = {"console.login", "console.static"}
 # Where a login goes when it was not sent from a page.
 HOME = "console.problems"
 
-CSP = ("default-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
-       "form-action 'self'")
+CSP = (
+    "default-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
 
 
 class NotLoggedIn(Exception):
@@ -179,15 +181,25 @@ def login():
     if not username or not password:
         return _login_failed("请输入用户名和密码", 400, next_url, username)
     try:
-        _user, pair = sessions.login(get_db().conn, username, password,
-                                     request.remote_addr or "-", refuse_roles=(GRID_WORKER,),
-                                     door="console")
+        _user, pair = sessions.login(
+            get_db().conn,
+            username,
+            password,
+            request.remote_addr or "-",
+            refuse_roles=(GRID_WORKER,),
+            door="console",
+        )
     except ApiError as e:
         if e.status == 429:
             retry = e.headers.get("Retry-After", "")
             minutes = max(1, -(-int(retry or 60) // 60))
-            return _login_failed(f"登录失败次数过多，请{minutes}分钟后再试", 429, next_url,
-                                 username, {"Retry-After": retry})
+            return _login_failed(
+                f"登录失败次数过多，请{minutes}分钟后再试",
+                429,
+                next_url,
+                username,
+                {"Retry-After": retry},
+            )
         if e.status == 403:
             return _login_failed("网格员请使用手机端", 403, next_url, username)
         return _login_failed("用户名或密码错误", 401, next_url, username)
@@ -198,8 +210,7 @@ def login():
 
 
 def _login_failed(message, status, next_url, username, headers=None):
-    html = render_template("console/login.html", next=next_url, error=message,
-                           username=username)
+    html = render_template("console/login.html", next=next_url, error=message, username=username)
     return html, status, headers or {}
 
 
@@ -224,8 +235,9 @@ MESSAGES = {
 
 
 def error_page(status, message=None):
-    html = render_template("console/error.html", status=status,
-                           message=message or MESSAGES.get(status, "出错了"))
+    html = render_template(
+        "console/error.html", status=status, message=message or MESSAGES.get(status, "出错了")
+    )
     return html, status
 
 

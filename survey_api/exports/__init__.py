@@ -21,10 +21,10 @@ __all__ = ["Chart", "Column", "ExportFile", "export", "headers", "period_words"]
 
 @dataclass
 class ExportFile:
-    chunks: object          # an iterator of bytes
+    chunks: object  # an iterator of bytes
     content_type: str
-    filename: str           # the UTF-8 name (Chinese)
-    fallback: str           # the ASCII name
+    filename: str  # the UTF-8 name (Chinese)
+    fallback: str  # the ASCII name
     length: int | None = None
 
 
@@ -57,8 +57,9 @@ def _file_period(lo, hi, lang):
     return text, text
 
 
-def export(list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=False,
-           lines=False, chart=None):
+def export(
+    list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=False, lines=False, chart=None
+):
     """The export of a list as fmt (csv | xlsx).
 
     unit: {code, name}; period: (from, to) as the query gave them (date, datetime or None);
@@ -80,6 +81,5 @@ def export(list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=Fal
         write = csv_line_chunks if lines else csv_chunks
         chunks = write(columns, rows, lang)
         return ExportFile(chunks, CSV_TYPE, base + ".csv", fallback + ".csv")
-    path, size = spool_xlsx(columns, rows, lang, title, sheet_name=word, tuples=tuples,
-                            chart=chart)
+    path, size = spool_xlsx(columns, rows, lang, title, sheet_name=word, tuples=tuples, chart=chart)
     return ExportFile(file_chunks(path), XLSX_TYPE, base + ".xlsx", fallback + ".xlsx", size)

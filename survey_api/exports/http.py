@@ -27,6 +27,10 @@ def stream_response(chunks, *, content_type, filename, fallback, length=None):
 
 def file_response(export_file):
     """The response of an exports.ExportFile."""
-    return stream_response(export_file.chunks, content_type=export_file.content_type,
-                           filename=export_file.filename, fallback=export_file.fallback,
-                           length=export_file.length)
+    return stream_response(
+        export_file.chunks,
+        content_type=export_file.content_type,
+        filename=export_file.filename,
+        fallback=export_file.fallback,
+        length=export_file.length,
+    )

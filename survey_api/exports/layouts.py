@@ -112,8 +112,13 @@ SUMMARY = [
 
 def summary_columns(leaf_categories):
     """The summary's columns: the metrics, then one count per leaf category [(code, name)]."""
-    return [*SUMMARY, *(C(f"problems_by_category.{code}", f"问题数-{name}", "int", 8)
-                        for code, name in leaf_categories)]
+    return [
+        *SUMMARY,
+        *(
+            C(f"problems_by_category.{code}", f"问题数-{name}", "int", 8)
+            for code, name in leaf_categories
+        ),
+    ]
 
 
 # list name → (columns, Chinese title word, English title word)

@@ -23,7 +23,7 @@ FOOTER = "第 &P 页 共 &N 页"
 A4 = 9
 TITLE_HEIGHT = 24
 HEADER_HEIGHT = 30
-LINE_POINTS = 16                  # one line of 11 pt CJK text
+LINE_POINTS = 16  # one line of 11 pt CJK text
 ROW_PADDING = 3
 
 
@@ -39,21 +39,25 @@ class Chart:
     y_title: str = "%"
 
 
-def write_xlsx(path, columns, rows, lang, title, sheet_name="Sheet1", fast=True, tuples=False,
-               chart=None):
+def write_xlsx(
+    path, columns, rows, lang, title, sheet_name="Sheet1", fast=True, tuples=False, chart=None
+):
     """Write the workbook to path; returns the number of data rows.
 
     rows are dicts keyed by column (datetimes as ISO text), or with tuples=True tuples of
     cells as lang shows them, in column order (datetimes as Unix seconds), which only the
     fast writer takes.
     """
-    workbook = xlsxwriter.Workbook(path, {
-        "constant_memory": True,
-        "tmpdir": os.path.dirname(path),
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-    })
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "tmpdir": os.path.dirname(path),
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     try:
         sheet = workbook.add_worksheet(sheet_name[:31])
         styles = _styles(workbook, columns)
@@ -83,8 +87,8 @@ def _print_setup(sheet, columns):
         sheet.set_column(index, index, column.width)
     sheet.set_paper(A4)
     sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)          # one page wide, as many pages tall as it takes
-    sheet.repeat_rows(0, 1)           # title and header on every printed page
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as it takes
+    sheet.repeat_rows(0, 1)  # title and header on every printed page
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     sheet.set_footer(f"&C{FOOTER}")
     sheet.center_horizontally()
@@ -94,13 +98,21 @@ def _print_setup(sheet, columns):
 class _Styles:
     title: object
     header: object
-    cells: list       # one format per column (border; date format; wrap)
+    cells: list  # one format per column (border; date format; wrap)
 
 
 def _styles(workbook, columns):
     title = workbook.add_format({"bold": True, "font_size": 14})
-    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                  "text_wrap": True, "valign": "vcenter", "align": "center"})
+    header = workbook.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDEBF7",
+            "border": 1,
+            "text_wrap": True,
+            "valign": "vcenter",
+            "align": "center",
+        }
+    )
     cache, cells = {}, []
     for column in columns:
         key = (column.kind == "datetime", column.wrap)
@@ -125,17 +137,20 @@ def _insert_chart(workbook, sheet, columns, lang, chart, last_row):
     native = workbook.add_chart({"type": "column"})
     for key in chart.value_keys:
         col = keys.index(key)
-        native.add_series({
-            "name": f"='{sheet_ref}'!${xl_col_to_name(col)}$2",
-            "categories": f"='{sheet_ref}'!${xl_col_to_name(category)}${first + 1}:"
-                          f"${xl_col_to_name(category)}${last + 1}",
-            "values": f"='{sheet_ref}'!${xl_col_to_name(col)}${first + 1}:"
-                      f"${xl_col_to_name(col)}${last + 1}",
-            "data_labels": {"value": True, "num_format": "0.0"},
-        })
+        native.add_series(
+            {
+                "name": f"='{sheet_ref}'!${xl_col_to_name(col)}$2",
+                "categories": f"='{sheet_ref}'!${xl_col_to_name(category)}${first + 1}:"
+                f"${xl_col_to_name(category)}${last + 1}",
+                "values": f"='{sheet_ref}'!${xl_col_to_name(col)}${first + 1}:"
+                f"${xl_col_to_name(col)}${last + 1}",
+                "data_labels": {"value": True, "num_format": "0.0"},
+            }
+        )
     native.set_title({"name": chart.title, "name_font": {"size": 12}})
-    native.set_y_axis({"min": 0, "max": 100, "name": chart.y_title,
-                       "major_gridlines": {"visible": True}})
+    native.set_y_axis(
+        {"min": 0, "max": 100, "name": chart.y_title, "major_gridlines": {"visible": True}}
+    )
     native.set_legend({"position": "bottom"})
     native.set_size({"width": 860, "height": 360})
     sheet.insert_chart(last_row + 2, 1, native)
@@ -166,8 +181,14 @@ def _write_rows_api(sheet, columns, rows, styles, lang):
     for row in rows:
         row_index += 1
         values = [cell_value(column, row, lang) for column in columns]
-        lines = max([text_lines(str(v), c.width) for v, c in zip(values, columns, strict=True)
-                     if c.wrap and v not in (None, "")], default=1)
+        lines = max(
+            [
+                text_lines(str(v), c.width)
+                for v, c in zip(values, columns, strict=True)
+                if c.wrap and v not in (None, "")
+            ],
+            default=1,
+        )
         if lines > 1:
             sheet.set_row(row_index, row_height(lines))
         for index in range(len(columns)):
@@ -191,8 +212,8 @@ def _write_rows_api(sheet, columns, rows, styles, lang):
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _ESCAPED_LOOKALIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_UNIX_EPOCH_SERIAL = 25569          # 1970-01-01 as an Excel (1900 system) serial
-_SHANGHAI_OFFSET_S = 8 * 3600       # no DST in China since 1991
+_UNIX_EPOCH_SERIAL = 25569  # 1970-01-01 as an Excel (1900 system) serial
+_SHANGHAI_OFFSET_S = 8 * 3600  # no DST in China since 1991
 
 
 def _string_xml(ref, style, text):
@@ -207,8 +228,9 @@ def _string_xml(ref, style, text):
 
 def _excel_serial(value):
     """A stored ISO datetime as the Excel serial of its Asia/Shanghai wall-clock second."""
-    return _seconds_serial(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-                                   // 1))
+    return _seconds_serial(
+        int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() // 1)
+    )
 
 
 def _seconds_serial(seconds):
@@ -225,7 +247,7 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
     internals of the pinned XlsxWriter (3.3.1): the row file `row_data_fh`, `previous_row`
     and `dim_rowmax`; tests read every kind of cell back with openpyxl.
     """
-    sheet._write_single_row(2)            # flush the header row; row 3 is ours
+    sheet._write_single_row(2)  # flush the header row; row 3 is ours
     plan = []
     for index, column in enumerate(columns):
         head = f'<c r="{xl_col_to_name(index)}'
@@ -254,8 +276,11 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
                 parts.append(f'{head}{number}{attr} t="b"><v>{1 if value else 0}</v></c>')
             elif kind in ("int", "number"):
                 parts.append(f"{head}{number}{attr}><v>{value:.16G}</v></c>")
-        parts[0] = (f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
-                    if lines > 1 else f'<row r="{number}">')
+        parts[0] = (
+            f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
+            if lines > 1
+            else f'<row r="{number}">'
+        )
         parts.append("</row>")
         write("".join(parts))
     if row_index > 1:

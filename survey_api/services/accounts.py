@@ -13,25 +13,41 @@ def check_units_for_role(conn, role, unit_codes, field="unit_codes"):
     """Validate the units a user of `role` is bound to; returns the unit rows."""
     if role == ADMIN:
         if unit_codes:
-            raise ApiError(422, "VALIDATION_ERROR", "An admin holds no unit.",
-                           errors={field: ["An admin holds no unit."]})
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "An admin holds no unit.",
+                errors={field: ["An admin holds no unit."]},
+            )
         return []
     if not unit_codes:
-        raise ApiError(422, "VALIDATION_ERROR", "This role needs a unit.",
-                       errors={field: ["Required for this role."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "This role needs a unit.",
+            errors={field: ["Required for this role."]},
+        )
     if role != GRID_WORKER and len(unit_codes) != 1:
-        raise ApiError(422, "VALIDATION_ERROR", "This role holds exactly one unit.",
-                       errors={field: ["Exactly one unit for this role."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "This role holds exactly one unit.",
+            errors={field: ["Exactly one unit for this role."]},
+        )
     units = []
     for code in unit_codes:
         unit = unit_store.get(conn, code)
         if unit is None:
-            raise ApiError(422, "VALIDATION_ERROR", f"No unit {code}.",
-                           errors={field: [f"No unit {code}."]})
+            raise ApiError(
+                422, "VALIDATION_ERROR", f"No unit {code}.", errors={field: [f"No unit {code}."]}
+            )
         if unit["level"] != UNIT_LEVEL[role]:
-            raise ApiError(422, "VALIDATION_ERROR", f"A {role} holds {UNIT_LEVEL[role]} units.",
-                           errors={field: [
-                               f"{code} is a {unit['level']}, not a {UNIT_LEVEL[role]}."]})
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                f"A {role} holds {UNIT_LEVEL[role]} units.",
+                errors={field: [f"{code} is a {unit['level']}, not a {UNIT_LEVEL[role]}."]},
+            )
         units.append(unit)
     return units
 
@@ -75,14 +91,20 @@ def check_can_assign(scope, role, units):
 
 # --- the user operations both doors call (api/users.py and the console's admin pages) ------
 
+
 def list_users(conn, scope, *, role=None, after=None, limit=100):
     """Users the caller manages, by username (up to `limit` rows after `after`)."""
     check_may_manage_users(scope)
     roles = manageable_roles(scope)
     if role:
         roles = [role] if roles is None or role in roles else []
-    return user_store.list_users(conn, unit_paths=None if scope.is_admin else scope.paths,
-                                 roles=roles, after=after, limit=limit)
+    return user_store.list_users(
+        conn,
+        unit_paths=None if scope.is_admin else scope.paths,
+        roles=roles,
+        after=after,
+        limit=limit,
+    )
 
 
 def visible_user(conn, scope, user_id):
@@ -101,13 +123,28 @@ def create_user(conn, scope, *, username, password, role, unit_codes, display_na
         units = check_units_for_role(conn, role, unit_codes)
         check_can_assign(scope, role, units)
         if user_store.get_by_username(conn, username):
-            raise ApiError(422, "VALIDATION_ERROR", "Username taken.",
-                           errors={"username": ["This username is taken."]})
-        user = user_store.create(conn, username=username, password_hash=hash_password(password),
-                                 role=role, unit_codes=unit_codes, display_name=display_name)
-        audit.record(conn, actor=scope.user_id, action="user.create", target=user["id"], ip=ip,
-                     details={"username": user["username"], "role": user["role"],
-                              "unit_codes": unit_codes})
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "Username taken.",
+                errors={"username": ["This username is taken."]},
+            )
+        user = user_store.create(
+            conn,
+            username=username,
+            password_hash=hash_password(password),
+            role=role,
+            unit_codes=unit_codes,
+            display_name=display_name,
+        )
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="user.create",
+            target=user["id"],
+            ip=ip,
+            details={"username": user["username"], "role": user["role"], "unit_codes": unit_codes},
+        )
     return user
 
 
@@ -133,6 +170,12 @@ def update_user(conn, scope, user_id, changes, ip=None):
         if codes != user["unit_codes"]:
             user_store.set_units(conn, user_id, codes)
             user_store.touch(conn, user_id)
-        audit.record(conn, actor=scope.user_id, action="user.update", target=user_id, ip=ip,
-                     details={k: v for k, v in changes.items() if k != "password"})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="user.update",
+            target=user_id,
+            ip=ip,
+            details={k: v for k, v in changes.items() if k != "password"},
+        )
         return user_store.get(conn, user_id)

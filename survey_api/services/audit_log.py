@@ -14,8 +14,9 @@ def entries(conn, scope, *, action=None, actor=None, lo=None, hi=None, before=No
     if actor is not None:
         user = user_store.get_by_username(conn, actor)
         actor = user["id"] if user else actor  # entries store the user id
-    return audit_store.list_entries(conn, action=action, actor=actor, lo=lo, hi=hi,
-                                    before_id=before, limit=limit)
+    return audit_store.list_entries(
+        conn, action=action, actor=actor, lo=lo, hi=hi, before_id=before, limit=limit
+    )
 
 
 def actor_names(conn, items):

@@ -11,7 +11,15 @@ CHUNK = 64 * 1024
 
 def _is_heic(head):
     return head[4:8] == b"ftyp" and head[8:12] in (
-        b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+        b"heic",
+        b"heix",
+        b"hevc",
+        b"hevx",
+        b"heim",
+        b"heis",
+        b"mif1",
+        b"msf1",
+    )
 
 
 MAGIC = {
@@ -67,8 +75,9 @@ def receive(stream, blob_dir, sha256, content_type, max_bytes):
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ApiError(413, "PAYLOAD_TOO_LARGE",
-                                   f"A photo may be at most {max_bytes} bytes.")
+                    raise ApiError(
+                        413, "PAYLOAD_TOO_LARGE", f"A photo may be at most {max_bytes} bytes."
+                    )
                 if len(head) < 16:
                     head = (head + chunk)[:16]
                 digest.update(chunk)

@@ -51,8 +51,9 @@ def create_category(conn, scope, code, name, parent_code, working_days=None, *, 
     with write_tx(conn):
         working_days = _check_new(conn, code, parent_code, working_days)
         row = public(category_store.insert(conn, code, name, parent_code, working_days))
-        audit.record(conn, actor=scope.user_id, action="category.create", target=code, ip=ip,
-                     details=row)
+        audit.record(
+            conn, actor=scope.user_id, action="category.create", target=code, ip=ip, details=row
+        )
     return row
 
 
@@ -71,6 +72,7 @@ def update_category(conn, scope, code, changes, *, ip=None):
             if not is_group and changes["working_days"] is None:
                 raise validation_error({"working_days": ["A leaf needs its working days."]})
         row = category_store.update(conn, code, changes)
-        audit.record(conn, actor=scope.user_id, action="category.update", target=code, ip=ip,
-                     details=changes)
+        audit.record(
+            conn, actor=scope.user_id, action="category.update", target=code, ip=ip, details=changes
+        )
     return public(row)

@@ -100,8 +100,9 @@ def check_new(conn, scope, new, lookups, table, get_row, present):
         raise new.error
     if lookups.may_exist(table, new.id):
         row = get_row(conn, new.id)
-        check_existing(row, new.digest, row is not None and scope.holds_grid(row["grid_code"]),
-                       present)
+        check_existing(
+            row, new.digest, row is not None and scope.holds_grid(row["grid_code"]), present
+        )
     if new.error is not None:
         raise new.error
     return new.fields
@@ -115,8 +116,7 @@ def check_existing(row, digest, visible, represent):
         raise ApiError(409, "ID_REUSED", "This id belongs to another record.", current=None)
     if row["create_hash"] == digest:
         raise Duplicate(represent(row))
-    raise ApiError(409, "ID_REUSED", "This id was created with other data.",
-                   current=represent(row))
+    raise ApiError(409, "ID_REUSED", "This id was created with other data.", current=represent(row))
 
 
 class Lookups:

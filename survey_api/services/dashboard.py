@@ -57,8 +57,14 @@ def by_category(conn, counts):
     for code, count in counts.items():
         category = categories.get(code, {})
         group = categories.get(category.get("parent_code"), {})
-        rows.append({"code": code, "name": category.get("name", code),
-                     "group": group.get("name", ""), "count": count})
+        rows.append(
+            {
+                "code": code,
+                "name": category.get("name", code),
+                "group": group.get("name", ""),
+                "count": count,
+            }
+        )
     rows.sort(key=lambda r: (-r["count"], r["code"]))
     return rows
 
@@ -82,10 +88,15 @@ def weekly(conn, unit, period, today=None):
     while monday <= last:
         found, rectified = counts.get(monday.isoformat(), (0, 0))
         iso_year, iso_week, _ = monday.isocalendar()
-        out.append({"monday": monday.isoformat(),
-                    "sunday": (monday + timedelta(days=6)).isoformat(),
-                    "label": f"{iso_year}年第{iso_week}周", "found": found,
-                    "rectified": rectified})
+        out.append(
+            {
+                "monday": monday.isoformat(),
+                "sunday": (monday + timedelta(days=6)).isoformat(),
+                "label": f"{iso_year}年第{iso_week}周",
+                "found": found,
+                "rectified": rectified,
+            }
+        )
         monday += timedelta(weeks=1)
     return out
 
@@ -110,8 +121,11 @@ def chart_data(data):
     children = data["children"]
     return {
         "unit": {k: data["unit"][k] for k in ("code", "name", "level")},
-        "period": {"key": data["period"].key, "label": data["period"].label,
-                   **data["period"].query()},
+        "period": {
+            "key": data["period"].key,
+            "label": data["period"].label,
+            **data["period"].query(),
+        },
         "children": {
             "names": [c["name"] for c in children],
             "coverage_pct": [c["coverage_pct"] for c in children],

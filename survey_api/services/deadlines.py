@@ -36,8 +36,12 @@ class Day:
     name: str | None
 
     def to_api(self):
-        return {"date": self.date.isoformat(), "is_workday": self.is_workday,
-                "source": self.source, "name": self.name}
+        return {
+            "date": self.date.isoformat(),
+            "is_workday": self.is_workday,
+            "source": self.source,
+            "name": self.name,
+        }
 
 
 def _package_day(d):
@@ -170,8 +174,8 @@ class TimeLeft:
         self.now = now
         self.today = local_date(now)
         self._cache = {}
-        self._after = {self.today: 0}     # date → working days in (today, date]
-        self._before = {self.today: 0}    # date → working days in (date, today]
+        self._after = {self.today: 0}  # date → working days in (today, date]
+        self._before = {self.today: 0}  # date → working days in (date, today]
 
     def of(self, status, due_at):
         """(kind, n) with kind in left | overdue | done, or None when there is nothing to say.
@@ -202,13 +206,13 @@ class TimeLeft:
         counts = self._after if forward else self._before
         if other not in counts:
             one = timedelta(days=1)
-            if forward:   # (today, d] = (today, d - 1] + d
+            if forward:  # (today, d] = (today, d - 1] + d
                 edge = max(counts)
                 far = max(other, edge + self.BATCH)
                 workday = {i.date: i.is_workday for i in days(self.conn, edge + one, far)}
                 for d in (edge + one * k for k in range(1, (far - edge).days + 1)):
                     counts[d] = counts[d - one] + workday[d]
-            else:         # (d, today] = (d + 1, today] + (d + 1)
+            else:  # (d, today] = (d + 1, today] + (d + 1)
                 edge = min(counts)
                 far = min(other, edge - self.BATCH)
                 workday = {i.date: i.is_workday for i in days(self.conn, far + one, edge)}

@@ -24,13 +24,38 @@ from ..storage import audit
 from ..storage import households as store
 from ..storage import units as unit_store
 
-FIELDS = ("grid_code", "address", "building", "unit_no", "room", "head_name", "phone", "members",
-          "tags", "notes")
-CHINESE = {"网格编码": "grid_code", "地址": "address", "楼栋": "building", "单元": "unit_no",
-           "房号": "room", "户主姓名": "head_name", "联系电话": "phone", "人数": "members",
-           "标签": "tags", "备注": "notes"}
-ALIASES = {"id": "id", "household_id": "id", "住户id": "id", "编号": "id",
-           **{f: f for f in FIELDS}, **CHINESE}
+FIELDS = (
+    "grid_code",
+    "address",
+    "building",
+    "unit_no",
+    "room",
+    "head_name",
+    "phone",
+    "members",
+    "tags",
+    "notes",
+)
+CHINESE = {
+    "网格编码": "grid_code",
+    "地址": "address",
+    "楼栋": "building",
+    "单元": "unit_no",
+    "房号": "room",
+    "户主姓名": "head_name",
+    "联系电话": "phone",
+    "人数": "members",
+    "标签": "tags",
+    "备注": "notes",
+}
+ALIASES = {
+    "id": "id",
+    "household_id": "id",
+    "住户id": "id",
+    "编号": "id",
+    **{f: f for f in FIELDS},
+    **CHINESE,
+}
 REQUIRED = ("grid_code", "address")
 TAG_SPLIT = re.compile(r"[|、]")
 MAX_ROWS = 50_000
@@ -61,12 +86,20 @@ class Report:
         self.rows.append({"row": number, "status": status, **extra})
 
     def as_dict(self):
-        return {"summary": {"created": self.created, "updated": self.updated,
-                            "unchanged": self.unchanged, "rejected": self.rejected},
-                "ignored_columns": self.ignored_columns, "rows": self.rows}
+        return {
+            "summary": {
+                "created": self.created,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "rejected": self.rejected,
+            },
+            "ignored_columns": self.ignored_columns,
+            "rows": self.rows,
+        }
 
 
 # --- reading the file -----------------------------------------------------------------------
+
 
 def read_rows(data: bytes):
     """The file's rows (lists of cell values), row 1 first; XLSX told apart by its magic."""
@@ -117,8 +150,9 @@ def _header(cells):
                 ignored.append(name)
             continue
         if key in mapping.values():
-            raise ImportFileError(f"Column {name!r} appears twice.",
-                                  {"header": [f"Duplicate column {name}."]})
+            raise ImportFileError(
+                f"Column {name!r} appears twice.", {"header": [f"Duplicate column {name}."]}
+            )
         mapping[index] = key
     missing = [f for f in REQUIRED if f not in mapping.values()]
     if missing:
@@ -126,7 +160,8 @@ def _header(cells):
             "Row 1 must be the header: grid_code,address,building,unit_no,room,head_name,"
             "phone,members,tags,notes (or 网格编码, 地址, 楼栋, 单元, 房号, 户主姓名, 联系电话,"
             " 人数, 标签, 备注), optional id.",
-            {"header": [f"Missing column {m}." for m in missing]})
+            {"header": [f"Missing column {m}." for m in missing]},
+        )
     return mapping, ignored
 
 
@@ -169,6 +204,7 @@ def _row_data(cells, mapping):
 
 # --- applying it ------------------------------------------------------------------------------
 
+
 def check_may_import(scope):
     """Secretaries and above import rosters; grid workers may not."""
     if scope.is_grid_worker:
@@ -181,15 +217,21 @@ def import_roster(conn, scope, data: bytes, *, name=None, ip=None):
     """
     check_may_import(scope)
     try:
-        report = import_households(conn, data, holds_grid=scope.holds_grid,
-                                   actor_id=scope.user_id)
+        report = import_households(conn, data, holds_grid=scope.holds_grid, actor_id=scope.user_id)
     except ImportFileError as e:
-        raise ApiError(422, "VALIDATION_ERROR", str(e),
-                       errors=e.errors or {"file": [str(e)]}) from None
+        raise ApiError(
+            422, "VALIDATION_ERROR", str(e), errors=e.errors or {"file": [str(e)]}
+        ) from None
     body = report.as_dict()
     with write_tx(conn):
-        audit.record(conn, actor=scope.user_id, action="household.import", target=name,
-                     ip=ip, details=body["summary"])
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="household.import",
+            target=name,
+            ip=ip,
+            details=body["summary"],
+        )
     return body
 
 
@@ -212,8 +254,16 @@ def import_households(conn, data: bytes, *, holds_grid, actor_id=None):
                 continue
             try:
                 with savepoint(conn, "import_row"):
-                    _import_row(conn, report, number, _row_data(cells, mapping), grids, seen,
-                                holds_grid, actor_id)
+                    _import_row(
+                        conn,
+                        report,
+                        number,
+                        _row_data(cells, mapping),
+                        grids,
+                        seen,
+                        holds_grid,
+                        actor_id,
+                    )
             except ValidationError as e:
                 report.add(number, "rejected", errors=flatten_errors(e.messages))
     return report
@@ -238,8 +288,13 @@ def _import_row(conn, report, number, data, grids, seen, holds_grid, actor_id):
     if problem:
         raise ValidationError({"grid_code": [problem]})
     # A second row for the same household would make every re-import flip it back and forth.
-    place = (fields["grid_code"], fields["address"], fields.get("building"),
-             fields.get("unit_no"), fields.get("room"))
+    place = (
+        fields["grid_code"],
+        fields["address"],
+        fields.get("building"),
+        fields.get("unit_no"),
+        fields.get("room"),
+    )
     for key in filter(None, (household_id, place)):
         if key in seen:
             raise ValidationError({"_row": [f"Same household as row {seen[key]}."]})
@@ -253,9 +308,14 @@ def _import_row(conn, report, number, data, grids, seen, holds_grid, actor_id):
         if existing is not None and existing["deleted"]:
             raise ValidationError({"id": ["This household was deleted."]})
     else:
-        existing = store.find_match(conn, fields["grid_code"], fields["address"],
-                                    fields.get("building"), fields.get("unit_no"),
-                                    fields.get("room"))
+        existing = store.find_match(
+            conn,
+            fields["grid_code"],
+            fields["address"],
+            fields.get("building"),
+            fields.get("unit_no"),
+            fields.get("room"),
+        )
     if existing is None:
         new_id = household_id or str(uuid.uuid4())
         store.insert(conn, new_id, fields, created_by=actor_id)

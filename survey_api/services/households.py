@@ -44,8 +44,9 @@ def new_record(record_id, data, at_client=None):
 
 def check_create(conn, scope, new, lookups):
     """Every rule of a household create that reads the database; the fields to insert."""
-    fields = creates.check_new(conn, scope, new, lookups, "households", store.get_row,
-                               lambda r: present(scope, r))
+    fields = creates.check_new(
+        conn, scope, new, lookups, "households", store.get_row, lambda r: present(scope, r)
+    )
     creates.writable_grid(conn, scope, fields["grid_code"])
     return fields
 
@@ -54,13 +55,20 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     """Create a household; raises creates.Duplicate for a repeated identical create."""
     new = new_record(record_id, data, at_client)
     fields = check_create(conn, scope, new, creates.Lookups(conn, scope))
-    row = store.insert(conn, new.id, fields, created_by=scope.user_id, create_hash=new.digest,
-                       created_at_client=new.at_client)
+    row = store.insert(
+        conn,
+        new.id,
+        fields,
+        created_by=scope.user_id,
+        create_hash=new.digest,
+        created_at_client=new.at_client,
+    )
     return present(scope, row) if represent else row
 
 
-def update(conn, scope, household_id, base_version, data, at_client=None, *, merge=True,
-           represent=True):
+def update(
+    conn, scope, household_id, base_version, data, at_client=None, *, merge=True, represent=True
+):
     """Apply changed fields at base_version.
 
     merge=True (push): a stale base_version still applies when none of the sent fields changed
@@ -78,12 +86,16 @@ def update(conn, scope, household_id, base_version, data, at_client=None, *, mer
     if base_version != row["version"]:
         overlap = store.fields_changed_since(row, base_version) & set(changes)
         if not merge or base_version > row["version"] or overlap:
-            raise ApiError(409, "STALE_VERSION",
-                           f"The household is at version {row['version']}.",
-                           current=present(scope, row))
+            raise ApiError(
+                409,
+                "STALE_VERSION",
+                f"The household is at version {row['version']}.",
+                current=present(scope, row),
+            )
     if changes:
-        row = store.update(conn, household_id, changes,
-                           updated_at_client=creates.at_client_iso(at_client))
+        row = store.update(
+            conn, household_id, changes, updated_at_client=creates.at_client_iso(at_client)
+        )
     return present(scope, row) if represent else row
 
 
@@ -98,16 +110,32 @@ def delete(conn, scope, household_id, base_version, at_client=None):
     if row["deleted"]:
         return "already_deleted"
     if base_version != row["version"]:
-        raise ApiError(409, "STALE_VERSION", f"The household is at version {row['version']}.",
-                       current=present(scope, row))
+        raise ApiError(
+            409,
+            "STALE_VERSION",
+            f"The household is at version {row['version']}.",
+            current=present(scope, row),
+        )
     store.mark_deleted(conn, household_id, updated_at_client=creates.at_client_iso(at_client))
     return "deleted"
 
 
 # --- the API's entrances: each one transaction, audited -------------------------------------
 
-def list_page(conn, scope, *, grid=None, tag=None, q=None, deleted=False, unmask=False, after=None,
-              limit=100, ip=None):
+
+def list_page(
+    conn,
+    scope,
+    *,
+    grid=None,
+    tag=None,
+    q=None,
+    deleted=False,
+    unmask=False,
+    after=None,
+    limit=100,
+    ip=None,
+):
     """A page of the caller's households by (grid, id), under the unit `grid` when given:
     masked for everyone unless unmask=true (secretaries and above, audited)."""
     unit = None
@@ -116,14 +144,27 @@ def list_page(conn, scope, *, grid=None, tag=None, q=None, deleted=False, unmask
     elif unmask:
         scope.check_unmask()
     scope_sql, params = scope.grid_filter("grid_code", under=unit)
-    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params, tag=tag, q=q,
-                           deleted=deleted, after=after, limit=limit + 1)
+    rows = store.list_rows(
+        conn,
+        scope_sql=scope_sql,
+        scope_params=params,
+        tag=tag,
+        q=q,
+        deleted=deleted,
+        after=after,
+        limit=limit + 1,
+    )
     items = [store.to_api(r) for r in rows]
     if unmask:
         with write_tx(conn):
-            audit.record(conn, actor=scope.user_id, action="unmask", target=grid, ip=ip,
-                         details={"endpoint": "households.list",
-                                  "count": min(len(items), limit)})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="unmask",
+                target=grid,
+                ip=ip,
+                details={"endpoint": "households.list", "count": min(len(items), limit)},
+            )
     else:
         items = [mask(i) for i in items]
     return page(items, limit, key=lambda h: [h["grid_code"], h["id"]])
@@ -134,8 +175,9 @@ def add(conn, scope, data, *, ip=None):
     try:
         with write_tx(conn):
             record = create(conn, scope, None, data)
-            audit.record(conn, actor=scope.user_id, action="household.create",
-                         target=record["id"], ip=ip)
+            audit.record(
+                conn, actor=scope.user_id, action="household.create", target=record["id"], ip=ip
+            )
     except creates.Duplicate as d:
         return d.record, False
     return record, True
@@ -148,8 +190,14 @@ def read(conn, scope, household_id, *, unmask=False, ip=None):
     if unmask:
         scope.check_unmask()
         with write_tx(conn):
-            audit.record(conn, actor=scope.user_id, action="unmask", target=row["id"], ip=ip,
-                         details={"endpoint": "households.get"})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="unmask",
+                target=row["id"],
+                ip=ip,
+                details={"endpoint": "households.get"},
+            )
     return present(scope, row, unmask)
 
 
@@ -157,8 +205,14 @@ def change(conn, scope, household_id, version, data, *, ip=None):
     """PATCH at the version the caller last read (a stale one is 409 with the current record)."""
     with write_tx(conn):
         record = update(conn, scope, household_id, version, data, merge=False)
-        audit.record(conn, actor=scope.user_id, action="household.update", target=household_id,
-                     ip=ip, details={"fields": sorted(data)})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="household.update",
+            target=household_id,
+            ip=ip,
+            details={"fields": sorted(data)},
+        )
     return record
 
 
@@ -170,5 +224,6 @@ def remove(conn, scope, household_id, version, *, ip=None):
             raise ApiError(404, "NOT_FOUND", "No such household.")
         if outcome == "already_deleted":
             raise ApiError(410, "GONE", "This household was deleted.")
-        audit.record(conn, actor=scope.user_id, action="household.delete", target=household_id,
-                     ip=ip)
+        audit.record(
+            conn, actor=scope.user_id, action="household.delete", target=household_id, ip=ip
+        )

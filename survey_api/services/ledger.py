@@ -41,8 +41,9 @@ def ledger(conn, scope, grid_code, period, *, unvisited_only=False, cursor=None,
     lo, hi = period.bounds()
     after = decode_cursor(cursor, CURSOR_SHAPE) if cursor else None
     filters = {"visited": False if unvisited_only else None, "tag": None, "deleted": False}
-    items, next_key = list_service.ledger_page(conn, grid_code, lo=lo, hi=hi, after=after,
-                                               limit=limit, unmask=False, filters=filters)
+    items, next_key = list_service.ledger_page(
+        conn, grid_code, lo=lo, hi=hi, after=after, limit=limit, unmask=False, filters=filters
+    )
     last = household_history.last_visits(conn, [i["household"]["id"] for i in items])
     for item in items:
         item["last_visit"] = last.get(item["household"]["id"])

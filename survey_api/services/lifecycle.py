@@ -60,10 +60,10 @@ SAME, PREVIOUS, BY_OUTCOME = "=", "<previous>", "<closed|rectifying>"
 MAX_EXTEND_DAYS = 366 * 2
 
 # Who may act. `level` is the problem's current level.
-HANDLERS = "handlers"        # may accept: secretary (grid, community), street admin (up to
-                             # street), district admin (any), admin (any)
-WORKERS = "workers"          # the grid workers of its grid, and the handlers
-ESCALATORS = "escalators"    # the handlers, and a grid worker while the level is grid
+HANDLERS = "handlers"  # may accept: secretary (grid, community), street admin (up to
+# street), district admin (any), admin (any)
+WORKERS = "workers"  # the grid workers of its grid, and the handlers
+ESCALATORS = "escalators"  # the handlers, and a grid worker while the level is grid
 SUPERVISORS = "supervisors"  # street admin, district admin, admin — at any level
 
 HANDLER_LEVELS = {
@@ -88,12 +88,12 @@ TRANSITIONS = {
     "start": Rule((ASSIGNED,), RECTIFYING, WORKERS),
     "rectify": Rule((RECTIFYING,), RECTIFIED, WORKERS),
     "verify": Rule((RECTIFIED,), BY_OUTCOME, HANDLERS),
-    "escalate": Rule(OPEN, SAME, ESCALATORS),           # level + 1; not beyond district
+    "escalate": Rule(OPEN, SAME, ESCALATORS),  # level + 1; not beyond district
     "extend": Rule(OPEN, SAME, HANDLERS),
     "suspend": Rule(tuple(s for s in OPEN if s != SUSPENDED), SUSPENDED, HANDLERS),
     "resume": Rule((SUSPENDED,), PREVIOUS, HANDLERS),
-    "rate": Rule((CLOSED,), SAME, HANDLERS),             # once per closing
-    "reopen": Rule((CLOSED,), RECTIFYING, HANDLERS),     # only after a rating of 1 or 2
+    "rate": Rule((CLOSED,), SAME, HANDLERS),  # once per closing
+    "reopen": Rule((CLOSED,), RECTIFYING, HANDLERS),  # only after a rating of 1 or 2
     "supervise": Rule(OPEN, SAME, SUPERVISORS),
 }
 assert set(TRANSITIONS) == set(ACTIONS)
@@ -121,8 +121,11 @@ def actions_now(scope, row):
     """
     if row is None or row["deleted"] or not scope.holds_grid(row["grid_code"]):
         return []
-    return [action for action, rule in TRANSITIONS.items()
-            if may(scope.role, rule.who, row["level"]) and state_refusal(action, row) is None]
+    return [
+        action
+        for action, rule in TRANSITIONS.items()
+        if may(scope.role, rule.who, row["level"]) and state_refusal(action, row) is None
+    ]
 
 
 def next_level(level):
@@ -147,14 +150,25 @@ def state_refusal(action, row):
 
 
 def _past(action):
-    return {"accept": "accepted", "reject": "rejected", "assign": "assigned",
-            "start": "started", "rectify": "rectified", "verify": "verified",
-            "escalate": "escalated", "extend": "extended", "suspend": "suspended",
-            "resume": "resumed", "rate": "rated", "reopen": "reopened",
-            "supervise": "supervised"}[action]
+    return {
+        "accept": "accepted",
+        "reject": "rejected",
+        "assign": "assigned",
+        "start": "started",
+        "rectify": "rectified",
+        "verify": "verified",
+        "escalate": "escalated",
+        "extend": "extended",
+        "suspend": "suspended",
+        "resume": "resumed",
+        "rate": "rated",
+        "reopen": "reopened",
+        "supervise": "supervised",
+    }[action]
 
 
 # --- validation ------------------------------------------------------------------------
+
 
 def _validate(conn, base_version, data, now):
     """(action, params) or a 422 with errors keyed by field (relative to data)."""
@@ -209,8 +223,9 @@ def _check_named_scope(conn, scope, action, params):
     if action != "assign" or scope.is_admin:
         return
     if not scope.holds_code(params["responsible_unit"]):
-        raise ApiError(403, "OUT_OF_SCOPE",
-                       f"Unit {params['responsible_unit']} is outside your scope.")
+        raise ApiError(
+            403, "OUT_OF_SCOPE", f"Unit {params['responsible_unit']} is outside your scope."
+        )
     user_id = params.get("responsible_user_id")
     if user_id:
         user = user_store.get(conn, user_id.lower())
@@ -220,6 +235,7 @@ def _check_named_scope(conn, scope, action, params):
 
 # --- the actions -----------------------------------------------------------------------
 # Each returns (fields to update, to_status, event note, event payload).
+
 
 def _due_from(conn, row, now):
     """A fresh deadline counted from now: the category's working days, or 24 h if urgent."""
@@ -234,8 +250,11 @@ def _accept(conn, scope, row, p, now):
     # An extension granted before acceptance is not shortened by the acceptance.
     if row["due_at"] and timeutil.parse_iso(row["due_at"]) > due:
         due, estimated = timeutil.parse_iso(row["due_at"]), bool(row["due_estimated"])
-    fields = {"accepted_at": timeutil.iso(now), "due_at": timeutil.iso(due),
-              "due_estimated": int(estimated)}
+    fields = {
+        "accepted_at": timeutil.iso(now),
+        "due_at": timeutil.iso(due),
+        "due_estimated": int(estimated),
+    }
     payload = {"due_at": fields["due_at"], "due_estimated": estimated, "working_days": days}
     return fields, ACCEPTED, p.get("note"), payload
 
@@ -246,9 +265,11 @@ def _reject(conn, scope, row, p, now):
 
 def _assign(conn, scope, row, p, now):
     user_id = p.get("responsible_user_id")
-    fields = {"responsible_unit": p["responsible_unit"],
-              "responsible_person": p["responsible_person"],
-              "responsible_user_id": user_id.lower() if user_id else None}
+    fields = {
+        "responsible_unit": p["responsible_unit"],
+        "responsible_person": p["responsible_person"],
+        "responsible_user_id": user_id.lower() if user_id else None,
+    }
     return fields, ASSIGNED, p.get("note"), dict(fields)
 
 
@@ -285,8 +306,11 @@ def _escalate(conn, scope, row, p, now):
     fields = {"level": level}
     if unit is not None:
         fields["responsible_unit"] = unit["code"]
-    payload = {"from_level": row["level"], "to_level": level,
-               "responsible_unit": fields.get("responsible_unit", row["responsible_unit"])}
+    payload = {
+        "from_level": row["level"],
+        "to_level": level,
+        "responsible_unit": fields.get("responsible_unit", row["responsible_unit"]),
+    }
     return fields, row["status"], p.get("note"), payload
 
 
@@ -304,8 +328,12 @@ def _suspend(conn, scope, row, p, now):
 def _resume(conn, scope, row, p, now):
     back = row["suspended_from"] or REPORTED
     fields = {"suspended_from": None, "suspended_at": None}
-    payload = {"suspended_at": row["suspended_at"], "working_days_suspended": 0,
-               "previous_due_at": row["due_at"], "due_at": row["due_at"]}
+    payload = {
+        "suspended_at": row["suspended_at"],
+        "working_days_suspended": 0,
+        "previous_due_at": row["due_at"],
+        "due_at": row["due_at"],
+    }
     if row["suspended_at"]:
         since = timeutil.local_date(timeutil.parse_iso(row["suspended_at"]))
         lost, est_lost = deadlines.working_days_between(conn, since, timeutil.local_date(now))
@@ -324,11 +352,22 @@ def _rate(conn, scope, row, p, now):
 
 def _reopen(conn, scope, row, p, now):
     due, estimated, days = _due_from(conn, row, now)
-    fields = {"rating": None, "rating_comment": None, "verified_by": None, "verified_at": None,
-              "closed_at": None, "rectified_at": None, "due_at": timeutil.iso(due),
-              "due_estimated": int(estimated)}
-    payload = {"previous_rating": row["rating"], "due_at": fields["due_at"],
-               "due_estimated": estimated, "working_days": days}
+    fields = {
+        "rating": None,
+        "rating_comment": None,
+        "verified_by": None,
+        "verified_at": None,
+        "closed_at": None,
+        "rectified_at": None,
+        "due_at": timeutil.iso(due),
+        "due_estimated": int(estimated),
+    }
+    payload = {
+        "previous_rating": row["rating"],
+        "due_at": fields["due_at"],
+        "due_estimated": estimated,
+        "working_days": days,
+    }
     return fields, RECTIFYING, p.get("note"), payload
 
 
@@ -337,10 +376,21 @@ def _supervise(conn, scope, row, p, now):
     return {"supervised": 1}, row["status"], p["note"], payload
 
 
-APPLY = {"accept": _accept, "reject": _reject, "assign": _assign, "start": _start,
-         "rectify": _rectify, "verify": _verify, "escalate": _escalate, "extend": _extend,
-         "suspend": _suspend, "resume": _resume, "rate": _rate, "reopen": _reopen,
-         "supervise": _supervise}
+APPLY = {
+    "accept": _accept,
+    "reject": _reject,
+    "assign": _assign,
+    "start": _start,
+    "rectify": _rectify,
+    "verify": _verify,
+    "escalate": _escalate,
+    "extend": _extend,
+    "suspend": _suspend,
+    "resume": _resume,
+    "rate": _rate,
+    "reopen": _reopen,
+    "supervise": _supervise,
+}
 
 
 # --- the entry point -------------------------------------------------------------------
@@ -365,26 +415,42 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
     action, params = _validate(conn, base_version, data, now)
     rule = TRANSITIONS[action]
     if not may(scope.role, rule.who, row["level"]):
-        raise ApiError(403, "ACTION_FORBIDDEN",
-                       f"A {scope.role} may not {action} a problem at {row['level']} level.")
+        raise ApiError(
+            403,
+            "ACTION_FORBIDDEN",
+            f"A {scope.role} may not {action} a problem at {row['level']} level.",
+        )
     _check_named_scope(conn, scope, action, params)
     if base_version != row["version"]:
-        raise ApiError(409, "STALE_VERSION",
-                       f"The problem is at version {row['version']}, not {base_version}.",
-                       current=problem_store.load_api(conn, problem_id))
+        raise ApiError(
+            409,
+            "STALE_VERSION",
+            f"The problem is at version {row['version']}, not {base_version}.",
+            current=problem_store.load_api(conn, problem_id),
+        )
     refusal = state_refusal(action, row)
     if refusal:
-        raise ApiError(409, "INVALID_TRANSITION", refusal,
-                       current=problem_store.load_api(conn, problem_id))
+        raise ApiError(
+            409, "INVALID_TRANSITION", refusal, current=problem_store.load_api(conn, problem_id)
+        )
     fields, to_status, note, payload = APPLY[action](conn, scope, row, params, now)
     fields["status"] = to_status
     if at_client is not None:
-        fields["updated_at_client"] = (at_client if isinstance(at_client, str)
-                                       else at_client.isoformat())
+        fields["updated_at_client"] = (
+            at_client if isinstance(at_client, str) else at_client.isoformat()
+        )
     problem_store.update(conn, problem_id, fields)
-    problem_store.add_event(conn, problem_id, action=action, from_status=row["status"],
-                            to_status=to_status, actor_id=scope.user_id, note=note,
-                            payload=payload, at=timeutil.iso(now))
+    problem_store.add_event(
+        conn,
+        problem_id,
+        action=action,
+        from_status=row["status"],
+        to_status=to_status,
+        actor_id=scope.user_id,
+        note=note,
+        payload=payload,
+        at=timeutil.iso(now),
+    )
     return problem_store.load_api(conn, problem_id)
 
 
@@ -392,6 +458,12 @@ def act(conn, scope, problem_id, base_version, data, ip):
     """One action in its own write transaction, audited: the API's and the console's door."""
     with write_tx(conn):
         problem = apply_action(conn, scope, problem_id, base_version, data)
-        audit.record(conn, actor=scope.user_id, action=f"problem.{data['action']}",
-                     target=problem["id"], ip=ip, details={"version": problem["version"]})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action=f"problem.{data['action']}",
+            target=problem["id"],
+            ip=ip,
+            details={"version": problem["version"]},
+        )
     return problem

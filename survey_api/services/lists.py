@@ -28,11 +28,14 @@ PROBLEM_FILTERS = ("status", "category", "grid", "overdue", "supervised")
 LEDGER_FILTERS = ("visited", "tag", "deleted")
 FLAG_KEYS = ("overdue", "supervised", "due_estimated")
 # The JSON rows carry Appendix A's keys; 剩余时限 is an export column only (JSON unchanged).
-JSON_KEYS = {name: tuple(c.key for c in LAYOUTS[name][0] if c is not TIME_LEFT)
-             for name in ("problem-list", "rectification-list")}
+JSON_KEYS = {
+    name: tuple(c.key for c in LAYOUTS[name][0] if c is not TIME_LEFT)
+    for name in ("problem-list", "rectification-list")
+}
 
 
 # --- the audit, pages and export connections ------------------------------------------------------
+
 
 def period_text(value):
     """from/to as given: YYYY-MM-DD or the aware datetime, or None."""
@@ -45,23 +48,44 @@ def audit_read(scope, unit, list_name, args, filters, ip):
     unmask = args.get("unmask", False)
     if fmt == "json" and not unmask:
         return
-    details = {"list": list_name, "format": fmt, "from": period_text(args["from_"]),
-               "to": period_text(args["to"]), "unmask": unmask,
-               "filters": {k: v for k, v in filters.items() if v is not None}}
+    details = {
+        "list": list_name,
+        "format": fmt,
+        "from": period_text(args["from_"]),
+        "to": period_text(args["to"]),
+        "unmask": unmask,
+        "filters": {k: v for k, v in filters.items() if v is not None},
+    }
     conn = get_db().conn
     with write_tx(conn):
         if fmt != "json":
-            audit.record(conn, actor=scope.user_id, action="export", target=unit["code"],
-                         ip=ip, details=details)
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="export",
+                target=unit["code"],
+                ip=ip,
+                details=details,
+            )
         if unmask:
-            audit.record(conn, actor=scope.user_id, action="unmask", target=unit["code"],
-                         ip=ip, details=details)
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="unmask",
+                target=unit["code"],
+                ip=ip,
+                details=details,
+            )
 
 
 def page_body(unit, args, items, cursor):
-    return {"unit": {k: unit[k] for k in ("code", "name", "level")},
-            "from_": period_text(args["from_"]), "to": period_text(args["to"]),
-            "items": items, "next_cursor": encode_cursor(cursor) if cursor else None}
+    return {
+        "unit": {k: unit[k] for k in ("code", "name", "level")},
+        "from_": period_text(args["from_"]),
+        "to": period_text(args["to"]),
+        "items": items,
+        "next_cursor": encode_cursor(cursor) if cursor else None,
+    }
 
 
 def _cursor(args, length):
@@ -69,11 +93,19 @@ def _cursor(args, length):
     after = decode_cursor(args["cursor"])
     if after is None:
         return None
-    if (not isinstance(after, list) or len(after) != length
-            or not all(isinstance(v, str) for v in after[:-1])
-            or type(after[-1]) is not int or after[-1] < 0):
-        raise ApiError(422, "VALIDATION_ERROR", "The cursor is not valid.",
-                       errors={"cursor": ["Not a valid cursor."]})
+    if (
+        not isinstance(after, list)
+        or len(after) != length
+        or not all(isinstance(v, str) for v in after[:-1])
+        or type(after[-1]) is not int
+        or after[-1] < 0
+    ):
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "The cursor is not valid.",
+            errors={"cursor": ["Not a valid cursor."]},
+        )
     return after
 
 
@@ -92,14 +124,19 @@ def export_rows(make_rows):
 
 # --- problem and rectification lists ------------------------------------------------------
 
+
 def problem_list(code, kind, args, ip):
     """问题清单 or 整改清单 of a community: the JSON page, or the whole list as CSV/XLSX."""
     scope = current_scope()
     unit = scope.unit_for_report(kind, code, level="community", unmask=args["unmask"])
     filters = {k: args.get(k) for k in PROBLEM_FILTERS}
     if filters["grid"] and not filters["grid"].startswith(code + "-"):
-        raise ApiError(422, "VALIDATION_ERROR", "Not a grid of this community.",
-                       errors={"grid": [f"Must be a grid of community {code}."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "Not a grid of this community.",
+            errors={"grid": [f"Must be a grid of community {code}."]},
+        )
     after = _cursor(args, 3)
     audit_read(scope, unit, kind, args, filters, ip)
     lo, hi = period_bounds(args["from_"], args["to"])
@@ -108,30 +145,66 @@ def problem_list(code, kind, args, ip):
     if args["format"] == "json":
         conn = get_db().conn
         with read_tx(conn):
-            items, cursor = problem_page(conn, kind, code, now=current, after=after,
-                                         limit=args["limit"], unmask=args["unmask"],
-                                         filters=filters)
+            items, cursor = problem_page(
+                conn,
+                kind,
+                code,
+                now=current,
+                after=after,
+                limit=args["limit"],
+                unmask=args["unmask"],
+                filters=filters,
+            )
         return page_body(unit, args, items, cursor)
     columns = LAYOUTS[kind][0]
     fmt, lang = args["format"], args["lang"]
 
     def make_rows(conn):
         if fmt == "csv":
-            return problem_csv_lines(conn, kind, code, columns, lang, now=current,
-                                     unmask=args["unmask"], filters=filters)
-        return problem_cells(conn, kind, code, columns, lang, fmt, now=current,
-                             unmask=args["unmask"], filters=filters)
-    return export(kind, fmt, lang, unit, (args["from_"], args["to"]), export_rows(make_rows),
-                  tuples=fmt == "xlsx", lines=fmt == "csv")
+            return problem_csv_lines(
+                conn, kind, code, columns, lang, now=current, unmask=args["unmask"], filters=filters
+            )
+        return problem_cells(
+            conn,
+            kind,
+            code,
+            columns,
+            lang,
+            fmt,
+            now=current,
+            unmask=args["unmask"],
+            filters=filters,
+        )
+
+    return export(
+        kind,
+        fmt,
+        lang,
+        unit,
+        (args["from_"], args["to"]),
+        export_rows(make_rows),
+        tuples=fmt == "xlsx",
+        lines=fmt == "csv",
+    )
 
 
 def problem_page(conn, kind, community_code, *, now, after, limit, unmask, filters):
     """(items, cursor of the last item or None when this was the last page)."""
     keys = JSON_KEYS[kind][1:]
     db_keys = [k for k in keys if k in list_store.PROBLEM_FIELDS]
-    rows = list(list_store.problem_rows(
-        conn, community_code, db_keys, form="raw", now=now, kind=kind,
-        after=after[:2] if after else None, limit=limit + 1, **filters))
+    rows = list(
+        list_store.problem_rows(
+            conn,
+            community_code,
+            db_keys,
+            form="raw",
+            now=now,
+            kind=kind,
+            after=after[:2] if after else None,
+            limit=limit + 1,
+            **filters,
+        )
+    )
     households = _Households(conn, None, render="raw", unmask=unmask)
     seq = after[2] if after else 0
     items = []
@@ -157,10 +230,10 @@ def problem_cells(conn, kind, community_code, columns, lang, form, *, now, unmas
     """
     keys = [c.source(lang) for c in columns[1:]]
     db_keys = [k for k in keys if k in list_store.PROBLEM_FIELDS]
-    labels = {c.source(lang): c.labels(lang) for c in columns[1:]
-              if c.labels(lang) is not None}
-    cursor = list_store.problem_rows(conn, community_code, db_keys, form=form, now=now,
-                                     kind=kind, labels=labels, **filters)
+    labels = {c.source(lang): c.labels(lang) for c in columns[1:] if c.labels(lang) is not None}
+    cursor = list_store.problem_rows(
+        conn, community_code, db_keys, form=form, now=now, kind=kind, labels=labels, **filters
+    )
     lead, width = 5, 5 + len(db_keys)
     household_keys = list_store.HOUSEHOLD_FIELDS
     positions = []
@@ -188,18 +261,19 @@ def problem_csv_lines(conn, kind, community_code, columns, lang, *, now, unmask,
     the line; the households' cells (masked, formula-safe) wait in a temporary table and
     剩余时限 is a SQL function over TimeLeft."""
     keys = [c.source(lang) for c in columns[1:]]
-    labels = {c.source(lang): c.labels(lang) for c in columns[1:]
-              if c.labels(lang) is not None}
+    labels = {c.source(lang): c.labels(lang) for c in columns[1:] if c.labels(lang) is not None}
     if any(k in list_store.HOUSEHOLD_FIELDS for k in keys):
         households = _Households(conn, community_code, render="csv", unmask=unmask)
         list_store.stage_households(conn, ((i, *households[i]) for i in households.stored))
     else:
         list_store.stage_households(conn, ())
     time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
-    conn.create_function("time_left", 2, lambda status, due_at: time_left[status, due_at],
-                         deterministic=True)
-    cursor = list_store.problem_csv_lines(conn, community_code, keys, now=now, kind=kind,
-                                          labels=labels, **filters)
+    conn.create_function(
+        "time_left", 2, lambda status, due_at: time_left[status, due_at], deterministic=True
+    )
+    cursor = list_store.problem_csv_lines(
+        conn, community_code, keys, now=now, kind=kind, labels=labels, **filters
+    )
     return (f"{seq},{line}" for seq, (line,) in zip(itertools.count(1), cursor))
 
 
@@ -247,6 +321,7 @@ class _Households(dict):
 
 # --- visit ledger -----------------------------------------------------------------------------
 
+
 def visit_ledger(code, args, ip):
     """走访台账 of a grid: the JSON page, or every household and visit as CSV/XLSX."""
     scope = current_scope()
@@ -258,33 +333,52 @@ def visit_ledger(code, args, ip):
     if args["format"] == "json":
         conn = get_db().conn
         with read_tx(conn):
-            items, cursor = ledger_page(conn, code, lo=lo, hi=hi, after=after,
-                                        limit=args["limit"], unmask=args["unmask"],
-                                        filters=filters)
+            items, cursor = ledger_page(
+                conn,
+                code,
+                lo=lo,
+                hi=hi,
+                after=after,
+                limit=args["limit"],
+                unmask=args["unmask"],
+                filters=filters,
+            )
         return page_body(unit, args, items, cursor)
 
     def make_rows(conn):
-        return ledger_export_rows(conn, code, lo=lo, hi=hi, unmask=args["unmask"],
-                                  filters=filters)
-    return export("visit-ledger", args["format"], args["lang"], unit,
-                  (args["from_"], args["to"]), export_rows(make_rows))
+        return ledger_export_rows(conn, code, lo=lo, hi=hi, unmask=args["unmask"], filters=filters)
+
+    return export(
+        "visit-ledger",
+        args["format"],
+        args["lang"],
+        unit,
+        (args["from_"], args["to"]),
+        export_rows(make_rows),
+    )
 
 
 def _ledger_items(conn, page, lo, hi, unmask):
     visits = list_store.visits_of(conn, [h["id"] for _s, h, _v, _c in page], lo=lo, hi=hi)
     out = []
     for seq, household, visited, _cursor in page:
-        out.append((seq, {
-            "household": household if unmask else mask(household),
-            "visits": visits[household["id"]],
-            "visited": visited,
-        }))
+        out.append(
+            (
+                seq,
+                {
+                    "household": household if unmask else mask(household),
+                    "visits": visits[household["id"]],
+                    "visited": visited,
+                },
+            )
+        )
     return out
 
 
 def ledger_page(conn, grid_code, *, lo, hi, after, limit, unmask, filters):
-    page = list_store.ledger_households(conn, grid_code, lo=lo, hi=hi, after=after,
-                                        limit=limit + 1, **filters)
+    page = list_store.ledger_households(
+        conn, grid_code, lo=lo, hi=hi, after=after, limit=limit + 1, **filters
+    )
     cursor = page[limit - 1][3] if len(page) > limit else None
     items = [item for _seq, item in _ledger_items(conn, page[:limit], lo, hi, unmask)]
     return items, cursor
@@ -294,23 +388,33 @@ def ledger_export_rows(conn, grid_code, *, lo, hi, unmask, filters):
     """Flat export rows: one per visit in the period, one per household never visited."""
     after = None
     while True:
-        page = list_store.ledger_households(conn, grid_code, lo=lo, hi=hi, after=after,
-                                            limit=EXPORT_PAGE, **filters)
+        page = list_store.ledger_households(
+            conn, grid_code, lo=lo, hi=hi, after=after, limit=EXPORT_PAGE, **filters
+        )
         for seq, item in _ledger_items(conn, page, lo, hi, unmask):
             household = item["household"]
             base = {
-                "seq": seq, "household_id": household["id"], "address": household["address"],
-                "building": household["building"], "unit_no": household["unit_no"],
-                "room": household["room"], "head_name": household["head_name"],
-                "phone": household["phone"], "tags": household["tags"],
+                "seq": seq,
+                "household_id": household["id"],
+                "address": household["address"],
+                "building": household["building"],
+                "unit_no": household["unit_no"],
+                "room": household["room"],
+                "head_name": household["head_name"],
+                "phone": household["phone"],
+                "tags": household["tags"],
                 "visited": item["visited"],
             }
             if not item["visits"]:
                 yield base
             for visit in item["visits"]:
-                yield {**base, "visited_at": visit["visited_at"], "outcome": visit["outcome"],
-                       "visitor": visit["visitor"], "notes": visit["notes"]}
+                yield {
+                    **base,
+                    "visited_at": visit["visited_at"],
+                    "outcome": visit["outcome"],
+                    "visitor": visit["visitor"],
+                    "notes": visit["notes"],
+                }
         if len(page) < EXPORT_PAGE:
             return
         after = page[-1][3]
-

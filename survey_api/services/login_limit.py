@@ -20,14 +20,18 @@ def check(conn, username, ip):
     window = config["LOGIN_WINDOW_SECONDS"]
     now = time.time()
     for column, value, limit in (
-            ("username", username, config["LOGIN_MAX_FAILURES"]),
-            ("ip", ip, config["LOGIN_MAX_FAILURES_PER_ADDRESS"])):
+        ("username", username, config["LOGIN_MAX_FAILURES"]),
+        ("ip", ip, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
         count, oldest = token_store.login_failures_since(conn, column, value, now - window)
         if count >= limit:
             retry = max(1, math.ceil(oldest + window - now))
-            raise ApiError(429, "RATE_LIMITED",
-                           f"Too many failed logins; try again in {retry} s.",
-                           headers={"Retry-After": str(retry)})
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                f"Too many failed logins; try again in {retry} s.",
+                headers={"Retry-After": str(retry)},
+            )
 
 
 def record_failure(conn, username, ip):

@@ -28,11 +28,13 @@ _DESIGNATED = re.compile(
     rf"(?:{_NUMBER}|{_LETTER})(?=\s*(?:号楼|栋|幢|座|单元|层|楼|室|户|#|＃))"
     # Chinese numerals only before building, unit and floor words (三号楼, 二单元, 十二层):
     # before 室/户/座 they are more often part of a name (三座门).
-    rf"|{_CHINESE_NUMBER}(?=\s*(?:号楼|栋|幢|单元|层))")
+    rf"|{_CHINESE_NUMBER}(?=\s*(?:号楼|栋|幢|单元|层))"
+)
 # 3-2-201 and 3-201 (building-unit-room), but not a street number like 175-1号.
 _HYPHENATED = re.compile(
     rf"(?<![{_DIGITS}])[{_DIGITS}]+(?:\s*[-－—–]\s*[{_DIGITS}]+[{_LETTERS}]?)+"
-    rf"(?![{_DIGITS}]|\s*号(?!楼))")
+    rf"(?![{_DIGITS}]|\s*号(?!楼))"
+)
 _HAS_HYPHEN = re.compile("[-－—–]")
 _HYPHEN_PART = re.compile(rf"[{_DIGITS}]+[{_LETTERS}]?")
 # A bare room number ending the address after a unit, floor or building: …2单元201.

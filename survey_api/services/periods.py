@@ -25,7 +25,7 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    key: str            # week | month | year | all | custom
+    key: str  # week | month | year | all | custom
     start: date | None  # inclusive, Asia/Shanghai; None = unbounded
     end: date | None
 

@@ -23,8 +23,9 @@ def public(row):
 
 def check_content_type(content_type):
     if content_type not in CONTENT_TYPES:
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       f"Photos must be one of {', '.join(CONTENT_TYPES)}.")
+        raise ApiError(
+            415, "UNSUPPORTED_MEDIA_TYPE", f"Photos must be one of {', '.join(CONTENT_TYPES)}."
+        )
 
 
 def upload(scope, sha256, content_type, stream, *, blob_dir, max_bytes, ip=None):
@@ -45,8 +46,14 @@ def upload(scope, sha256, content_type, stream, *, blob_dir, max_bytes, ip=None)
         blobs.insert(conn, sha256, content_type, size, scope.user_id)
         if created:
             blobs.touch_referencing(conn, sha256)
-            audit.record(conn, actor=scope.user_id, action="blob.upload", target=sha256, ip=ip,
-                         details={"size": size, "content_type": content_type})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="blob.upload",
+                target=sha256,
+                ip=ip,
+                details={"size": size, "content_type": content_type},
+            )
     return public(blobs.get(conn, sha256)), created
 
 
@@ -58,8 +65,11 @@ def find(scope, sha256, *, blob_dir, content=True):
     path = blob_store.path_for(blob_dir, sha256)
     if row is None or not os.path.exists(path):
         raise ApiError(404, "NOT_FOUND", "No such blob.")
-    if content and row["uploaded_by"] != scope.user_id and not any(
-            scope.holds_grid(g) for g in blobs.referencing_grids(conn, sha256)):
+    if (
+        content
+        and row["uploaded_by"] != scope.user_id
+        and not any(scope.holds_grid(g) for g in blobs.referencing_grids(conn, sha256))
+    ):
         raise ApiError(404, "NOT_FOUND", "No such blob.")
     return row, path
 

@@ -44,16 +44,16 @@ QUEUES = {
 class Filters:
     """What the caller asked for; every field optional."""
 
-    unit: str | None = None          # a unit code in scope (grid, community, …)
+    unit: str | None = None  # a unit code in scope (grid, community, …)
     statuses: list = field(default_factory=list)
-    category: str | None = None      # a leaf, or a parent taking its leaves
+    category: str | None = None  # a leaf, or a parent taking its leaves
     source: str | None = None
     supervised: bool | None = None
     overdue: bool | None = None
     due_soon: bool = False
-    lo: object = None                # from / to: dates or aware datetimes (reported_at)
+    lo: object = None  # from / to: dates or aware datetimes (reported_at)
     hi: object = None
-    q: str | None = None             # words of the number or the description
+    q: str | None = None  # words of the number or the description
 
 
 @dataclass
@@ -67,10 +67,17 @@ class Page:
 def _criteria(conn, scope, filters, at):
     """The storage criteria of the scope and the filters (no queue)."""
     scope_sql, scope_params = scope.grid_filter("grid_code")
-    c = {"scope_sql": scope_sql, "scope_params": scope_params, "now_iso": iso(at),
-         "statuses": list(filters.statuses), "category": filters.category,
-         "source": filters.source, "supervised": filters.supervised,
-         "overdue": filters.overdue, "q": filters.q}
+    c = {
+        "scope_sql": scope_sql,
+        "scope_params": scope_params,
+        "now_iso": iso(at),
+        "statuses": list(filters.statuses),
+        "category": filters.category,
+        "source": filters.source,
+        "supervised": filters.supervised,
+        "overdue": filters.overdue,
+        "q": filters.q,
+    }
     if filters.unit:
         c["unit_path_like"] = unit_store.like_prefix(scope.unit_for_list(filters.unit)["path"])
     if filters.due_soon:
@@ -86,8 +93,12 @@ def due_soon_until(conn, at: datetime):
 
 def _queue_criteria(conn, name, at):
     if name not in QUEUES:
-        raise ApiError(422, "VALIDATION_ERROR", f"No queue {name}.", errors={"queue": [
-            f"Must be one of: {', '.join(QUEUES)}."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            f"No queue {name}.",
+            errors={"queue": [f"Must be one of: {', '.join(QUEUES)}."]},
+        )
     q = dict(QUEUES[name])
     if q.pop("due_soon", False):
         q["due_soon_until"] = due_soon_until(conn, at)
@@ -109,8 +120,9 @@ def _merge(base, queue):
 def keyset_page(conn, scope, filters, *, after=None, limit=100, at=None):
     """GET /problems: limit+1 rows after the keyset (reported_at, id)."""
     at = at or now()
-    return problem_queries.list_rows(conn, _criteria(conn, scope, filters, at), after=after,
-                                     limit=limit + 1)
+    return problem_queries.list_rows(
+        conn, _criteria(conn, scope, filters, at), after=after, limit=limit + 1
+    )
 
 
 def queue_page(conn, scope, filters, queue="all", *, page=1, per_page=50, at=None):
@@ -119,20 +131,24 @@ def queue_page(conn, scope, filters, queue="all", *, page=1, per_page=50, at=Non
     base = _criteria(conn, scope, filters, at)
     parts = {name: _queue_criteria(conn, name, at) for name in QUEUES}
     criteria = _merge(base, parts[queue] if queue in parts else _queue_criteria(conn, queue, at))
-    counts = {name: problem_queries.count(conn, _merge(base, part))
-              for name, part in parts.items()}
-    rows = problem_queries.list_rows(conn, criteria, offset=(page - 1) * per_page,
-                                     limit=per_page + 1)
-    return Page(rows=rows[:per_page], total=counts[queue], counts=counts,
-                has_more=len(rows) > per_page)
+    counts = {name: problem_queries.count(conn, _merge(base, part)) for name, part in parts.items()}
+    rows = problem_queries.list_rows(
+        conn, criteria, offset=(page - 1) * per_page, limit=per_page + 1
+    )
+    return Page(
+        rows=rows[:per_page], total=counts[queue], counts=counts, has_more=len(rows) > per_page
+    )
 
 
 def filter_options(conn, scope):
     """The choices of the queue's filters: units in scope (communities and grids) and
     categories (groups and their leaves)."""
     paths = None if scope.is_admin else scope.paths
-    units = [u for level in ("community", "grid")
-             for u in unit_store.list_units(conn, paths, level=level, limit=100_000)]
+    units = [
+        u
+        for level in ("community", "grid")
+        for u in unit_store.list_units(conn, paths, level=level, limit=100_000)
+    ]
     units.sort(key=lambda u: u["code"])
     if not scope.is_admin and len([u for u in units if u["level"] == "community"]) <= 1:
         units = [u for u in units if u["level"] == "grid"]
@@ -140,8 +156,9 @@ def filter_options(conn, scope):
 
 
 # The list export (GET /communities/{code}/problem-list) takes these of the queue's criteria.
-_EXPORT_STATUS = {name: q["statuses"] for name, q in QUEUES.items()
-                  if q.get("statuses") and name != "supervised"}
+_EXPORT_STATUS = {
+    name: q["statuses"] for name, q in QUEUES.items() if q.get("statuses") and name != "supervised"
+}
 
 
 def export_query(conn, scope, filters, queue):
@@ -170,6 +187,13 @@ def export_query(conn, scope, filters, queue):
         params["overdue"] = "true"
     elif queue == "supervised":
         params.update(supervised="true", status=",".join(OPEN))
-    left_out = [name for name, on in (("source", filters.source), ("q", filters.q),
-                                      ("due_soon", queue == "due_soon")) if on]
+    left_out = [
+        name
+        for name, on in (
+            ("source", filters.source),
+            ("q", filters.q),
+            ("due_soon", queue == "due_soon"),
+        )
+        if on
+    ]
     return community, params, left_out

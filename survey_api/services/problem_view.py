@@ -32,8 +32,11 @@ def details(conn, scope, problem_id, *, unmask=False, ip=None):
     row = problem_service.get_visible(conn, scope, problem_id)
     record = problem_service.present(conn, row)
     category = category_store.get(conn, row["category"])
-    group = category_store.get(conn, category["parent_code"]) if category and category[
-        "parent_code"] else None
+    group = (
+        category_store.get(conn, category["parent_code"])
+        if category and category["parent_code"]
+        else None
+    )
     names = _unit_names(conn, [row["grid_code"], row["responsible_unit"]])
     actors = {e["actor_id"] for e in record["events"]} | {row["verified_by"]}
     people = {uid: _person(conn, uid) for uid in actors if uid}
@@ -62,8 +65,14 @@ def details(conn, scope, problem_id, *, unmask=False, ip=None):
 def _audit_unmask(conn, scope, row, ip):
     scope.check_unmask()
     with write_tx(conn):
-        audit.record(conn, actor=scope.user_id, action="unmask", target=row["household_id"],
-                     ip=ip, details={"endpoint": "console.problem", "problem": row["id"]})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="unmask",
+            target=row["household_id"],
+            ip=ip,
+            details={"endpoint": "console.problem", "problem": row["id"]},
+        )
 
 
 def _unit_names(conn, codes):

@@ -79,32 +79,47 @@ def new_record(record_id, data, at_client=None):
 def check_create(conn, scope, new, lookups):
     """Every rule of reporting a problem that reads the database; the fields to insert
     (community_code among them: the number is drawn by the caller)."""
-    fields = creates.check_new(conn, scope, new, lookups, "problems", store.get_row,
-                               lambda r: present(conn, r))
+    fields = creates.check_new(
+        conn, scope, new, lookups, "problems", store.get_row, lambda r: present(conn, r)
+    )
     grid = creates.writable_grid(conn, scope, fields["grid_code"])
     _check_category(conn, fields["category"], scope)
     household_id, visit_id = fields["household_id"], fields["visit_id"]
     if household_id:
         household = lookups.household(household_id)
         if household is None or not lookups.holds_grid(household["grid_code"]):
-            raise ApiError(404, "NOT_FOUND", "No such household.",
-                           errors={"household_id": ["No such household."]})
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                "No such household.",
+                errors={"household_id": ["No such household."]},
+            )
         if household["deleted"]:
-            raise ApiError(410, "GONE", "The household was deleted.",
-                           errors={"household_id": ["The household was deleted."]})
+            raise ApiError(
+                410,
+                "GONE",
+                "The household was deleted.",
+                errors={"household_id": ["The household was deleted."]},
+            )
         if household["grid_code"] != grid["code"]:
             raise validation_error({"household_id": ["The household is in another grid."]})
     if visit_id:
         visit = lookups.visit(visit_id)
         if visit is None or not lookups.holds_grid(visit["grid_code"]):
-            raise ApiError(404, "NOT_FOUND", "No such visit.",
-                           errors={"visit_id": ["No such visit."]})
+            raise ApiError(
+                404, "NOT_FOUND", "No such visit.", errors={"visit_id": ["No such visit."]}
+            )
         if household_id and visit["household_id"] != household_id:
             raise validation_error({"visit_id": ["The visit is of another household."]})
         household_id = household_id or visit["household_id"]
-    return dict(fields, household_id=household_id, community_code=grid["parent_code"],
-                create_hash=new.digest, created_by=scope.user_id,
-                created_at_client=new.at_client)
+    return dict(
+        fields,
+        household_id=household_id,
+        community_code=grid["parent_code"],
+        create_hash=new.digest,
+        created_by=scope.user_id,
+        created_at_client=new.at_client,
+    )
 
 
 def create(conn, scope, record_id, data, at_client=None, *, represent=True):
@@ -113,20 +128,34 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     fields = check_create(conn, scope, new, creates.Lookups(conn, scope))
     number = store.next_number(conn, fields["community_code"], local_date(now()).year)
     row = store.insert(conn, new.id, number, fields, reread=represent)
-    store.add_event(conn, new.id, action="report", from_status=None, to_status="reported",
-                    actor_id=scope.user_id, at=row["reported_at"])
+    store.add_event(
+        conn,
+        new.id,
+        action="report",
+        from_status=None,
+        to_status="reported",
+        actor_id=scope.user_id,
+        at=row["reported_at"],
+    )
     return present(conn, row) if represent else row
 
 
 def _editable(conn, scope, problem_id, base_version):
     row = get_visible(conn, scope, problem_id)
     if row["status"] != "reported":
-        raise ApiError(409, "INVALID_TRANSITION",
-                       f"A {row['status']} problem can no longer be edited.",
-                       current=present(conn, row))
+        raise ApiError(
+            409,
+            "INVALID_TRANSITION",
+            f"A {row['status']} problem can no longer be edited.",
+            current=present(conn, row),
+        )
     if base_version != row["version"]:
-        raise ApiError(409, "STALE_VERSION", f"The problem is at version {row['version']}.",
-                       current=present(conn, row))
+        raise ApiError(
+            409,
+            "STALE_VERSION",
+            f"The problem is at version {row['version']}.",
+            current=present(conn, row),
+        )
     return row
 
 
@@ -153,8 +182,9 @@ def delete(conn, scope, problem_id, base_version, at_client=None):
     if row["deleted"]:
         return "already_deleted"
     _editable(conn, scope, problem_id, base_version)
-    store.update(conn, problem_id, {"deleted": 1,
-                                    "updated_at_client": creates.at_client_iso(at_client)})
+    store.update(
+        conn, problem_id, {"deleted": 1, "updated_at_client": creates.at_client_iso(at_client)}
+    )
     return "deleted"
 
 
@@ -164,8 +194,14 @@ def report(conn, scope, data, *, ip=None):
     try:
         with write_tx(conn):
             record = create(conn, scope, None, data)
-            audit.record(conn, actor=scope.user_id, action="problem.create",
-                         target=record["id"], ip=ip, details={"number": record["number"]})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="problem.create",
+                target=record["id"],
+                ip=ip,
+                details={"number": record["number"]},
+            )
     except creates.Duplicate as d:
         return d.record, False
     return record, True

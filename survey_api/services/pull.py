@@ -58,8 +58,11 @@ def decode_cursor(cursor, secret, database_id, user_id):
         if not hmac.compare_digest(good, _unb64(sig)):
             raise ValueError("bad signature")
         state = json.loads(raw)
-        if not isinstance(state, dict) or not isinstance(state.get("ph"), list) \
-                or not isinstance(state.get("s"), int):
+        if (
+            not isinstance(state, dict)
+            or not isinstance(state.get("ph"), list)
+            or not isinstance(state.get("s"), int)
+        ):
             raise ValueError("not a cursor")
     except (ValueError, TypeError):
         raise _expired("This cursor is not valid here.") from None
@@ -120,11 +123,17 @@ class _Page:
         return {
             "changes": {
                 "households": {"upserted": households, "deleted": self.deleted["households"]},
-                "problems": {"upserted": problem_store.rows_to_api(
-                    self.conn, list(self.rows["problems"].values())),
-                    "deleted": self.deleted["problems"]},
-                "visits": {"upserted": visit_store.rows_to_api(
-                    self.conn, list(self.rows["visits"].values()))},
+                "problems": {
+                    "upserted": problem_store.rows_to_api(
+                        self.conn, list(self.rows["problems"].values())
+                    ),
+                    "deleted": self.deleted["problems"],
+                },
+                "visits": {
+                    "upserted": visit_store.rows_to_api(
+                        self.conn, list(self.rows["visits"].values())
+                    )
+                },
             },
             "revoked": self.revoked,
             "next_cursor": next_cursor,
@@ -149,16 +158,29 @@ def _run_phase(conn, scope, page, phase, budget, cutoff):
             return True
         kind = kinds[phase[2]]
         if phase[0] == "r":
-            ids = pull_queries.revoke_ids(conn, kind, grids=grids, scope_grids=page.grids_now,
-                                      after=phase[3], limit=budget + 1)
+            ids = pull_queries.revoke_ids(
+                conn,
+                kind,
+                grids=grids,
+                scope_grids=page.grids_now,
+                after=phase[3],
+                limit=budget + 1,
+            )
             for record_id in ids[:budget]:
                 page.revoked[kind].append(record_id)
                 page.count += 1
             got = ids
         else:
-            got = pull_queries.load_rows(conn, kind, grids=grids, scope_grids=page.grids_now,
-                                     after=phase[3], bound=phase[4], cutoff=cutoff,
-                                     limit=budget + 1)
+            got = pull_queries.load_rows(
+                conn,
+                kind,
+                grids=grids,
+                scope_grids=page.grids_now,
+                after=phase[3],
+                bound=phase[4],
+                cutoff=cutoff,
+                limit=budget + 1,
+            )
             for row in got[:budget]:
                 page.add_row(kind, row)
         if len(got) > budget:
@@ -209,8 +231,7 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
     """One pull page: {changes, revoked, next_cursor, has_more, server_time}."""
     database_id = pull_queries.database_id(conn)
     # A cursor that cannot be continued is refused before anything (a snapshot) is written.
-    state = None if cursor is None else decode_cursor(cursor, secret, database_id,
-                                                      scope.user_id)
+    state = None if cursor is None else decode_cursor(cursor, secret, database_id, scope.user_id)
     if state is not None:
         with read_tx(conn):
             last = max_seq(conn)
@@ -222,8 +243,13 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
     if state is None:
         with read_tx(conn):
             bound = max_seq(conn)
-        state = {"db": database_id, "u": scope.user_id, "sc": snap_now, "s": bound,
-                 "ph": [["l", snap_now, 0, "", bound]]}
+        state = {
+            "db": database_id,
+            "u": scope.user_id,
+            "sc": snap_now,
+            "s": bound,
+            "ph": [["l", snap_now, 0, "", bound]],
+        }
     else:
         if state.get("sc") != snap_now:
             _scope_changed(conn, scope, state, grids_now, snap_now)
@@ -236,11 +262,17 @@ def pull(conn, scope, cursor, limit, *, secret, unmask=False, ip=None):
         if not state["ph"] and page.count < limit:
             _follow_changes(conn, page, state, limit - page.count)
         has_more = bool(state["ph"]) or bool(
-            pull_queries.changes_after(conn, state["s"], page.grids_now, 1))
+            pull_queries.changes_after(conn, state["s"], page.grids_now, 1)
+        )
         body = page.body(encode_cursor(state, secret), has_more)
     if unmask:
         with write_tx(conn):
-            audit.record(conn, actor=scope.user_id, action="unmask",
-                         target="sync.pull", ip=ip,
-                         details={"households": len(body["changes"]["households"]["upserted"])})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="unmask",
+                target="sync.pull",
+                ip=ip,
+                details={"households": len(body["changes"]["households"]["upserted"])},
+            )
     return body

@@ -61,14 +61,20 @@ def _claim(conn, scope, key, body_sha256, stale_seconds):
         row = idem.get_key(conn, scope.user_id, key)
         if row is not None:
             if row["body_sha256"] != body_sha256:
-                raise ApiError(422, "IDEMPOTENCY_KEY_REUSED",
-                               "This Idempotency-Key was used with another body.")
+                raise ApiError(
+                    422,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "This Idempotency-Key was used with another body.",
+                )
             if row["state"] == "done":
                 return "replay", row["response"]
             if now().timestamp() - row["started_at"] < stale_seconds:
-                raise ApiError(409, "IDEMPOTENCY_KEY_IN_FLIGHT",
-                               "A push with this Idempotency-Key is still being applied.",
-                               headers={"Retry-After": "1"})
+                raise ApiError(
+                    409,
+                    "IDEMPOTENCY_KEY_IN_FLIGHT",
+                    "A push with this Idempotency-Key is still being applied.",
+                    headers={"Retry-After": "1"},
+                )
         return "run", idem.mark_in_flight(conn, scope.user_id, key, body_sha256)
 
 
@@ -83,19 +89,30 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
         with write_tx(conn):
             row = idem.get_key(conn, scope.user_id, key)
             if row is None or row["state"] != "in_flight" or row["started_at"] != token:
-                if row is not None and row["state"] == "done" and \
-                        row["body_sha256"] == body_sha256:
+                if row is not None and row["state"] == "done" and row["body_sha256"] == body_sha256:
                     return row["response"]
-                raise ApiError(409, "IDEMPOTENCY_KEY_IN_FLIGHT",
-                               "Another request took over this Idempotency-Key.",
-                               headers={"Retry-After": "1"})
+                raise ApiError(
+                    409,
+                    "IDEMPOTENCY_KEY_IN_FLIGHT",
+                    "Another request took over this Idempotency-Key.",
+                    headers={"Retry-After": "1"},
+                )
             results = apply_items(conn, scope, items, ops)
             response = _response(envelope, results)
             text = idem.encode_response(response)
             idem.finish(conn, scope.user_id, key, text)
-            audit.record(conn, actor=scope.user_id, action="sync.push", target=key, ip=ip,
-                         details={"device_id": envelope.get("device_id"),
-                                  "items": len(results), **response["summary"]})
+            audit.record(
+                conn,
+                actor=scope.user_id,
+                action="sync.push",
+                target=key,
+                ip=ip,
+                details={
+                    "device_id": envelope.get("device_id"),
+                    "items": len(results),
+                    **response["summary"],
+                },
+            )
             if random.random() < 0.01:
                 idem.purge(conn, ttl_days)
     except BaseException:
@@ -117,8 +134,7 @@ class Item:
     more (`answered`): its first result is its answer, whatever else it says.
     """
 
-    __slots__ = ("op_id", "key", "entity", "op", "id", "base", "data", "at_client", "new",
-                 "errors")
+    __slots__ = ("op_id", "key", "entity", "op", "id", "base", "data", "at_client", "new", "errors")
 
     def __init__(self, raw):
         fields = raw if isinstance(raw, dict) else {}
@@ -187,8 +203,12 @@ def _response(envelope, results):
     summary = dict.fromkeys(STATUSES, 0)
     for r in results:
         summary[r["status"]] += 1
-    return {"server_time": iso(server_time), "clock_offset_s": offset, "summary": summary,
-            "results": results}
+    return {
+        "server_time": iso(server_time),
+        "clock_offset_s": offset,
+        "summary": summary,
+        "results": results,
+    }
 
 
 def _parents(item):
@@ -207,8 +227,9 @@ def apply_items(conn, scope, items, ops):
     again here, under the lock, in case a push of the same user stored them meanwhile.
     """
     ops = dict(ops)
-    ops.update(idem.get_ops(conn, scope.user_id,
-                            [i.key for i in items if i.key and i.key not in ops]))
+    ops.update(
+        idem.get_ops(conn, scope.user_id, [i.key for i in items if i.key and i.key not in ops])
+    )
     batch = PushBatch(conn, scope, [i for i in items if i.errors is None and i.key not in ops])
     failed_creates, failed = set(), set()
     to_keep, results = [], []
@@ -237,17 +258,23 @@ def apply_items(conn, scope, items, ops):
 def _apply_new(conn, scope, item, batch, failed, failed_creates):
     """The result of an item whose op_id was not answered before."""
     if item.errors is not None:
-        return _rejected(item, "VALIDATION_ERROR", "The item's own fields are wrong.",
-                         errors=item.errors)
+        return _rejected(
+            item, "VALIDATION_ERROR", "The item's own fields are wrong.", errors=item.errors
+        )
     parents = _parents(item) if failed else ()  # nothing failed yet: no parent did
     if any(p in failed_creates for p in parents):
-        return _rejected(item, "PARENT_FAILED", "A record it depends on failed in this push.",
-                         retryable=True)
+        return _rejected(
+            item, "PARENT_FAILED", "A record it depends on failed in this push.", retryable=True
+        )
     result = apply_one(conn, scope, item, batch)
-    if result["status"] == "rejected" and result["code"] == "NOT_FOUND" and any(
-            p in failed for p in parents):
-        return _rejected(item, "PARENT_FAILED", "A record it depends on failed in this push.",
-                         retryable=True)
+    if (
+        result["status"] == "rejected"
+        and result["code"] == "NOT_FOUND"
+        and any(p in failed for p in parents)
+    ):
+        return _rejected(
+            item, "PARENT_FAILED", "A record it depends on failed in this push.", retryable=True
+        )
     return result
 
 
@@ -256,8 +283,13 @@ def _ok(item, status, record_id, version):
 
 
 def _rejected(item, code, detail=None, *, retryable=False, errors=None):
-    result = {"op_id": item.op_id, "status": "rejected", "id": item.id, "code": code,
-              "retryable": retryable}
+    result = {
+        "op_id": item.op_id,
+        "status": "rejected",
+        "id": item.id,
+        "code": code,
+        "retryable": retryable,
+    }
     if detail:
         result["detail"] = detail
     if errors:
@@ -287,9 +319,15 @@ def apply_one(conn, scope, item, batch):
         return _ok(item, "duplicate", d.record["id"], d.record.get("version", 1))
     except ApiError as e:
         if e.status == 409 or e.code in CONFLICT_CODES:
-            return {"op_id": item.op_id, "status": "conflict", "id": item.id,
-                    "code": e.code, "retryable": False, "detail": e.detail,
-                    "server": e.extra.get("current")}
+            return {
+                "op_id": item.op_id,
+                "status": "conflict",
+                "id": item.id,
+                "code": e.code,
+                "retryable": False,
+                "detail": e.detail,
+                "server": e.extra.get("current"),
+            }
         return _rejected(item, e.code, e.detail, retryable=e.code in RETRYABLE, errors=e.errors)
     return _ok(item, "applied", record_id, version)
 
@@ -311,13 +349,15 @@ def _dispatch(conn, scope, item):
     if item.entity == "problem_action":
         from . import lifecycle
 
-        record = lifecycle.apply_action(conn, scope, item.id, item.base, item.data,
-                                        at_client=item.at_client)
+        record = lifecycle.apply_action(
+            conn, scope, item.id, item.base, item.data, at_client=item.at_client
+        )
         return record["id"], record["version"]
     service = SERVICES[item.entity]
     if item.op == "update":
-        row = service.update(conn, scope, item.id, item.base, item.data, item.at_client,
-                             represent=False)
+        row = service.update(
+            conn, scope, item.id, item.base, item.data, item.at_client, represent=False
+        )
         return row["id"], row["version"]
     if service.delete(conn, scope, item.id, item.base, item.at_client) == "absent":
         return item.id, None  # unknown, or outside scope: nothing to show (no existence leak)

@@ -54,20 +54,25 @@ class PushBatch:
                 grid_codes.add(fields.get("grid_code"))
             elif item.entity == "household":
                 self._live.add(item.id)
-        self._absent = {table: ids - set(self._select(f"SELECT id FROM {table}", ids))
-                        for table, ids in candidates.items()}
+        self._absent = {
+            table: ids - set(self._select(f"SELECT id FROM {table}", ids))
+            for table, ids in candidates.items()
+        }
         household_refs.discard(None)
         visit_refs.discard(None)
         grid_codes.discard(None)
         self._households = {}
-        for row in self._select("SELECT id, grid_code, deleted FROM households",
-                                household_refs - self._live):
+        for row in self._select(
+            "SELECT id, grid_code, deleted FROM households", household_refs - self._live
+        ):
             self._households[row[0]] = {"id": row[0], "grid_code": row[1], "deleted": row[2]}
-        self._households.update((h, None) for h in household_refs - self._live
-                                - set(self._households))
-        self._visits = {row[0]: {"grid_code": row[1], "household_id": row[2]} for row in
-                        self._select("SELECT id, grid_code, household_id FROM visits",
-                                     visit_refs)}
+        self._households.update(
+            (h, None) for h in household_refs - self._live - set(self._households)
+        )
+        self._visits = {
+            row[0]: {"grid_code": row[1], "household_id": row[2]}
+            for row in self._select("SELECT id, grid_code, household_id FROM visits", visit_refs)
+        }
         creates.remember_grids(conn, scope, grid_codes)
         self._created = set()  # ids kept since the last flush
         self._households_new, self._visits_new, self._problems_new = [], [], []
@@ -78,9 +83,12 @@ class PushBatch:
         ids = list(ids)
         rows = []
         for i in range(0, len(ids), CHUNK):
-            chunk = ids[i:i + CHUNK]
-            rows.extend(self.conn.execute(
-                f"{sql} WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+            chunk = ids[i : i + CHUNK]
+            rows.extend(
+                self.conn.execute(
+                    f"{sql} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            )
         return [row[0] for row in rows] if sql.startswith("SELECT id FROM") else rows
 
     # --- lookups (the creates.Lookups interface) -------------------------------------------
@@ -121,14 +129,19 @@ class PushBatch:
         self._keep("households", "household", new.id, fields["grid_code"])
         self._households_new.append((new, fields))
         if new.id not in self._live:
-            self._households[new.id] = {"id": new.id, "grid_code": fields["grid_code"],
-                                        "deleted": 0}
+            self._households[new.id] = {
+                "id": new.id,
+                "grid_code": fields["grid_code"],
+                "deleted": 0,
+            }
 
     def add_visit(self, new, fields, household):
         self._keep("visits", "visit", new.id, household["grid_code"])
         self._visits_new.append((new, fields, household["grid_code"]))
-        self._visits[new.id] = {"grid_code": household["grid_code"],
-                                "household_id": household["id"]}
+        self._visits[new.id] = {
+            "grid_code": household["grid_code"],
+            "household_id": household["id"],
+        }
 
     def add_problem(self, new, fields):
         key = (fields["community_code"], self._year)
@@ -144,26 +157,53 @@ class PushBatch:
         if not self._changes:
             return
         conn, ts, user_id = self.conn, self._ts, self.scope.user_id
-        seq = dict(zip(((entity, record_id) for entity, record_id, _ in self._changes),
-                       change_store.record_many(conn, self._changes), strict=True))
-        households = [household_store.row_values(
-            new.id, fields, seq=seq["household", new.id], ts=ts, created_by=user_id,
-            create_hash=new.digest, created_at_client=new.at_client)
-            for new, fields in self._households_new]
-        visits = [visit_store.row_values(
-            new.id, fields, grid_code=grid_code, visitor_id=user_id, create_hash=new.digest,
-            created_at_client=new.at_client, received_at=ts, seq=seq["visit", new.id])
-            for new, fields, grid_code in self._visits_new]
-        problems = [problem_store.row_values(new.id, number, fields, ts=ts,
-                                             seq=seq["problem", new.id])
-                    for new, fields, number in self._problems_new]
+        seq = dict(
+            zip(
+                ((entity, record_id) for entity, record_id, _ in self._changes),
+                change_store.record_many(conn, self._changes),
+                strict=True,
+            )
+        )
+        households = [
+            household_store.row_values(
+                new.id,
+                fields,
+                seq=seq["household", new.id],
+                ts=ts,
+                created_by=user_id,
+                create_hash=new.digest,
+                created_at_client=new.at_client,
+            )
+            for new, fields in self._households_new
+        ]
+        visits = [
+            visit_store.row_values(
+                new.id,
+                fields,
+                grid_code=grid_code,
+                visitor_id=user_id,
+                create_hash=new.digest,
+                created_at_client=new.at_client,
+                received_at=ts,
+                seq=seq["visit", new.id],
+            )
+            for new, fields, grid_code in self._visits_new
+        ]
+        problems = [
+            problem_store.row_values(new.id, number, fields, ts=ts, seq=seq["problem", new.id])
+            for new, fields, number in self._problems_new
+        ]
         change_store.insert_rows(conn, "households", households)
         visit_store.insert_many(conn, visits)
         change_store.insert_rows(conn, "problems", problems)
         problem_store.insert_refs(conn, problems)
-        problem_store.add_events(conn, [
-            (str(uuid.uuid4()), p["id"], "report", None, "reported", user_id, ts,
-             None, "{}") for p in problems])
+        problem_store.add_events(
+            conn,
+            [
+                (str(uuid.uuid4()), p["id"], "report", None, "reported", user_id, ts, None, "{}")
+                for p in problems
+            ],
+        )
         problem_store.set_last_numbers(conn, self._lasts)
         self._created.clear()
         self._households_new, self._visits_new, self._problems_new = [], [], []

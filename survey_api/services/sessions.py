@@ -20,11 +20,16 @@ def me(conn, user):
     """The /me document: the user, its role and its units (login and refresh answer it too)."""
     units = unit_store.get_many(conn, user["unit_codes"])
     return {
-        "user": {"id": user["id"], "username": user["username"],
-                 "display_name": user["display_name"]},
+        "user": {
+            "id": user["id"],
+            "username": user["username"],
+            "display_name": user["display_name"],
+        },
         "role": user["role"],
-        "units": [{"code": u["code"], "name": u["name"], "level": u["level"]}
-                  for u in sorted(units, key=lambda u: u["code"])],
+        "units": [
+            {"code": u["code"], "name": u["name"], "level": u["level"]}
+            for u in sorted(units, key=lambda u: u["code"])
+        ],
     }
 
 
@@ -41,19 +46,32 @@ def login(conn, username, password, ip, device_id=None, *, refuse_roles=(), door
     if not ok or not user["active"]:
         with write_tx(conn):
             login_limit.record_failure(conn, username, ip)
-            audit.record(conn, actor=user["id"] if user else None, action="auth.login_failed",
-                         target=username, ip=ip, details=details)
+            audit.record(
+                conn,
+                actor=user["id"] if user else None,
+                action="auth.login_failed",
+                target=username,
+                ip=ip,
+                details=details,
+            )
         raise ApiError(401, "INVALID_CREDENTIALS", "Wrong username or password.")
     if user["role"] in refuse_roles:
         with write_tx(conn):
-            audit.record(conn, actor=user["id"], action="auth.login_refused", target=user["id"],
-                         ip=ip, details=details)
+            audit.record(
+                conn,
+                actor=user["id"],
+                action="auth.login_refused",
+                target=user["id"],
+                ip=ip,
+                details=details,
+            )
         raise ApiError(403, "FORBIDDEN", f"A {user['role']} may not log in here.")
     with write_tx(conn):
         token_store.purge_expired(conn)  # logins are rare enough to carry the clean-up
         pair = tokens.issue_pair(conn, user, device_id)
-        audit.record(conn, actor=user["id"], action="auth.login", target=user["id"], ip=ip,
-                     details=details)
+        audit.record(
+            conn, actor=user["id"], action="auth.login", target=user["id"], ip=ip, details=details
+        )
     return user, pair
 
 
@@ -64,8 +82,9 @@ def refresh(conn, user_id, refresh_payload):
         user = user_store.get(conn, user_id)
         pair, _retried = tokens.rotate_refresh(conn, user, refresh_payload["jti"])
     if pair is None:
-        raise ApiError(401, "TOKEN_REVOKED", "This refresh token was already used or revoked; "
-                                              "log in again.")
+        raise ApiError(
+            401, "TOKEN_REVOKED", "This refresh token was already used or revoked; log in again."
+        )
     return user, pair
 
 

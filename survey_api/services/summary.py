@@ -16,8 +16,10 @@ from ..timeutil import now_iso, period_bounds
 from .lists import audit_read, period_text
 
 CHART_KEYS = ("coverage_pct", "rectification_rate_pct")
-CHART_TITLE = {"zh": "各下级单位走访覆盖率与整改率(%)",
-               "en": "Coverage and rectification rate by child unit (%)"}
+CHART_TITLE = {
+    "zh": "各下级单位走访覆盖率与整改率(%)",
+    "en": "Coverage and rectification rate by child unit (%)",
+}
 
 
 def unit_summary(code, args, ip):
@@ -30,15 +32,28 @@ def unit_summary(code, args, ip):
     with read_tx(conn):
         body = summary(conn, unit, lo=lo, hi=hi, now=now_iso(), category=args.get("category"))
         leaves = summary_store.leaf_categories(conn)
-    body = {"unit": body["unit"], "from_": period_text(args["from_"]),
-            "to": period_text(args["to"]), "totals": body["totals"], "children": body["children"]}
+    body = {
+        "unit": body["unit"],
+        "from_": period_text(args["from_"]),
+        "to": period_text(args["to"]),
+        "totals": body["totals"],
+        "children": body["children"],
+    }
     audit_read(scope, unit, "summary", args, {"category": args.get("category")}, ip)
     if args["format"] == "json":
         return body
     rows = [_flat(row) for row in [*body["children"], {**body["unit"], **body["totals"]}]]
     chart = Chart(CHART_TITLE[args["lang"]], "name", CHART_KEYS, len(body["children"]))
-    return export("summary", args["format"], args["lang"], unit, (args["from_"], args["to"]),
-                  rows, columns=summary_columns(leaves), chart=chart)
+    return export(
+        "summary",
+        args["format"],
+        args["lang"],
+        unit,
+        (args["from_"], args["to"]),
+        rows,
+        columns=summary_columns(leaves),
+        chart=chart,
+    )
 
 
 def _flat(row):
@@ -57,8 +72,12 @@ def pct(numerator, denominator):
 
 
 def _empty_counts():
-    return {"households": 0, "visited": 0, "problems_by_category": {},
-            **{k: 0 for k in summary_store.COUNT_KEYS}}
+    return {
+        "households": 0,
+        "visited": 0,
+        "problems_by_category": {},
+        **{k: 0 for k in summary_store.COUNT_KEYS},
+    }
 
 
 def _metrics(counts):
@@ -106,10 +125,18 @@ def summary(conn, unit, *, lo, hi, now, category=None):
                 for key, value in numbers.items():
                     into[key] += value
                 into["problems_by_category"][category_code] = (
-                    into["problems_by_category"].get(category_code, 0) + numbers["problems"])
+                    into["problems_by_category"].get(category_code, 0) + numbers["problems"]
+                )
     return {
         "unit": {"code": unit["code"], "name": unit["name"], "level": unit["level"]},
         "totals": _metrics(totals),
-        "children": [{"code": c["code"], "name": c["name"], "level": c["level"],
-                      **_metrics(per_child[c["code"]])} for c in children],
+        "children": [
+            {
+                "code": c["code"],
+                "name": c["name"],
+                "level": c["level"],
+                **_metrics(per_child[c["code"]]),
+            }
+            for c in children
+        ],
     }

@@ -65,8 +65,9 @@ def _row_problems(conn, number, code, name, level, repeated):
     else:
         stored = unit_store.get(conn, code) if CODE_RE.match(code) else None
         if stored is not None and stored["level"] != level:
-            problems.append(f"row {number}: {code} is a {stored['level']}; an import "
-                            f"cannot change its level")
+            problems.append(
+                f"row {number}: {code} is a {stored['level']}; an import cannot change its level"
+            )
     return problems
 
 
@@ -80,8 +81,11 @@ def _parent_problems(conn, rows):
             if parent:
                 problems.append(f"row {number}: a district has no parent")
             continue
-        parent_level = rows[parent][2] if parent in rows else (
-            (unit_store.get(conn, parent) or {}).get("level") if parent else None)
+        parent_level = (
+            rows[parent][2]
+            if parent in rows
+            else ((unit_store.get(conn, parent) or {}).get("level") if parent else None)
+        )
         if parent_level is None:
             problems.append(f"row {number}: parent {parent!r} not found")
         elif parent_level != PARENT_LEVEL[level]:

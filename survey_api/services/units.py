@@ -19,27 +19,49 @@ def check_parent(conn, code, level, parent_code):
     """A unit's parent must exist and sit exactly one level up (a district has none)."""
     if level == "district":
         if parent_code:
-            raise ApiError(422, "VALIDATION_ERROR", "A district has no parent.",
-                           errors={"parent_code": ["A district has no parent."]})
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "A district has no parent.",
+                errors={"parent_code": ["A district has no parent."]},
+            )
         return
     if not parent_code:
-        raise ApiError(422, "VALIDATION_ERROR", "Missing parent.",
-                       errors={"parent_code": [f"A {level} needs a {PARENT_LEVEL[level]} parent."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "Missing parent.",
+            errors={"parent_code": [f"A {level} needs a {PARENT_LEVEL[level]} parent."]},
+        )
     parent = unit_store.get(conn, parent_code)
     if parent is None or parent["level"] != PARENT_LEVEL[level]:
-        raise ApiError(422, "VALIDATION_ERROR", "Wrong parent.",
-                       errors={"parent_code": [f"Must name an existing {PARENT_LEVEL[level]}."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "Wrong parent.",
+            errors={"parent_code": [f"Must name an existing {PARENT_LEVEL[level]}."]},
+        )
     if level == "grid" and not code.startswith(parent_code + "-"):
-        raise ApiError(422, "VALIDATION_ERROR", "Grid code must extend its community's.",
-                       errors={"code": [f"A grid code is '{parent_code}-<suffix>'."]})
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "Grid code must extend its community's.",
+            errors={"code": [f"A grid code is '{parent_code}-<suffix>'."]},
+        )
 
 
 def list_units(conn, scope, *, level=None, parent=None, after=None, limit=100):
     """Units in the caller's scope by code (up to limit); a named parent must be in scope."""
     if parent:
         scope.unit_for_list(parent)  # 404 unknown, 403 OUT_OF_SCOPE outside scope
-    return unit_store.list_units(conn, None if scope.is_admin else scope.paths, level=level,
-                                 parent_code=parent, after=after, limit=limit)
+    return unit_store.list_units(
+        conn,
+        None if scope.is_admin else scope.paths,
+        level=level,
+        parent_code=parent,
+        after=after,
+        limit=limit,
+    )
 
 
 def visible_unit(conn, scope, code):
@@ -55,12 +77,22 @@ def create(conn, scope, *, code, name, level, parent_code, ip=None):
     scope.require_role(ADMIN)
     with write_tx(conn):
         if unit_store.get(conn, code):
-            raise ApiError(422, "VALIDATION_ERROR", "Code taken.",
-                           errors={"code": ["A unit with this code exists."]})
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "Code taken.",
+                errors={"code": ["A unit with this code exists."]},
+            )
         check_parent(conn, code, level, parent_code)
         unit = unit_store.upsert(conn, code, name, level, parent_code)
-        audit.record(conn, actor=scope.user_id, action="unit.create", target=unit["code"], ip=ip,
-                     details=public(unit))
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="unit.create",
+            target=unit["code"],
+            ip=ip,
+            details=public(unit),
+        )
     return unit
 
 
@@ -75,12 +107,18 @@ def update(conn, scope, code, changes, ip=None):
         if "parent_code" in changes:
             check_parent(conn, code, unit["level"], parent_code)
             if parent_code and unit_store.get(conn, parent_code)["path"].startswith(unit["path"]):
-                raise ApiError(422, "VALIDATION_ERROR", "A unit cannot move under itself.",
-                               errors={"parent_code": ["Would make a cycle."]})
-        unit = unit_store.upsert(conn, code, changes.get("name", unit["name"]), unit["level"],
-                                 parent_code)
-        audit.record(conn, actor=scope.user_id, action="unit.update", target=code, ip=ip,
-                     details=changes)
+                raise ApiError(
+                    422,
+                    "VALIDATION_ERROR",
+                    "A unit cannot move under itself.",
+                    errors={"parent_code": ["Would make a cycle."]},
+                )
+        unit = unit_store.upsert(
+            conn, code, changes.get("name", unit["name"]), unit["level"], parent_code
+        )
+        audit.record(
+            conn, actor=scope.user_id, action="unit.update", target=code, ip=ip, details=changes
+        )
     return unit
 
 
@@ -90,8 +128,14 @@ def import_csv(conn, scope, stream, *, source, ip=None):
     scope.require_role(ADMIN)
     created, updated = unit_import.import_units_csv(conn, stream)
     with write_tx(conn):
-        audit.record(conn, actor=scope.user_id, action="unit.import", target=source, ip=ip,
-                     details={"created": created, "updated": updated})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="unit.import",
+            target=source,
+            ip=ip,
+            details={"created": created, "updated": updated},
+        )
     return created, updated
 
 
@@ -107,5 +151,6 @@ def tree(conn):
         for unit in children.get(parent, []):
             out.append({**unit, "depth": depth})
             walk(unit["code"], depth + 1)
+
     walk(None, 0)
     return out

@@ -40,15 +40,21 @@ def new_record(record_id, data, at_client=None):
 
 def check_create(conn, scope, new, lookups):
     """Every rule of a visit create that reads the database: (fields to insert, household)."""
-    fields = creates.check_new(conn, scope, new, lookups, "visits", store.get_row,
-                               lambda r: present(conn, r))
+    fields = creates.check_new(
+        conn, scope, new, lookups, "visits", store.get_row, lambda r: present(conn, r)
+    )
     household = lookups.household(fields["household_id"])
     if household is None or not lookups.holds_grid(household["grid_code"]):
-        raise ApiError(404, "NOT_FOUND", "No such household.",
-                       errors={"household_id": ["No such household."]})
+        raise ApiError(
+            404, "NOT_FOUND", "No such household.", errors={"household_id": ["No such household."]}
+        )
     if household["deleted"]:
-        raise ApiError(410, "GONE", "The household was deleted.",
-                       errors={"household_id": ["The household was deleted."]})
+        raise ApiError(
+            410,
+            "GONE",
+            "The household was deleted.",
+            errors={"household_id": ["The household was deleted."]},
+        )
     return dict(fields, household_id=household["id"]), household
 
 
@@ -56,21 +62,35 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
     """Record a visit; raises creates.Duplicate for a repeated identical create."""
     new = new_record(record_id, data, at_client)
     fields, household = check_create(conn, scope, new, creates.Lookups(conn, scope))
-    row = store.insert(conn, new.id, fields, grid_code=household["grid_code"],
-                       visitor_id=scope.user_id, create_hash=new.digest,
-                       created_at_client=new.at_client)
+    row = store.insert(
+        conn,
+        new.id,
+        fields,
+        grid_code=household["grid_code"],
+        visitor_id=scope.user_id,
+        create_hash=new.digest,
+        created_at_client=new.at_client,
+    )
     return present(conn, row) if represent else row
 
 
 # --- the API's entrances -------------------------------------------------------------------
 
+
 def list_page(conn, scope, *, grid=None, household=None, lo=None, hi=None, after=None, limit=100):
     """A page of the caller's visits, newest visited_at first, under the unit `grid` when given."""
     unit = scope.unit_for_list(grid) if grid else None
     scope_sql, params = scope.grid_filter("grid_code", under=unit)
-    rows = store.list_rows(conn, scope_sql=scope_sql, scope_params=params,
-                           household=(household or "").lower() or None, lo=lo, hi=hi,
-                           after=after, limit=limit + 1)
+    rows = store.list_rows(
+        conn,
+        scope_sql=scope_sql,
+        scope_params=params,
+        household=(household or "").lower() or None,
+        lo=lo,
+        hi=hi,
+        after=after,
+        limit=limit + 1,
+    )
     items = store.rows_to_api(conn, rows)
     return page(items, limit, key=lambda v: [store.iso_utc(v["visited_at"]), v["id"]])
 
@@ -81,8 +101,9 @@ def add(conn, scope, data, *, ip=None):
     try:
         with write_tx(conn):
             record = create(conn, scope, None, data)
-            audit.record(conn, actor=scope.user_id, action="visit.create", target=record["id"],
-                         ip=ip)
+            audit.record(
+                conn, actor=scope.user_id, action="visit.create", target=record["id"], ip=ip
+            )
     except creates.Duplicate as d:
         return d.record, False
     return record, True

@@ -18,8 +18,14 @@ def set_override(conn, scope, day, is_workday, name=None, ip=None):
     scope.require_role(ADMIN)
     with write_tx(conn):
         calendar_store.put(conn, day.isoformat(), is_workday, name)
-        audit.record(conn, actor=scope.user_id, action="calendar.set", target=day.isoformat(),
-                     ip=ip, details={"is_workday": is_workday, "name": name})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="calendar.set",
+            target=day.isoformat(),
+            ip=ip,
+            details={"is_workday": is_workday, "name": name},
+        )
         return deadlines.day(conn, day)
 
 
@@ -30,8 +36,9 @@ def remove_override(conn, scope, day, ip=None):
     with write_tx(conn):
         if not calendar_store.delete(conn, day.isoformat()):
             raise ApiError(404, "NOT_FOUND", f"No override for {day.isoformat()}.")
-        audit.record(conn, actor=scope.user_id, action="calendar.delete",
-                     target=day.isoformat(), ip=ip)
+        audit.record(
+            conn, actor=scope.user_id, action="calendar.delete", target=day.isoformat(), ip=ip
+        )
 
 
 def import_notice(conn, scope, stream, *, source, ip=None):
@@ -41,8 +48,14 @@ def import_notice(conn, scope, stream, *, source, ip=None):
     rows = calendar_import.parse(stream)
     with write_tx(conn):
         created, updated = calendar_import.store(conn, rows)
-        audit.record(conn, actor=scope.user_id, action="calendar.import", target=source, ip=ip,
-                     details={"created": created, "updated": updated})
+        audit.record(
+            conn,
+            actor=scope.user_id,
+            action="calendar.import",
+            target=source,
+            ip=ip,
+            details={"created": created, "updated": updated},
+        )
     return created, updated
 
 

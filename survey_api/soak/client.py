@@ -9,8 +9,15 @@ import requests
 from .district import PASSWORD
 
 SHANGHAI = timezone(timedelta(hours=8))
-CATEGORIES = ("safety.flying_wires", "heating.no_heat", "traffic.parking", "sanitation.garbage",
-              "facilities.lighting", "dispute.neighbour", "care.elderly")
+CATEGORIES = (
+    "safety.flying_wires",
+    "heating.no_heat",
+    "traffic.parking",
+    "sanitation.garbage",
+    "facilities.lighting",
+    "dispute.neighbour",
+    "care.elderly",
+)
 
 
 class Client:
@@ -22,9 +29,15 @@ class Client:
         self.token = None
 
     def login(self):
-        resp = self.http.post(self.base + "/auth/login", timeout=60,
-                              json={"username": self.username, "password": PASSWORD,
-                                    "device_id": f"soak-{self.username}"})
+        resp = self.http.post(
+            self.base + "/auth/login",
+            timeout=60,
+            json={
+                "username": self.username,
+                "password": PASSWORD,
+                "device_id": f"soak-{self.username}",
+            },
+        )
         resp.raise_for_status()
         self.token = resp.json()["access_token"]
 
@@ -40,8 +53,9 @@ class Client:
 
     def _send(self, method, path, headers, timeout, kwargs):
         headers = {**(headers or {}), "Authorization": f"Bearer {self.token}"}
-        return self.http.request(method, self.base + path, headers=headers, timeout=timeout,
-                                 **kwargs)
+        return self.http.request(
+            method, self.base + path, headers=headers, timeout=timeout, **kwargs
+        )
 
     def push(self, body, key):
         return self.request("POST", "/sync/push", json=body, headers={"Idempotency-Key": key})
@@ -74,25 +88,42 @@ def new_id():
 
 
 def household_item(grid):
-    data = {"grid_code": grid, "address": "杏园东路175号杏园小区3号楼2单元201室", "building": "3",
-            "unit_no": "2", "room": "201", "head_name": "张三", "phone": "13812341234",
-            "members": 3, "tags": ["elderly_alone"], "notes": "soak"}
+    data = {
+        "grid_code": grid,
+        "address": "杏园东路175号杏园小区3号楼2单元201室",
+        "building": "3",
+        "unit_no": "2",
+        "room": "201",
+        "head_name": "张三",
+        "phone": "13812341234",
+        "members": 3,
+        "tags": ["elderly_alone"],
+        "notes": "soak",
+    }
     return {"op_id": new_id(), "entity": "household", "op": "create", "id": new_id(), "data": data}
 
 
 def visit_item(household_id, rng):
     visited = datetime.now(SHANGHAI) - timedelta(minutes=rng.randint(0, 600))
-    data = {"household_id": household_id, "visited_at": visited.isoformat(timespec="seconds"),
-            "outcome": rng.choice(("met", "met", "met", "not_home", "refused")),
-            "notes": "民情日记：入户走访，了解家庭情况。"}
+    data = {
+        "household_id": household_id,
+        "visited_at": visited.isoformat(timespec="seconds"),
+        "outcome": rng.choice(("met", "met", "met", "not_home", "refused")),
+        "notes": "民情日记：入户走访，了解家庭情况。",
+    }
     return {"op_id": new_id(), "entity": "visit", "op": "create", "id": new_id(), "data": data}
 
 
 def problem_item(grid, household_id, visit_id, rng):
-    data = {"grid_code": grid, "household_id": household_id, "visit_id": visit_id,
-            "source": "visit", "category": rng.choice(CATEGORIES),
-            "description": "楼道飞线充电，存在安全隐患",
-            "urgency": rng.choice(("normal", "urgent"))}
+    data = {
+        "grid_code": grid,
+        "household_id": household_id,
+        "visit_id": visit_id,
+        "source": "visit",
+        "category": rng.choice(CATEGORIES),
+        "description": "楼道飞线充电，存在安全隐患",
+        "urgency": rng.choice(("normal", "urgent")),
+    }
     return {"op_id": new_id(), "entity": "problem", "op": "create", "id": new_id(), "data": data}
 
 
@@ -109,5 +140,4 @@ def batch(device, grid, households, pairs, rng):
         visit = visit_item(hid, rng)
         items.append(visit)
         items.append(problem_item(grid, hid, visit["id"], rng))
-    return {"device_id": device, "device_time": datetime.now(SHANGHAI).isoformat(),
-            "items": items}
+    return {"device_id": device, "device_time": datetime.now(SHANGHAI).isoformat(), "items": items}

@@ -40,8 +40,14 @@ def create(folder):
             for code, name, level, parent in UNITS:
                 unit_store.upsert(conn, code, name, level, parent)
             for username, (role, units) in USERS.items():
-                user_store.create(conn, username=username, password_hash=password_hash,
-                                  role=role, unit_codes=units, display_name=username)
+                user_store.create(
+                    conn,
+                    username=username,
+                    password_hash=password_hash,
+                    role=role,
+                    unit_codes=units,
+                    display_name=username,
+                )
     finally:
         conn.close()
     return path

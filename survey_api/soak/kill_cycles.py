@@ -36,19 +36,33 @@ EPOCH_CYCLES = 50
 
 def run(folder, cycles, rng, zygote, log):
     """All the cycles, in epochs of EPOCH_CYCLES on a fresh database each (see below)."""
-    stats = {"cycles": 0, "epochs": 0, "kills_at_commit": 0, "killed_before_commit": 0,
-             "killed_after_commit_unacked": 0,
-             "acked_before_kill": 0, "items_acked": 0, "replay_409s": 0,
-             "restart_s_median": None, "lost": 0, "duplicated": 0, "torn_batches": 0,
-             "integrity_failures": 0, "replay_failures": 0, "replay_mismatches": 0,
-             "unexpected_results": 0, "stuck_keys": 0}
+    stats = {
+        "cycles": 0,
+        "epochs": 0,
+        "kills_at_commit": 0,
+        "killed_before_commit": 0,
+        "killed_after_commit_unacked": 0,
+        "acked_before_kill": 0,
+        "items_acked": 0,
+        "replay_409s": 0,
+        "restart_s_median": None,
+        "lost": 0,
+        "duplicated": 0,
+        "torn_batches": 0,
+        "integrity_failures": 0,
+        "replay_failures": 0,
+        "replay_mismatches": 0,
+        "unexpected_results": 0,
+        "stuck_keys": 0,
+    }
     by_kind = {}
     state = {"restarts": [], "expected_s": None, "started": time.monotonic(), "total": cycles}
     for first in range(0, cycles, EPOCH_CYCLES):
         path = os.path.join(folder, f"epoch-{first // EPOCH_CYCLES + 1}")
         create_instance(path)
-        final, ledger = _epoch(path, first, min(cycles, first + EPOCH_CYCLES), rng, zygote,
-                               stats, state, log)
+        final, ledger = _epoch(
+            path, first, min(cycles, first + EPOCH_CYCLES), rng, zygote, stats, state, log
+        )
         stats["epochs"] += 1
         for key in ("lost", "duplicated", "stuck_keys"):
             stats[key] += final[key]
@@ -58,19 +72,26 @@ def run(folder, cycles, rng, zygote, log):
         stats["items_acked"] += ledger.count()
     elapsed = time.monotonic() - state["started"]
     restarts = sorted(state["restarts"])
-    stats.update(duplicated_by_kind=by_kind, elapsed_s=round(elapsed, 1),
-                 cycles_per_min=round(stats["cycles"] / elapsed * 60, 1) if elapsed else None,
-                 restart_s_median=round(restarts[len(restarts) // 2], 3) if restarts else None,
-                 restart_s_max=round(restarts[-1], 3) if restarts else None,
-                 expected_push_s=round(state["expected_s"] or 0, 3))
+    stats.update(
+        duplicated_by_kind=by_kind,
+        elapsed_s=round(elapsed, 1),
+        cycles_per_min=round(stats["cycles"] / elapsed * 60, 1) if elapsed else None,
+        restart_s_median=round(restarts[len(restarts) // 2], 3) if restarts else None,
+        restart_s_max=round(restarts[-1], 3) if restarts else None,
+        expected_push_s=round(state["expected_s"] or 0, 3),
+    )
     return stats
 
 
 def _epoch(folder, first, last, rng, zygote, stats, state, log):
     """Cycles first..last-1 on the instance in `folder`; returns (final check, ledger)."""
     db_path = os.path.join(folder, "survey.db")
-    server = SoakServer(folder, workers=2, zygote=zygote,
-                        env={"SURVEY_API_IDEMPOTENCY_STALE_SECONDS": str(STALE_SECONDS)})
+    server = SoakServer(
+        folder,
+        workers=2,
+        zygote=zygote,
+        env={"SURVEY_API_IDEMPOTENCY_STALE_SECONDS": str(STALE_SECONDS)},
+    )
     server.start()
     phone = Client(server.base, "phone1")
     grid = GRIDS[0]
@@ -80,8 +101,9 @@ def _epoch(folder, first, last, rng, zygote, stats, state, log):
     try:
         for i in range(first, last):
             if (i - first) % RECALIBRATE_EVERY == 0:
-                state["expected_s"] = _calibrate(phone, grid, households, ledger, rng,
-                                                 state["expected_s"])
+                state["expected_s"] = _calibrate(
+                    phone, grid, households, ledger, rng, state["expected_s"]
+                )
             expected_s = state["expected_s"]
             body = batch("soak-phone1", grid, households, rng.randint(1, MAX_PAIRS), rng)
             key = f"soak-{uuid.uuid4().hex}"
@@ -90,10 +112,10 @@ def _epoch(folder, first, last, rng, zygote, stats, state, log):
                 stats["kills_at_commit"] += 1
                 delay = None  # kill as soon as the commit is visible
             else:
-                delay = rng.uniform(0, KILL_SPREAD * expected_s
-                                    * (0.3 + 0.7 * pairs / MAX_PAIRS))
-            answer = _push_and_kill(server, phone, body, key, delay, db_path,
-                                    give_up_s=5 + 3 * expected_s)
+                delay = rng.uniform(0, KILL_SPREAD * expected_s * (0.3 + 0.7 * pairs / MAX_PAIRS))
+            answer = _push_and_kill(
+                server, phone, body, key, delay, db_path, give_up_s=5 + 3 * expected_s
+            )
             t0 = time.monotonic()
             server.restart()
             state["restarts"].append(time.monotonic() - t0)
@@ -111,8 +133,10 @@ def _epoch(folder, first, last, rng, zygote, stats, state, log):
                 stats["killed_after_commit_unacked"] += 1
             if 0 < present < len(body["items"]):
                 stats["torn_batches"] += 1
-                log(f"  cycle {i + 1}: {present} of {len(body['items'])} items stored before "
-                    "the replay")
+                log(
+                    f"  cycle {i + 1}: {present} of {len(body['items'])} items stored before "
+                    "the replay"
+                )
             replayed, seen = phone.push_until_answered(body, key)
             stats["replay_409s"] += seen.count(409)
             if replayed is None:
@@ -126,12 +150,14 @@ def _epoch(folder, first, last, rng, zygote, stats, state, log):
             stats["cycles"] = i + 1
             if (i + 1) % max(1, min(50, cycles // 10 or 1)) == 0 or i + 1 == cycles:
                 rate = (i + 1) / (time.monotonic() - state["started"]) * 60
-                log(f"  kill cycle {i + 1}/{cycles}: {stats['killed_before_commit']} before "
+                log(
+                    f"  kill cycle {i + 1}/{cycles}: {stats['killed_before_commit']} before "
                     f"commit, {stats['killed_after_commit_unacked']} after commit unacked, "
                     f"{stats['acked_before_kill']} acked; failures so far: "
                     f"{stats['torn_batches']} torn, {stats['integrity_failures']} integrity, "
                     f"{stats['replay_failures'] + stats['replay_mismatches']} replay; "
-                    f"{rate:.1f} cycles/min")
+                    f"{rate:.1f} cycles/min"
+                )
     finally:
         server.stop()
     final = ledger_mod.check(db_path, ledger.snapshot())
@@ -180,8 +206,9 @@ def _wait_for_commit(db_path, key, thread, give_up_s):
     try:
         deadline = time.monotonic() + give_up_s
         while thread.is_alive() and time.monotonic() < deadline:
-            row = conn.execute("SELECT state FROM idempotency_keys WHERE key = ?",
-                               (key,)).fetchone()
+            row = conn.execute(
+                "SELECT state FROM idempotency_keys WHERE key = ?", (key,)
+            ).fetchone()
             if row is not None and row[0] == "done":
                 return
             time.sleep(0.002)
@@ -193,8 +220,13 @@ def _present(db_path, body):
     """How many of the batch's records are stored."""
     conn = ledger_mod.open_readonly(db_path)
     try:
-        return sum(len(ledger_mod.stored(conn, entity, [i["id"] for i in body["items"]
-                                                        if i["entity"] == entity]))
-                   for entity in ledger_mod.TABLES)
+        return sum(
+            len(
+                ledger_mod.stored(
+                    conn, entity, [i["id"] for i in body["items"] if i["entity"] == entity]
+                )
+            )
+            for entity in ledger_mod.TABLES
+        )
     finally:
         conn.close()

@@ -64,10 +64,12 @@ def stored(conn, entity, ids):
     """Which of `ids` have a row in the entity's table."""
     found, ids = set(), list(ids)
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(
-            f"SELECT id FROM {TABLES[entity]} WHERE id IN ({marks})", chunk))
+        found.update(
+            r[0]
+            for r in conn.execute(f"SELECT id FROM {TABLES[entity]} WHERE id IN ({marks})", chunk)
+        )
     return found
 
 
@@ -80,15 +82,22 @@ def duplicates(conn):
     """Records stored twice, by kind (see the module docstring)."""
     one = lambda sql: conn.execute(sql).fetchone()[0] or 0  # noqa: E731
     return {
-        "change_rows": one("SELECT count(*) FROM (SELECT 1 FROM changes "
-                           "GROUP BY entity, record_id HAVING count(*) > 1)"),
-        "report_events": one("SELECT count(*) FROM (SELECT 1 FROM problem_events "
-                             "WHERE action = 'report' GROUP BY problem_id HAVING count(*) > 1)"),
-        "pushes_applied_twice": one("SELECT count(*) FROM (SELECT 1 FROM audit_log WHERE "
-                                    "action = 'sync.push' GROUP BY actor, target "
-                                    "HAVING count(*) > 1)"),
-        "numbers_taken_twice": max(0, one("SELECT sum(last) FROM problem_counters")
-                                   - one("SELECT count(*) FROM problems")),
+        "change_rows": one(
+            "SELECT count(*) FROM (SELECT 1 FROM changes "
+            "GROUP BY entity, record_id HAVING count(*) > 1)"
+        ),
+        "report_events": one(
+            "SELECT count(*) FROM (SELECT 1 FROM problem_events "
+            "WHERE action = 'report' GROUP BY problem_id HAVING count(*) > 1)"
+        ),
+        "pushes_applied_twice": one(
+            "SELECT count(*) FROM (SELECT 1 FROM audit_log WHERE "
+            "action = 'sync.push' GROUP BY actor, target "
+            "HAVING count(*) > 1)"
+        ),
+        "numbers_taken_twice": max(
+            0, one("SELECT sum(last) FROM problem_counters") - one("SELECT count(*) FROM problems")
+        ),
     }
 
 
@@ -101,8 +110,9 @@ def check(db_path, acked):
             "lost": missing(conn, acked),
             "duplicated": sum(dups.values()),
             "duplicated_by_kind": dups,
-            "stuck_keys": conn.execute("SELECT count(*) FROM idempotency_keys "
-                                       "WHERE state = 'in_flight'").fetchone()[0],
+            "stuck_keys": conn.execute(
+                "SELECT count(*) FROM idempotency_keys WHERE state = 'in_flight'"
+            ).fetchone()[0],
         }
     finally:
         conn.close()

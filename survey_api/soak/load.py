@@ -69,14 +69,24 @@ def run(folder, minutes, rng_factory, zygote, log):
     deadline = time.monotonic() + minutes * 60
     stop = threading.Event()
     pull_missing = Counter()
-    threads = [threading.Thread(target=_phone, daemon=True,
-                                args=(server.base, i, rng_factory(i), ledger, tally, stop,
-                                      pull_missing))
-               for i in range(len(GRIDS))]
-    threads.append(threading.Thread(target=_secretary, daemon=True,
-                                    args=(server.base, rng_factory(100), tally, stop)))
-    threads.append(threading.Thread(target=_district, daemon=True,
-                                    args=(server.base, rng_factory(101), tally, stop)))
+    threads = [
+        threading.Thread(
+            target=_phone,
+            daemon=True,
+            args=(server.base, i, rng_factory(i), ledger, tally, stop, pull_missing),
+        )
+        for i in range(len(GRIDS))
+    ]
+    threads.append(
+        threading.Thread(
+            target=_secretary, daemon=True, args=(server.base, rng_factory(100), tally, stop)
+        )
+    )
+    threads.append(
+        threading.Thread(
+            target=_district, daemon=True, args=(server.base, rng_factory(101), tally, stop)
+        )
+    )
     started = time.monotonic()
     backup = None
     try:
@@ -84,15 +94,20 @@ def run(folder, minutes, rng_factory, zygote, log):
             thread.start()
         backup_at = started + minutes * 60 / 2
         next_report = started + 30
-        while time.monotonic() < deadline and tally.total < MAX_REQUESTS \
-                and any(t.is_alive() for t in threads):
+        while (
+            time.monotonic() < deadline
+            and tally.total < MAX_REQUESTS
+            and any(t.is_alive() for t in threads)
+        ):
             now = time.monotonic()
             if backup is None and now >= backup_at:
                 backup = _backup(folder, ledger, log)
             if now >= next_report:
-                log(f"  load {int(now - started)}s/{int(minutes * 60)}s: "
+                log(
+                    f"  load {int(now - started)}s/{int(minutes * 60)}s: "
                     f"{tally.total} requests, {ledger.count()} items acked, "
-                    f"{tally.counts['lock_errors']} lock errors, {tally.counts['http_5xx']} 5xx")
+                    f"{tally.counts['lock_errors']} lock errors, {tally.counts['http_5xx']} 5xx"
+                )
                 next_report = now + 30
             time.sleep(0.2)
         if backup is None:
@@ -109,19 +124,29 @@ def run(folder, minutes, rng_factory, zygote, log):
     log_counts = _server_log(server.log_path)
     counts = tally.counts
     concurrency = {
-        "minutes": round(elapsed / 60, 2), "workers": WORKERS, "devices": len(GRIDS),
-        "requests": counts["requests"], "items_acked": ledger.count(),
-        "pushes": counts["pushes"], "pulls": counts["pulls"], "exports": counts["exports"],
+        "minutes": round(elapsed / 60, 2),
+        "workers": WORKERS,
+        "devices": len(GRIDS),
+        "requests": counts["requests"],
+        "items_acked": ledger.count(),
+        "pushes": counts["pushes"],
+        "pulls": counts["pulls"],
+        "exports": counts["exports"],
         "summaries": counts["summaries"],
         "requests_per_s": round(counts["requests"] / elapsed, 1) if elapsed else None,
-        "lock_errors": counts["lock_errors"], "lock_errors_log": log_counts["lock"],
-        "http_5xx": counts["http_5xx"], "tracebacks_log": log_counts["traceback"],
+        "lock_errors": counts["lock_errors"],
+        "lock_errors_log": log_counts["lock"],
+        "http_5xx": counts["http_5xx"],
+        "tracebacks_log": log_counts["traceback"],
         "worker_timeouts_log": log_counts["timeout"],
         "connection_errors": counts["connection_errors"],
         "http_4xx": counts["http_4xx"],
-        "lost": final["lost"], "pull_missing": sum(pull_missing.values()),
-        "duplicated": final["duplicated"], "duplicated_by_kind": final["duplicated_by_kind"],
-        "unexpected_results": ledger.unexpected, "stuck_keys": final["stuck_keys"],
+        "lost": final["lost"],
+        "pull_missing": sum(pull_missing.values()),
+        "duplicated": final["duplicated"],
+        "duplicated_by_kind": final["duplicated_by_kind"],
+        "unexpected_results": ledger.unexpected,
+        "stuck_keys": final["stuck_keys"],
         "integrity_failures": 0 if ok else 1,
     }
     backup = _restore_drill(folder, backup, zygote, log) if backup else {"backup_failures": 1}
@@ -185,11 +210,13 @@ def _pull(client, cursor, seen, tally):
 def _secretary(base, rng, tally, stop):
     """The community secretary prints her lists, over and over."""
     client = Client(base, "secretary")
-    paths = [f"/communities/{COMMUNITY}/problem-list?format=csv",
-             f"/communities/{COMMUNITY}/problem-list?format=xlsx",
-             f"/communities/{COMMUNITY}/rectification-list?format=xlsx",
-             f"/communities/{COMMUNITY}/problem-list?format=json&limit=100",
-             f"/grids/{GRIDS[0]}/visit-ledger?format=csv"]
+    paths = [
+        f"/communities/{COMMUNITY}/problem-list?format=csv",
+        f"/communities/{COMMUNITY}/problem-list?format=xlsx",
+        f"/communities/{COMMUNITY}/rectification-list?format=xlsx",
+        f"/communities/{COMMUNITY}/problem-list?format=json&limit=100",
+        f"/grids/{GRIDS[0]}/visit-ledger?format=csv",
+    ]
     while not stop.is_set():
         try:
             tally.answer(client.request("GET", rng.choice(paths)))
@@ -223,22 +250,34 @@ def _backup(folder, ledger, log):
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     env = dict(os.environ, SURVEY_API_INSTANCE_PATH=folder, SURVEY_API_SECRET_KEY=SECRET)
     t0 = time.monotonic()
-    done = subprocess.run(survey_api_command("backup", dest), env=env, capture_output=True,
-                          text=True, timeout=1800)
+    done = subprocess.run(
+        survey_api_command("backup", dest), env=env, capture_output=True, text=True, timeout=1800
+    )
     took = time.monotonic() - t0
-    log(f"  backup under load: exit {done.returncode} in {took:.1f}s, "
-        f"{sum(len(v) for v in acked_before.values())} items acked before it started")
-    return {"dest": dest, "returncode": done.returncode, "seconds": round(took, 2),
-            "stderr": done.stderr[-2000:], "acked_before": acked_before}
+    log(
+        f"  backup under load: exit {done.returncode} in {took:.1f}s, "
+        f"{sum(len(v) for v in acked_before.values())} items acked before it started"
+    )
+    return {
+        "dest": dest,
+        "returncode": done.returncode,
+        "seconds": round(took, 2),
+        "stderr": done.stderr[-2000:],
+        "acked_before": acked_before,
+    }
 
 
 def _restore_drill(folder, backup, zygote, log):
     """Restore into a fresh instance folder, check it, serve it, log in, read a record."""
     restored = os.path.join(os.path.dirname(folder), "restored")
-    result = {"backup_failures": 0 if backup["returncode"] == 0 else 1,
-              "backup_s": backup["seconds"],
-              "items_acked_before_backup": sum(len(v) for v in backup["acked_before"].values()),
-              "integrity_failures": 0, "missing": 0, "restore_login_failures": 0}
+    result = {
+        "backup_failures": 0 if backup["returncode"] == 0 else 1,
+        "backup_s": backup["seconds"],
+        "items_acked_before_backup": sum(len(v) for v in backup["acked_before"].values()),
+        "integrity_failures": 0,
+        "missing": 0,
+        "restore_login_failures": 0,
+    }
     if backup["returncode"] != 0:
         log(f"  backup failed: {backup['stderr']}")
         return result
@@ -266,8 +305,10 @@ def _restore_drill(folder, backup, zygote, log):
     except (requests.RequestException, RuntimeError) as e:
         log(f"  restored instance did not serve: {e}")
         result["restore_login_failures"] = 1
-    log(f"  restore drill: integrity {'ok' if ok else detail}, {result['missing']} missing, "
-        f"login {'failed' if result['restore_login_failures'] else 'ok'}")
+    log(
+        f"  restore drill: integrity {'ok' if ok else detail}, {result['missing']} missing, "
+        f"login {'failed' if result['restore_login_failures'] else 'ok'}"
+    )
     return result
 
 

@@ -15,9 +15,14 @@ class Zygote:
 
     def __init__(self, scratch):
         env = dict(os.environ, SURVEY_API_INSTANCE_PATH=os.path.join(scratch, "zygote"))
-        self.proc = subprocess.Popen([sys.executable, "-m", "survey_api.soak.zygote"], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     bufsize=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "survey_api.soak.zygote"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         ready = self.proc.stdout.readline()
         if not ready:
             raise RuntimeError("the soak's zygote process did not start")
@@ -64,14 +69,15 @@ class SoakServer(Gunicorn):
     """gunicorn on 127.0.0.1 for the soak, on its own instance folder; fast restarts."""
 
     def __init__(self, instance_path, workers, zygote=None, env=None):
-        super().__init__(instance_path, workers=workers,
-                         env={"SURVEY_API_SECRET_KEY": SECRET, **(env or {})})
+        super().__init__(
+            instance_path, workers=workers, env={"SURVEY_API_SECRET_KEY": SECRET, **(env or {})}
+        )
         self.zygote = zygote
 
     def spawn(self, args, env):
         if self.zygote is None:
             return super().spawn(args, env)
-        argv = args[args.index("gunicorn") + 1:]  # after `python -m gunicorn`
+        argv = args[args.index("gunicorn") + 1 :]  # after `python -m gunicorn`
         pid = self.zygote.ask(cmd="start", argv=argv, env=env, log=self.log_path)["pid"]
         return Forked(self.zygote, pid)
 

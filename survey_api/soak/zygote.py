@@ -34,9 +34,13 @@ def _warm_up():
     from survey_api import create_app
 
     with tempfile.TemporaryDirectory(prefix="survey-zygote-") as folder:
-        app = create_app({"SECRET_KEY": "zygote-warm-up-" + "x" * 32,
-                          "DATABASE": os.path.join(folder, "warm.db"),
-                          "BLOB_DIR": os.path.join(folder, "blobs")})
+        app = create_app(
+            {
+                "SECRET_KEY": "zygote-warm-up-" + "x" * 32,
+                "DATABASE": os.path.join(folder, "warm.db"),
+                "BLOB_DIR": os.path.join(folder, "blobs"),
+            }
+        )
         app.test_client().get("/api/v1/openapi.json")
 
 
@@ -124,8 +128,9 @@ def main():
             masters.add(pid)
             answer = {"pid": pid}
         elif request["cmd"] == "wait":
-            answer = {"status": _wait(request["pid"], request.get("timeout", 30), statuses,
-                                      masters)}
+            answer = {
+                "status": _wait(request["pid"], request.get("timeout", 30), statuses, masters)
+            }
         else:
             answer = {"error": f"unknown command {request['cmd']}"}
         _reap(statuses, masters)
@@ -133,7 +138,7 @@ def main():
         out.flush()
     _reap(statuses, masters)
     for pid in list(masters):  # the soak went away: stop the masters still running (our
-        try:                   # unreaped children, so their pids cannot be someone else's)
+        try:  # unreaped children, so their pids cannot be someone else's)
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass

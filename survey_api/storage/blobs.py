@@ -23,8 +23,9 @@ def stored_among(conn, shas):
     shas = list(dict.fromkeys(shas))
     found = set()
     for chunk, marks in chunks(shas):
-        found.update(r[0] for r in conn.execute(
-            f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk))
+        found.update(
+            r[0] for r in conn.execute(f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk)
+        )
     return found
 
 
@@ -48,15 +49,19 @@ def set_refs(conn, entity, record_id, grid_code, shas):
 
 def referencing_grids(conn, sha256):
     """Grid codes of the records that reference a photo."""
-    return [r[0] for r in conn.execute(
-        "SELECT DISTINCT grid_code FROM photo_refs WHERE sha256 = ?", (sha256,))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT grid_code FROM photo_refs WHERE sha256 = ?", (sha256,)
+        )
+    ]
 
 
 def touch_referencing(conn, sha256):
     """A photo arrived: log a change for each record showing it as missing, so pulls resend it."""
     refs = conn.execute(
-        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?",
-        (sha256,)).fetchall()
+        "SELECT entity, record_id, grid_code FROM photo_refs WHERE sha256 = ?", (sha256,)
+    ).fetchall()
     for entity, record_id, grid_code in refs:
         seq = record_change(conn, entity, record_id, grid_code)
         table = {"visit": "visits", "problem": "problems"}.get(entity)

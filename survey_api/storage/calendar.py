@@ -3,16 +3,17 @@
 
 def get(conn, day):
     """The override of one day (YYYY-MM-DD text) or None."""
-    row = conn.execute("SELECT date, is_workday, name FROM calendar_overrides WHERE date = ?",
-                       (day,)).fetchone()
+    row = conn.execute(
+        "SELECT date, is_workday, name FROM calendar_overrides WHERE date = ?", (day,)
+    ).fetchone()
     return _row(row) if row else None
 
 
 def between(conn, lo, hi):
     """{date text: override} for lo <= date <= hi (YYYY-MM-DD texts)."""
     rows = conn.execute(
-        "SELECT date, is_workday, name FROM calendar_overrides WHERE date BETWEEN ? AND ?",
-        (lo, hi))
+        "SELECT date, is_workday, name FROM calendar_overrides WHERE date BETWEEN ? AND ?", (lo, hi)
+    )
     return {r["date"]: _row(r) for r in rows}
 
 
@@ -22,7 +23,8 @@ def put(conn, day, is_workday, name=None):
     conn.execute(
         "INSERT INTO calendar_overrides (date, is_workday, name) VALUES (?, ?, ?) "
         "ON CONFLICT (date) DO UPDATE SET is_workday = excluded.is_workday, name = excluded.name",
-        (day, 1 if is_workday else 0, name))
+        (day, 1 if is_workday else 0, name),
+    )
     return not existed
 
 

@@ -12,7 +12,9 @@ def is_leaf(conn, code):
     """True for an existing category with no children (only leaves classify problems)."""
     leaf = conn.execute(
         "SELECT 1 FROM categories c WHERE code = ? AND NOT EXISTS "
-        "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)", (code,)).fetchone()
+        "(SELECT 1 FROM categories k WHERE k.parent_code = c.code)",
+        (code,),
+    ).fetchone()
     return leaf is not None
 
 
@@ -44,13 +46,15 @@ def insert(conn, code, name, parent_code, working_days):
         # After the group's last leaf; later groups move down one place.
         last = conn.execute(
             "SELECT max(sort) FROM categories WHERE code = ? OR parent_code = ?",
-            (parent_code, parent_code)).fetchone()[0]
+            (parent_code, parent_code),
+        ).fetchone()[0]
         conn.execute("UPDATE categories SET sort = sort + 1 WHERE sort > ?", (last,))
         sort = last + 1
     conn.execute(
         "INSERT INTO categories (code, name, parent_code, working_days, sort) "
         "VALUES (?, ?, ?, ?, ?)",
-        (code, name, parent_code, working_days, sort))
+        (code, name, parent_code, working_days, sort),
+    )
     return get(conn, code)
 
 
@@ -60,6 +64,7 @@ def update(conn, code, fields):
     values = {k: v for k, v in fields.items() if k in allowed}
     if values:
         assignments = ", ".join(f"{k} = ?" for k in values)
-        conn.execute(f"UPDATE categories SET {assignments} WHERE code = ?",
-                     [*values.values(), code])
+        conn.execute(
+            f"UPDATE categories SET {assignments} WHERE code = ?", [*values.values(), code]
+        )
     return get(conn, code)

@@ -22,10 +22,13 @@ def record_many(conn, changes):
         return []
     last = conn.execute(
         "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), "
-        "coalesce((SELECT max(seq) FROM changes), 0))").fetchone()[0]
+        "coalesce((SELECT max(seq) FROM changes), 0))"
+    ).fetchone()[0]
     seqs = range(last + 1, last + 1 + len(changes))
-    conn.executemany("INSERT INTO changes (seq, entity, record_id, grid_code) VALUES (?, ?, ?, ?)",
-                     [(seq, *change) for seq, change in zip(seqs, changes, strict=True)])
+    conn.executemany(
+        "INSERT INTO changes (seq, entity, record_id, grid_code) VALUES (?, ?, ?, ?)",
+        [(seq, *change) for seq, change in zip(seqs, changes, strict=True)],
+    )
     return list(seqs)
 
 
@@ -36,8 +39,10 @@ def insert_rows(conn, table, rows):
     for row in rows:
         groups.setdefault(tuple(row), []).append(tuple(row.values()))
     for columns, values in groups.items():
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
-                         f"VALUES ({', '.join('?' * len(columns))})", values)
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            values,
+        )
 
 
 def max_seq(conn):

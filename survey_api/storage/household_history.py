@@ -13,7 +13,9 @@ def last_visits(conn, household_ids):
             "SELECT v.household_id, max(v.visited_at_utc), v.visited_at, v.outcome,"
             " coalesce(nullif(u.display_name, ''), u.username)"
             " FROM visits v LEFT JOIN users u ON u.id = v.visitor_id"
-            f" WHERE v.household_id IN ({marks}) GROUP BY v.household_id", chunk)
+            f" WHERE v.household_id IN ({marks}) GROUP BY v.household_id",
+            chunk,
+        )
         for hid, _utc, visited_at, outcome, visitor in rows:
             out[hid] = {"visited_at": visited_at, "outcome": outcome, "visitor": visitor}
     return out
@@ -26,7 +28,8 @@ def visits(conn, household_id, limit=200):
         " coalesce(nullif(u.display_name, ''), u.username) AS visitor"
         " FROM visits v LEFT JOIN users u ON u.id = v.visitor_id"
         " WHERE v.household_id = ? ORDER BY v.visited_at_utc DESC, v.id DESC LIMIT ?",
-        (household_id, limit))
+        (household_id, limit),
+    )
     return [dict(r) for r in rows]
 
 
@@ -36,5 +39,7 @@ def problems(conn, grid_code, household_id, limit=200):
         "SELECT id, number, category, description, status, urgency, reported_at, due_at,"
         " rectified_at, supervised FROM problems"
         " WHERE grid_code = ? AND household_id = ? AND deleted = 0"
-        " ORDER BY reported_at DESC, id DESC LIMIT ?", (grid_code, household_id, limit))
+        " ORDER BY reported_at DESC, id DESC LIMIT ?",
+        (grid_code, household_id, limit),
+    )
     return [dict(r) for r in rows]

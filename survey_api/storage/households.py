@@ -5,8 +5,18 @@ import json
 from ..timeutil import now_iso
 from .changes import record_change
 
-FIELDS = ("grid_code", "address", "building", "unit_no", "room", "head_name", "phone", "members",
-          "tags", "notes")
+FIELDS = (
+    "grid_code",
+    "address",
+    "building",
+    "unit_no",
+    "room",
+    "head_name",
+    "phone",
+    "members",
+    "tags",
+    "notes",
+)
 
 
 def get_row(conn, household_id):
@@ -16,8 +26,9 @@ def get_row(conn, household_id):
 
 def get_brief(conn, household_id):
     """Just what a visit or problem needs of its household: id, grid_code, deleted."""
-    row = conn.execute("SELECT id, grid_code, deleted FROM households WHERE id = ?",
-                       (household_id,)).fetchone()
+    row = conn.execute(
+        "SELECT id, grid_code, deleted FROM households WHERE id = ?", (household_id,)
+    ).fetchone()
     return {"id": row[0], "grid_code": row[1], "deleted": row[2]} if row else None
 
 
@@ -28,35 +39,54 @@ def _encode(fields):
     return out
 
 
-def insert(conn, household_id, fields, *, created_by=None, create_hash=None,
-           created_at_client=None):
+def insert(
+    conn, household_id, fields, *, created_by=None, create_hash=None, created_at_client=None
+):
     """Insert a household at version 1 and log the change; returns the row."""
     seq = record_change(conn, "household", household_id, fields["grid_code"])
-    values = row_values(household_id, fields, seq=seq, ts=now_iso(), created_by=created_by,
-                        create_hash=create_hash, created_at_client=created_at_client)
+    values = row_values(
+        household_id,
+        fields,
+        seq=seq,
+        ts=now_iso(),
+        created_by=created_by,
+        create_hash=create_hash,
+        created_at_client=created_at_client,
+    )
     cols = ", ".join(values)
     marks = ", ".join("?" * len(values))
     conn.execute(f"INSERT INTO households ({cols}) VALUES ({marks})", list(values.values()))
     return get_row(conn, household_id)
 
 
-def row_values(household_id, fields, *, seq, ts, created_by=None, create_hash=None,
-               created_at_client=None):
+def row_values(
+    household_id, fields, *, seq, ts, created_by=None, create_hash=None, created_at_client=None
+):
     """The columns of a new household at version 1 (its change logged at seq)."""
     values = _encode(fields)
     values.setdefault("tags", "[]")
-    values.update(id=household_id, version=1, created_at=ts, updated_at=ts, seq=seq,
-                  field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
-                  created_by=created_by, create_hash=create_hash,
-                  created_at_client=created_at_client)
+    values.update(
+        id=household_id,
+        version=1,
+        created_at=ts,
+        updated_at=ts,
+        seq=seq,
+        field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
+        created_by=created_by,
+        create_hash=create_hash,
+        created_at_client=created_at_client,
+    )
     return values
 
 
 def changed_fields(row, fields):
     """The subset of fields whose value differs from the row."""
     current = to_api(row)
-    return {k: v for k, v in fields.items()
-            if k in FIELDS and (list(v or []) if k == "tags" else v) != current[k]}
+    return {
+        k: v
+        for k, v in fields.items()
+        if k in FIELDS and (list(v or []) if k == "tags" else v) != current[k]
+    }
 
 
 def update(conn, household_id, fields, *, updated_at_client=None):
@@ -72,11 +102,17 @@ def update(conn, household_id, fields, *, updated_at_client=None):
         record_change(conn, "household", household_id, row["grid_code"])
     seq = record_change(conn, "household", household_id, new_grid)
     values = _encode(fields)
-    values.update(version=version, field_versions=json.dumps(field_versions), updated_at=now_iso(),
-                  seq=seq, updated_at_client=updated_at_client)
+    values.update(
+        version=version,
+        field_versions=json.dumps(field_versions),
+        updated_at=now_iso(),
+        seq=seq,
+        updated_at_client=updated_at_client,
+    )
     assignments = ", ".join(f"{k} = ?" for k in values)
-    conn.execute(f"UPDATE households SET {assignments} WHERE id = ?",
-                 [*values.values(), household_id])
+    conn.execute(
+        f"UPDATE households SET {assignments} WHERE id = ?", [*values.values(), household_id]
+    )
     return get_row(conn, household_id)
 
 
@@ -87,7 +123,8 @@ def mark_deleted(conn, household_id, *, updated_at_client=None):
     conn.execute(
         "UPDATE households SET deleted = 1, version = version + 1, updated_at = ?, seq = ?, "
         "updated_at_client = ? WHERE id = ?",
-        (now_iso(), seq, updated_at_client, household_id))
+        (now_iso(), seq, updated_at_client, household_id),
+    )
     return get_row(conn, household_id)
 
 
@@ -101,7 +138,8 @@ def find_match(conn, grid_code, address, building, unit_no, room):
     row = conn.execute(
         "SELECT * FROM households WHERE grid_code = ? AND address = ? AND building IS ? "
         "AND unit_no IS ? AND room IS ? AND deleted = 0 ORDER BY created_at LIMIT 1",
-        (grid_code, address, building, unit_no, room)).fetchone()
+        (grid_code, address, building, unit_no, room),
+    ).fetchone()
     return dict(row) if row else None
 
 
@@ -128,8 +166,18 @@ def to_api(row):
     }
 
 
-def list_rows(conn, *, scope_sql, scope_params, grid=None, tag=None, q=None, deleted=False,
-              after=None, limit=100):
+def list_rows(
+    conn,
+    *,
+    scope_sql,
+    scope_params,
+    grid=None,
+    tag=None,
+    q=None,
+    deleted=False,
+    after=None,
+    limit=100,
+):
     """Households ordered by (grid_code, id), keyset-paginated."""
     where, params = [scope_sql], list(scope_params)
     if not deleted:
@@ -141,14 +189,17 @@ def list_rows(conn, *, scope_sql, scope_params, grid=None, tag=None, q=None, del
         where.append("EXISTS (SELECT 1 FROM json_each(households.tags) WHERE value = ?)")
         params.append(tag)
     if q:
-        where.append("(address LIKE ? ESCAPE '\\' OR head_name LIKE ? ESCAPE '\\' "
-                     "OR notes LIKE ? ESCAPE '\\')")
+        where.append(
+            "(address LIKE ? ESCAPE '\\' OR head_name LIKE ? ESCAPE '\\' "
+            "OR notes LIKE ? ESCAPE '\\')"
+        )
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params += [pattern] * 3
     if after:
         where.append("(grid_code, id) > (?, ?)")
         params += list(after)
-    sql = ("SELECT * FROM households WHERE " + " AND ".join(where)
-           + " ORDER BY grid_code, id LIMIT ?")
+    sql = (
+        "SELECT * FROM households WHERE " + " AND ".join(where) + " ORDER BY grid_code, id LIMIT ?"
+    )
     params.append(limit)
     return [dict(r) for r in conn.execute(sql, params)]

@@ -8,8 +8,9 @@ from ..timeutil import iso, now, now_iso
 
 
 def get_key(conn, user_id, key):
-    row = conn.execute("SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?",
-                       (user_id, key)).fetchone()
+    row = conn.execute(
+        "SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?", (user_id, key)
+    ).fetchone()
     return dict(row) if row else None
 
 
@@ -20,7 +21,8 @@ def mark_in_flight(conn, user_id, key, body_sha256):
         "INSERT INTO idempotency_keys (user_id, key, body_sha256, state, started_at, created_at) "
         "VALUES (?, ?, ?, 'in_flight', ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET "
         "body_sha256 = excluded.body_sha256, state = 'in_flight', started_at = excluded.started_at",
-        (user_id, key, body_sha256, token, now_iso()))
+        (user_id, key, body_sha256, token, now_iso()),
+    )
     return token
 
 
@@ -36,13 +38,17 @@ def encode_response(response):
 def finish(conn, user_id, key, response_text):
     conn.execute(
         "UPDATE idempotency_keys SET state = 'done', response = ? WHERE user_id = ? AND key = ?",
-        (response_text, user_id, key))
+        (response_text, user_id, key),
+    )
 
 
 def release(conn, user_id, key, token):
     """Drop our in-flight mark (the push failed before it was stored)."""
-    conn.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? "
-                 "AND state = 'in_flight' AND started_at = ?", (user_id, key, token))
+    conn.execute(
+        "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? "
+        "AND state = 'in_flight' AND started_at = ?",
+        (user_id, key, token),
+    )
 
 
 def purge(conn, ttl_days):
@@ -57,11 +63,12 @@ def get_ops(conn, user_id, op_ids):
     op_ids = list(dict.fromkeys(op_ids))
     found = {}
     for i in range(0, len(op_ids), 500):
-        chunk = op_ids[i:i + 500]
+        chunk = op_ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
         for op_id, result in conn.execute(
-                f"SELECT op_id, result FROM push_ops WHERE user_id = ? AND op_id IN ({marks})",
-                [user_id, *chunk]):
+            f"SELECT op_id, result FROM push_ops WHERE user_id = ? AND op_id IN ({marks})",
+            [user_id, *chunk],
+        ):
             found[op_id] = json.loads(result)
     return found
 
@@ -70,4 +77,5 @@ def put_ops(conn, user_id, results, created_at):
     """Keep many first results: [(op_id, result), …]."""
     conn.executemany(
         "INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
-        [(user_id, op_id, _COMPACT.encode(result), created_at) for op_id, result in results])
+        [(user_id, op_id, _COMPACT.encode(result), created_at) for op_id, result in results],
+    )

@@ -69,31 +69,38 @@ def _local_ts(expr):
     The stored form is UTC ('…+00:00', timeutil.iso): its first 19 characters plus 8 hours;
     another offset is applied by datetime() first. datetime(…) is strftime('%Y-%m-%d
     %H:%M:%S', …) without the format parsing."""
-    return (f"CASE WHEN substr({expr}, -6) = '+00:00'"
-            f" THEN datetime(substr({expr}, 1, 19), '+8 hours')"
-            f" ELSE datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-            f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours') END")
+    return (
+        f"CASE WHEN substr({expr}, -6) = '+00:00'"
+        f" THEN datetime(substr({expr}, 1, 19), '+8 hours')"
+        f" ELSE datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+        f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours') END"
+    )
 
 
 def _unix_seconds(expr):
     """A stored ISO datetime as whole Unix seconds (the XLSX writer makes it an Excel date)."""
-    return (f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-            f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)")
+    return (
+        f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+        f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)"
+    )
 
 
 def _safe_text(expr):
     """Text a spreadsheet would run as a formula gets a leading apostrophe (as the CSV
     writer's safe_text does). Most text starts with none of = @ + - tab CR: one unicode()
     call decides."""
-    return (f"CASE WHEN unicode({expr}) NOT IN (61, 64, 43, 45, 9, 13) THEN {expr}"
-            f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
-            f" OR substr({expr}, 2) GLOB '*[^0-9 ()+-]*'"
-            f" THEN '''' || {expr} ELSE {expr} END")
+    return (
+        f"CASE WHEN unicode({expr}) NOT IN (61, 64, 43, 45, 9, 13) THEN {expr}"
+        f" WHEN substr({expr}, 1, 1) IN ('=', '@', char(9), char(13))"
+        f" OR substr({expr}, 2) GLOB '*[^0-9 ()+-]*'"
+        f" THEN '''' || {expr} ELSE {expr} END"
+    )
 
 
 def _amount(expr):
-    return (f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER)"
-            f" ELSE {expr} END")
+    return (
+        f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER) ELSE {expr} END"
+    )
 
 
 def _quote(text):
@@ -111,8 +118,12 @@ def _labelled(expr, kind, mapping):
 
 _FORMS = {
     "raw": {},
-    "csv": {DATETIME: _local_ts, TEXT: _safe_text, AMOUNT: _amount,
-            FLAG: lambda e: f"CASE WHEN {e} THEN 'true' ELSE 'false' END"},
+    "csv": {
+        DATETIME: _local_ts,
+        TEXT: _safe_text,
+        AMOUNT: _amount,
+        FLAG: lambda e: f"CASE WHEN {e} THEN 'true' ELSE 'false' END",
+    },
     "xlsx": {DATETIME: _unix_seconds, FLAG: lambda e: f"({e}) != 0"},
 }
 
@@ -125,8 +136,9 @@ def _field_sql(key, form, mapping):
     return convert(expr) if convert else expr
 
 
-def _problem_where(community_code, *, accepted_only, lo, hi, status, category, grid, overdue,
-                   supervised):
+def _problem_where(
+    community_code, *, accepted_only, lo, hi, status, category, grid, overdue, supervised
+):
     where = ["p.community_code = :community", "p.deleted = 0"]
     params = {"community": community_code}
     if accepted_only:
@@ -142,8 +154,10 @@ def _problem_where(community_code, *, accepted_only, lo, hi, status, category, g
         where.append(f"p.status IN ({', '.join(names)})")
         params.update({n[1:]: s for n, s in zip(names, status, strict=True)})
     if category:
-        where.append("p.category IN (SELECT code FROM categories WHERE code = :category"
-                     " OR parent_code = :category)")
+        where.append(
+            "p.category IN (SELECT code FROM categories WHERE code = :category"
+            " OR parent_code = :category)"
+        )
         params["category"] = category
     if grid:
         where.append("p.grid_code = :grid")
@@ -156,9 +170,25 @@ def _problem_where(community_code, *, accepted_only, lo, hi, status, category, g
     return where, params
 
 
-def problem_rows(conn, community_code, keys, *, form, now, kind, labels=None, after=None,
-                 limit=None, lo=None, hi=None, status=None, category=None, grid=None,
-                 overdue=None, supervised=None):
+def problem_rows(
+    conn,
+    community_code,
+    keys,
+    *,
+    form,
+    now,
+    kind,
+    labels=None,
+    after=None,
+    limit=None,
+    lo=None,
+    hi=None,
+    status=None,
+    category=None,
+    grid=None,
+    overdue=None,
+    supervised=None,
+):
     """A cursor over a community's problem or rectification list, oldest report first.
 
     Each row is (household_id, status, due_at, reported_at, number, *values of keys) with
@@ -166,16 +196,26 @@ def problem_rows(conn, community_code, keys, *, form, now, kind, labels=None, af
     PROBLEM_FIELDS keys. after: (reported_at, number) of the previous page's last row.
     """
     where, params = _problem_where(
-        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
-        category=category, grid=grid, overdue=overdue, supervised=supervised)
+        community_code,
+        accepted_only=kind == "rectification-list",
+        lo=lo,
+        hi=hi,
+        status=status,
+        category=category,
+        grid=grid,
+        overdue=overdue,
+        supervised=supervised,
+    )
     params["now"] = now
     if after is not None:
         where.append("(p.reported_at, p.number) > (:after_at, :after_number)")
         params.update(after_at=after[0], after_number=after[1])
     labels = labels or {}
     select = "".join(f", {_field_sql(k, form, labels.get(k))}" for k in keys)
-    sql = (f"SELECT {_LEAD}{select} {_FROM} WHERE {' AND '.join(where)}"
-           " ORDER BY p.reported_at, p.number")
+    sql = (
+        f"SELECT {_LEAD}{select} {_FROM} WHERE {' AND '.join(where)}"
+        " ORDER BY p.reported_at, p.number"
+    )
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
@@ -192,23 +232,27 @@ def community_households(conn, community_code):
     rows = conn.execute(
         "SELECT h.id, h.address, h.head_name, h.phone FROM households h WHERE h.grid_code IN"
         " (SELECT code FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\')",
-        (like_prefix(unit[0]),))
+        (like_prefix(unit[0]),),
+    )
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def household_fields(conn, household_id):
     """(address, head_name, phone) of one household, or None."""
-    row = conn.execute("SELECT address, head_name, phone FROM households WHERE id = ?",
-                       (household_id,)).fetchone()
+    row = conn.execute(
+        "SELECT address, head_name, phone FROM households WHERE id = ?", (household_id,)
+    ).fetchone()
     return tuple(row) if row is not None else None
 
 
 # --- visit ledger -----------------------------------------------------------------------
 
-_HOUSEHOLD_ORDER = ("h.address, coalesce(h.building, ''), coalesce(h.unit_no, ''),"
-                    " coalesce(h.room, ''), h.id")
-_VISITED_SQL = ("EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id"
-                " AND v.outcome = 'met'{period})")
+_HOUSEHOLD_ORDER = (
+    "h.address, coalesce(h.building, ''), coalesce(h.unit_no, ''), coalesce(h.room, ''), h.id"
+)
+_VISITED_SQL = (
+    "EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.outcome = 'met'{period})"
+)
 
 
 def _period(column, lo, hi):
@@ -220,8 +264,18 @@ def _period(column, lo, hi):
     return sql
 
 
-def ledger_households(conn, grid_code, *, lo=None, hi=None, after=None, limit=500,
-                      visited=None, tag=None, deleted=False):
+def ledger_households(
+    conn,
+    grid_code,
+    *,
+    lo=None,
+    hi=None,
+    after=None,
+    limit=500,
+    visited=None,
+    tag=None,
+    deleted=False,
+):
     """One page of a grid's live households in ledger order, each with `visited`.
 
     after: the cursor [address, building, unit_no, room, id, seq] of the previous page.
@@ -239,17 +293,25 @@ def ledger_households(conn, grid_code, *, lo=None, hi=None, after=None, limit=50
         where.append(f"({_HOUSEHOLD_ORDER}) > (:a0, :a1, :a2, :a3, :a4)")
         params.update({f"a{i}": after[i] for i in range(5)})
         seq = after[5]
-    sql = (f"SELECT h.id, h.address, h.building, h.unit_no, h.room, h.head_name, h.phone,"
-           f" h.tags, {visited_sql} AS visited FROM households h WHERE {' AND '.join(where)}"
-           f" ORDER BY {_HOUSEHOLD_ORDER} LIMIT :limit")
+    sql = (
+        f"SELECT h.id, h.address, h.building, h.unit_no, h.room, h.head_name, h.phone,"
+        f" h.tags, {visited_sql} AS visited FROM households h WHERE {' AND '.join(where)}"
+        f" ORDER BY {_HOUSEHOLD_ORDER} LIMIT :limit"
+    )
     out = []
     for row in conn.execute(sql, params):
         seq += 1
         household = dict(row)
         visited_flag = bool(household.pop("visited"))
         household["tags"] = json.loads(household["tags"])
-        cursor = [household["address"], household["building"] or "", household["unit_no"] or "",
-                  household["room"] or "", household["id"], seq]
+        cursor = [
+            household["address"],
+            household["building"] or "",
+            household["unit_no"] or "",
+            household["room"] or "",
+            household["id"],
+            seq,
+        ]
         out.append((seq, household, visited_flag, cursor))
     return out
 
@@ -259,14 +321,16 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
     out = {hid: [] for hid in household_ids}
     ids = list(household_ids)
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         names = [f"h{j}" for j in range(len(chunk))]
         params = dict(zip(names, chunk, strict=True), lo=lo, hi=hi)
-        sql = ("SELECT v.id, v.household_id, v.visited_at, v.outcome, v.notes,"
-               " coalesce(nullif(u.display_name, ''), u.username) AS visitor"
-               " FROM visits v LEFT JOIN users u ON u.id = v.visitor_id"
-               f" WHERE v.household_id IN ({', '.join(':' + n for n in names)})"
-               f"{_period('v.visited_at_utc', lo, hi)} ORDER BY v.visited_at_utc, v.id")
+        sql = (
+            "SELECT v.id, v.household_id, v.visited_at, v.outcome, v.notes,"
+            " coalesce(nullif(u.display_name, ''), u.username) AS visitor"
+            " FROM visits v LEFT JOIN users u ON u.id = v.visitor_id"
+            f" WHERE v.household_id IN ({', '.join(':' + n for n in names)})"
+            f"{_period('v.visited_at_utc', lo, hi)} ORDER BY v.visited_at_utc, v.id"
+        )
         for row in conn.execute(sql, params):
             visit = dict(row)
             out[visit.pop("household_id")].append(visit)
@@ -283,26 +347,52 @@ _NEEDS_QUOTES = "'*[,\"\r\n]*'"
 
 
 def _csv_quoted(expr):
-    return (f"CASE WHEN {expr} GLOB {_NEEDS_QUOTES}"
-            f" THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END")
+    return (
+        f"CASE WHEN {expr} GLOB {_NEEDS_QUOTES}"
+        f" THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
+    )
 
 
 def stage_households(conn, rows):
     """rows (id, address, head_name, phone), as the CSV shows them, into the temporary table
     temp.export_households that problem_csv_lines joins."""
     conn.execute("DROP TABLE IF EXISTS temp.export_households")
-    conn.execute("CREATE TEMP TABLE export_households (id TEXT PRIMARY KEY, address TEXT,"
-                 " head_name TEXT, phone TEXT) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TEMP TABLE export_households (id TEXT PRIMARY KEY, address TEXT,"
+        " head_name TEXT, phone TEXT) WITHOUT ROWID"
+    )
     conn.executemany("INSERT INTO temp.export_households VALUES (?, ?, ?, ?)", rows)
 
 
-def problem_csv_lines(conn, community_code, keys, *, now, kind, labels=None, lo=None, hi=None,
-                      status=None, category=None, grid=None, overdue=None, supervised=None):
+def problem_csv_lines(
+    conn,
+    community_code,
+    keys,
+    *,
+    now,
+    kind,
+    labels=None,
+    lo=None,
+    hi=None,
+    status=None,
+    category=None,
+    grid=None,
+    overdue=None,
+    supervised=None,
+):
     """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
     order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left."""
     where, params = _problem_where(
-        community_code, accepted_only=kind == "rectification-list", lo=lo, hi=hi, status=status,
-        category=category, grid=grid, overdue=overdue, supervised=supervised)
+        community_code,
+        accepted_only=kind == "rectification-list",
+        lo=lo,
+        hi=hi,
+        status=status,
+        category=category,
+        grid=grid,
+        overdue=overdue,
+        supervised=supervised,
+    )
     params["now"] = now
     labels = labels or {}
     cells = []
@@ -314,9 +404,11 @@ def problem_csv_lines(conn, community_code, keys, *, now, kind, labels=None, lo=
         else:
             expr = _field_sql(key, "csv", labels.get(key))
             cells.append(_csv_quoted(expr) if PROBLEM_FIELDS[key][1] == TEXT else expr)
-    sql = (f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_FROM}"
-           " LEFT JOIN temp.export_households eh ON eh.id = p.household_id"
-           f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number")
+    sql = (
+        f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_FROM}"
+        " LEFT JOIN temp.export_households eh ON eh.id = p.household_id"
+        f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number"
+    )
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor.execute(sql, params)

@@ -41,8 +41,10 @@ def open_sql(alias=""):
 def deadline_runs_sql(alias=""):
     """SQL twin of deadline_runs(). The statuses are named (IN, not NOT IN) so that an index
     on (…, status, due_at) answers it (the problem queue's counts, migration 5)."""
-    return (f"{_col(alias, 'status')} IN ({_quoted(DEADLINE_RUNS)})"
-            f" AND {_col(alias, 'due_at')} IS NOT NULL")
+    return (
+        f"{_col(alias, 'status')} IN ({_quoted(DEADLINE_RUNS)})"
+        f" AND {_col(alias, 'due_at')} IS NOT NULL"
+    )
 
 
 def overdue_sql(alias="", now="?"):

@@ -64,13 +64,22 @@ def list_rows(conn, criteria, *, after=None, offset=0, limit=100):
         where += " AND (reported_at, id) < (?, ?)"
         params += list(after)
     # The ids first (from a covering index, sorted without touching the table), then the rows.
-    ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM problems WHERE {where} ORDER BY reported_at DESC, id DESC"
-        " LIMIT ? OFFSET ?", [*params, limit, offset])]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM problems WHERE {where} ORDER BY reported_at DESC, id DESC"
+            " LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+    ]
     if not ids:
         return []
-    rows = {r["id"]: dict(r) for r in conn.execute(
-        f"SELECT * FROM problems WHERE id IN ({', '.join('?' * len(ids))})", ids)}
+    rows = {
+        r["id"]: dict(r)
+        for r in conn.execute(
+            f"SELECT * FROM problems WHERE id IN ({', '.join('?' * len(ids))})", ids
+        )
+    }
     return [rows[i] for i in ids]
 
 

@@ -15,13 +15,45 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 # Columns a caller may set through insert()/update(); the rest are bookkeeping.
 WRITABLE = {
-    "visit_id", "household_id", "grid_code", "community_code", "source", "category",
-    "description", "urgency", "lat", "lng", "accuracy_m", "photos_before", "status",
-    "suspended_from", "suspended_at", "level", "responsible_unit", "responsible_person",
-    "responsible_user_id", "measures", "accepted_at", "due_at", "due_estimated", "rectified_at",
-    "photos_after", "verified_by", "verified_at", "closed_at", "rating", "rating_comment",
-    "cost_share_resident", "cost_share_society", "cost_share_subsidy", "supervised", "deleted",
-    "create_hash", "created_by", "created_at_client", "updated_at_client",
+    "visit_id",
+    "household_id",
+    "grid_code",
+    "community_code",
+    "source",
+    "category",
+    "description",
+    "urgency",
+    "lat",
+    "lng",
+    "accuracy_m",
+    "photos_before",
+    "status",
+    "suspended_from",
+    "suspended_at",
+    "level",
+    "responsible_unit",
+    "responsible_person",
+    "responsible_user_id",
+    "measures",
+    "accepted_at",
+    "due_at",
+    "due_estimated",
+    "rectified_at",
+    "photos_after",
+    "verified_by",
+    "verified_at",
+    "closed_at",
+    "rating",
+    "rating_comment",
+    "cost_share_resident",
+    "cost_share_society",
+    "cost_share_subsidy",
+    "supervised",
+    "deleted",
+    "create_hash",
+    "created_by",
+    "created_at_client",
+    "updated_at_client",
 }
 JSON_COLUMNS = ("photos_before", "photos_after")
 
@@ -68,8 +100,9 @@ def row_values(problem_id, number, fields, *, ts, seq):
     if unknown:
         raise ValueError(f"not writable: {sorted(unknown)}")
     values = _encode(fields)
-    values.update(id=problem_id, number=number, reported_at=ts, created_at=ts, updated_at=ts,
-                  version=1)
+    values.update(
+        id=problem_id, number=number, reported_at=ts, created_at=ts, updated_at=ts, version=1
+    )
     values.setdefault("status", REPORTED)
     values.setdefault("level", "grid")
     values.setdefault("responsible_unit", fields["grid_code"])
@@ -88,8 +121,10 @@ def insert_refs(conn, rows):
 
 def last_number(conn, community_code, year):
     """The last sequence number drawn for a community's year (0 when none)."""
-    row = conn.execute("SELECT last FROM problem_counters WHERE community_code = ? AND year = ?",
-                       (community_code, year)).fetchone()
+    row = conn.execute(
+        "SELECT last FROM problem_counters WHERE community_code = ? AND year = ?",
+        (community_code, year),
+    ).fetchone()
     return row[0] if row else 0
 
 
@@ -98,7 +133,8 @@ def set_last_numbers(conn, lasts):
     conn.executemany(
         "INSERT INTO problem_counters (community_code, year, last) VALUES (?, ?, ?) "
         "ON CONFLICT (community_code, year) DO UPDATE SET last = excluded.last",
-        [(community, year, last) for (community, year), last in lasts.items()])
+        [(community, year, last) for (community, year), last in lasts.items()],
+    )
 
 
 def number_text(community_code, year, seq):
@@ -121,8 +157,13 @@ def update(conn, problem_id, fields):
     )
     new = get_row(conn, problem_id)
     if "photos_before" in fields or "photos_after" in fields:
-        _refresh_refs(conn, problem_id, new["grid_code"], json.loads(new["photos_before"]),
-                      json.loads(new["photos_after"]))
+        _refresh_refs(
+            conn,
+            problem_id,
+            new["grid_code"],
+            json.loads(new["photos_before"]),
+            json.loads(new["photos_after"]),
+        )
     return new
 
 
@@ -135,11 +176,26 @@ def get_row(conn, problem_id):
     return dict(row) if row else None
 
 
-def add_event(conn, problem_id, *, action, from_status, to_status, actor_id, note=None,
-              payload=None, at=None):
+def add_event(
+    conn, problem_id, *, action, from_status, to_status, actor_id, note=None, payload=None, at=None
+):
     event_id = str(uuid.uuid4())
-    add_events(conn, [(event_id, problem_id, action, from_status, to_status, actor_id,
-                       at or now_iso(), note, _COMPACT.encode(payload) if payload else "{}")])
+    add_events(
+        conn,
+        [
+            (
+                event_id,
+                problem_id,
+                action,
+                from_status,
+                to_status,
+                actor_id,
+                at or now_iso(),
+                note,
+                _COMPACT.encode(payload) if payload else "{}",
+            )
+        ],
+    )
     return event_id
 
 
@@ -148,7 +204,9 @@ def add_events(conn, events):
     note, payload JSON) tuples with one executemany."""
     conn.executemany(
         "INSERT INTO problem_events (id, problem_id, action, from_status, to_status, actor_id, at,"
-        " note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+        " note, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        events,
+    )
 
 
 def events_for(conn, problem_ids):
@@ -158,7 +216,9 @@ def events_for(conn, problem_ids):
     for chunk, marks in chunks(ids):
         rows = conn.execute(
             "SELECT id, problem_id, action, from_status, to_status, actor_id, at, note, payload "
-            f"FROM problem_events WHERE problem_id IN ({marks}) ORDER BY at, rowid", chunk)
+            f"FROM problem_events WHERE problem_id IN ({marks}) ORDER BY at, rowid",
+            chunk,
+        )
         for r in rows:
             event = dict(r)
             event["payload"] = json.loads(event["payload"])

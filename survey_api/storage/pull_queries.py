@@ -21,22 +21,27 @@ def _grids_json(grids):
 
 def find_snapshot(conn, user_id, grids):
     digest = hashlib.sha256(_grids_json(grids).encode()).hexdigest()
-    row = conn.execute("SELECT id FROM scope_snapshots WHERE user_id = ? AND grids_hash = ?",
-                       (user_id, digest)).fetchone()
+    row = conn.execute(
+        "SELECT id FROM scope_snapshots WHERE user_id = ? AND grids_hash = ?", (user_id, digest)
+    ).fetchone()
     return (row[0] if row else None), digest
 
 
 def insert_snapshot(conn, user_id, grids, digest):
-    conn.execute("INSERT OR IGNORE INTO scope_snapshots (user_id, grids_hash, grids) "
-                 "VALUES (?, ?, ?)", (user_id, digest, _grids_json(grids)))
-    return conn.execute("SELECT id FROM scope_snapshots WHERE user_id = ? AND grids_hash = ?",
-                        (user_id, digest)).fetchone()[0]
+    conn.execute(
+        "INSERT OR IGNORE INTO scope_snapshots (user_id, grids_hash, grids) VALUES (?, ?, ?)",
+        (user_id, digest, _grids_json(grids)),
+    )
+    return conn.execute(
+        "SELECT id FROM scope_snapshots WHERE user_id = ? AND grids_hash = ?", (user_id, digest)
+    ).fetchone()[0]
 
 
 def snapshot_grids(conn, user_id, snapshot_id):
     """(found, grids) of a stored grid set of this user."""
-    row = conn.execute("SELECT grids FROM scope_snapshots WHERE id = ? AND user_id = ?",
-                       (snapshot_id, user_id)).fetchone()
+    row = conn.execute(
+        "SELECT grids FROM scope_snapshots WHERE id = ? AND user_id = ?", (snapshot_id, user_id)
+    ).fetchone()
     if row is None:
         return False, None
     return True, json.loads(row[0])
@@ -76,8 +81,9 @@ def revoke_ids(conn, kind, *, grids, scope_grids, after, limit):
     """Ids of one kind in removed grids that are not in the current scope, by id."""
     in_set, p1 = grid_condition("grid_code", grids)
     in_scope, p2 = grid_condition("grid_code", scope_grids)
-    sql = (f"SELECT id FROM {kind} WHERE {in_set} AND NOT ({in_scope}) AND id > ? "
-           "ORDER BY id LIMIT ?")
+    sql = (
+        f"SELECT id FROM {kind} WHERE {in_set} AND NOT ({in_scope}) AND id > ? ORDER BY id LIMIT ?"
+    )
     return [r[0] for r in conn.execute(sql, [*p1, *p2, after, limit])]
 
 
@@ -86,7 +92,9 @@ def changes_after(conn, seq, scope_grids, limit):
     in_scope, params = grid_condition("grid_code", scope_grids)
     return conn.execute(
         f"SELECT seq, entity, record_id FROM changes WHERE seq > ? AND {in_scope} "
-        "ORDER BY seq LIMIT ?", [seq, *params, limit]).fetchall()
+        "ORDER BY seq LIMIT ?",
+        [seq, *params, limit],
+    ).fetchall()
 
 
 def rows_by_id(conn, table, ids):

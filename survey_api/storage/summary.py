@@ -19,8 +19,9 @@ COUNT_KEYS = ("problems", "rectified", "on_time", "overdue", "supervised", "rate
 def leaf_categories(conn):
     """[(code, name)] of the leaf categories, in the categories' order (the export's
     per-category columns)."""
-    rows = conn.execute("SELECT code, name FROM categories WHERE parent_code IS NOT NULL"
-                        " ORDER BY sort, code")
+    rows = conn.execute(
+        "SELECT code, name FROM categories WHERE parent_code IS NOT NULL ORDER BY sort, code"
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -28,18 +29,20 @@ def grids_under(conn, path):
     """[(grid code, grid path)] of the grids in a subtree."""
     rows = conn.execute(
         "SELECT code, path FROM units WHERE level = 'grid' AND path LIKE ? ESCAPE '\\'",
-        (like_prefix(path),))
+        (like_prefix(path),),
+    )
     return [(r[0], r[1]) for r in rows]
 
 
-_SUBTREE_GRIDS = ("(SELECT code FROM units WHERE level = 'grid' AND path LIKE :prefix"
-                  " ESCAPE '\\')")
+_SUBTREE_GRIDS = "(SELECT code FROM units WHERE level = 'grid' AND path LIKE :prefix ESCAPE '\\')"
 
 
 def households_by_grid(conn, path):
     rows = conn.execute(
         f"SELECT grid_code, count(*) FROM households WHERE deleted = 0"
-        f" AND grid_code IN {_SUBTREE_GRIDS} GROUP BY grid_code", {"prefix": like_prefix(path)})
+        f" AND grid_code IN {_SUBTREE_GRIDS} GROUP BY grid_code",
+        {"prefix": like_prefix(path)},
+    )
     return dict(rows.fetchall())
 
 
@@ -58,11 +61,15 @@ def visited_by_grid(conn, path, lo, hi):
         period = " AND v.visited_at_utc <= :hi"
         if lo is not None:
             period += " AND v.visited_at_utc >= :lo"
-        where.append("(h.last_met_at <= :hi OR EXISTS (SELECT 1 FROM visits v"
-                     f" WHERE v.household_id = h.id AND v.outcome = 'met'{period}))")
+        where.append(
+            "(h.last_met_at <= :hi OR EXISTS (SELECT 1 FROM visits v"
+            f" WHERE v.household_id = h.id AND v.outcome = 'met'{period}))"
+        )
     rows = conn.execute(
         f"SELECT h.grid_code, count(*) FROM households h WHERE {' AND '.join(where)}"
-        " GROUP BY h.grid_code", params)
+        " GROUP BY h.grid_code",
+        params,
+    )
     return dict(rows.fetchall())
 
 
@@ -83,8 +90,10 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
         where.append("p.reported_at <= :hi")
         params["hi"] = hi
     if category:
-        where.append("p.category IN (SELECT code FROM categories WHERE code = :category"
-                     " OR parent_code = :category)")
+        where.append(
+            "p.category IN (SELECT code FROM categories WHERE code = :category"
+            " OR parent_code = :category)"
+        )
         params["category"] = category
     rectified = "p.status IN ('rectified', 'closed')"
     sql = f"""
@@ -99,7 +108,7 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
                      sum(p.supervised != 0) AS c4,
                      sum(p.rating IS NOT NULL) AS c5,
                      sum(p.rating >= 3) AS c6
-              FROM problems p INDEXED BY problems_rollup WHERE {' AND '.join(where)}
+              FROM problems p INDEXED BY problems_rollup WHERE {" AND ".join(where)}
               GROUP BY p.grid_code, p.category) g
         JOIN units u ON u.code = g.grid_code
         GROUP BY child, g.category"""
@@ -107,5 +116,6 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
     for row in conn.execute(sql, params):
         child, category, *counts = row
         out.setdefault(child, {})[category] = dict(
-            zip(COUNT_KEYS, (int(c or 0) for c in counts), strict=True))
+            zip(COUNT_KEYS, (int(c or 0) for c in counts), strict=True)
+        )
     return out

@@ -22,7 +22,9 @@ def rotate(conn, jti):
     """Mark a live refresh token used; False when it was already used or revoked."""
     cur = conn.execute(
         "UPDATE refresh_tokens SET rotated_at = ? "
-        "WHERE jti = ? AND rotated_at IS NULL AND revoked_at IS NULL", (now_iso(), jti))
+        "WHERE jti = ? AND rotated_at IS NULL AND revoked_at IS NULL",
+        (now_iso(), jti),
+    )
     return cur.rowcount == 1
 
 

@@ -13,11 +13,15 @@ from ..migrations import week_of
 from .summary import _SUBTREE_GRIDS
 from .units import like_prefix
 
-_FOUND = (f"SELECT {week_of('reported_at')} AS week, count(*) FROM problems"
-          f" WHERE deleted = 0 AND status != 'rejected' AND grid_code IN {_SUBTREE_GRIDS}")
-_DONE = (f"SELECT {week_of('rectified_at')} AS week, count(*) FROM problems"
-         " WHERE deleted = 0 AND status IN ('rectified', 'closed') AND rectified_at IS NOT NULL"
-         f" AND grid_code IN {_SUBTREE_GRIDS}")
+_FOUND = (
+    f"SELECT {week_of('reported_at')} AS week, count(*) FROM problems"
+    f" WHERE deleted = 0 AND status != 'rejected' AND grid_code IN {_SUBTREE_GRIDS}"
+)
+_DONE = (
+    f"SELECT {week_of('rectified_at')} AS week, count(*) FROM problems"
+    " WHERE deleted = 0 AND status IN ('rectified', 'closed') AND rectified_at IS NOT NULL"
+    f" AND grid_code IN {_SUBTREE_GRIDS}"
+)
 
 
 def _series(conn, sql, column, path, lo, hi):

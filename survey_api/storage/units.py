@@ -103,8 +103,9 @@ def grids_under(conn, paths):
     if not paths:
         return []
     cond, params = under_paths_sql(paths)
-    rows = conn.execute(f"SELECT code FROM units WHERE level = 'grid' AND {cond} ORDER BY code",
-                        params)
+    rows = conn.execute(
+        f"SELECT code FROM units WHERE level = 'grid' AND {cond} ORDER BY code", params
+    )
     return [r[0] for r in rows]
 
 

@@ -14,7 +14,8 @@ def _with_units(conn, row):
     user = dict(row)
     user["active"] = bool(user["active"])
     user["unit_codes"] = [
-        r[0] for r in conn.execute(
+        r[0]
+        for r in conn.execute(
             "SELECT unit_code FROM user_units WHERE user_id = ? ORDER BY unit_code", (user["id"],)
         )
     ]

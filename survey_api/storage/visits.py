@@ -12,38 +12,74 @@ def get_row(conn, visit_id):
     return dict(row) if row else None
 
 
-_COLUMNS = ("id", "household_id", "grid_code", "visitor_id", "visited_at", "visited_at_utc",
-            "outcome", "notes", "lat", "lng", "accuracy_m", "photos", "create_hash",
-            "received_at", "created_at_client", "seq")
-_INSERT = (f"INSERT INTO visits ({', '.join(_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
+_COLUMNS = (
+    "id",
+    "household_id",
+    "grid_code",
+    "visitor_id",
+    "visited_at",
+    "visited_at_utc",
+    "outcome",
+    "notes",
+    "lat",
+    "lng",
+    "accuracy_m",
+    "photos",
+    "create_hash",
+    "received_at",
+    "created_at_client",
+    "seq",
+)
+_INSERT = f"INSERT INTO visits ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
-def insert(conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None,
-           created_at_client=None):
+def insert(
+    conn, visit_id, fields, *, grid_code, visitor_id, create_hash=None, created_at_client=None
+):
     """Insert a visit (fields: household_id, visited_at (ISO text), outcome, notes, location,
     photos); logs the change and the photo references; returns the row."""
     seq = record_change(conn, "visit", visit_id, grid_code)
-    values = row_values(visit_id, fields, grid_code=grid_code, visitor_id=visitor_id,
-                        create_hash=create_hash, created_at_client=created_at_client,
-                        received_at=now_iso(), seq=seq)
+    values = row_values(
+        visit_id,
+        fields,
+        grid_code=grid_code,
+        visitor_id=visitor_id,
+        create_hash=create_hash,
+        created_at_client=created_at_client,
+        received_at=now_iso(),
+        seq=seq,
+    )
     insert_many(conn, [values])
     return dict(zip(_COLUMNS, values, strict=True))
 
 
-def row_values(visit_id, fields, *, grid_code, visitor_id, create_hash, created_at_client,
-               received_at, seq):
+def row_values(
+    visit_id, fields, *, grid_code, visitor_id, create_hash, created_at_client, received_at, seq
+):
     """The column values (in _COLUMNS order) of a new visit whose change is logged at seq."""
     location = fields.get("location") or {}
     photos = list(dict.fromkeys(fields.get("photos") or []))
     visited_at = fields["visited_at"]
     if not isinstance(visited_at, str):
         visited_at = visited_at.isoformat()
-    return (visit_id, fields["household_id"], grid_code, visitor_id, visited_at,
-            iso(parse_iso(visited_at)), fields["outcome"], fields.get("notes"),
-            location.get("lat"), location.get("lng"), location.get("accuracy_m"),
-            json.dumps(photos) if photos else "[]", create_hash, received_at,
-            created_at_client, seq)
+    return (
+        visit_id,
+        fields["household_id"],
+        grid_code,
+        visitor_id,
+        visited_at,
+        iso(parse_iso(visited_at)),
+        fields["outcome"],
+        fields.get("notes"),
+        location.get("lat"),
+        location.get("lng"),
+        location.get("accuracy_m"),
+        json.dumps(photos) if photos else "[]",
+        create_hash,
+        received_at,
+        created_at_client,
+        seq,
+    )
 
 
 def insert_many(conn, rows):
@@ -83,20 +119,37 @@ def rows_to_api(conn, rows):
     return [to_api(r, [s for s in json.loads(r["photos"]) if s not in stored]) for r in rows]
 
 
-def list_rows(conn, *, scope_sql, scope_params, grid=None, household=None, lo=None, hi=None,
-              after=None, limit=100):
+def list_rows(
+    conn,
+    *,
+    scope_sql,
+    scope_params,
+    grid=None,
+    household=None,
+    lo=None,
+    hi=None,
+    after=None,
+    limit=100,
+):
     """Visits newest first, keyset-paginated on (visited_at_utc, id)."""
     where, params = [scope_sql], list(scope_params)
-    for cond, value in (("grid_code = ?", grid), ("household_id = ?", household),
-                        ("visited_at_utc >= ?", lo), ("visited_at_utc <= ?", hi)):
+    for cond, value in (
+        ("grid_code = ?", grid),
+        ("household_id = ?", household),
+        ("visited_at_utc >= ?", lo),
+        ("visited_at_utc <= ?", hi),
+    ):
         if value is not None:
             where.append(cond)
             params.append(value)
     if after:
         where.append("(visited_at_utc, id) < (?, ?)")
         params += list(after)
-    sql = ("SELECT * FROM visits WHERE " + " AND ".join(where)
-           + " ORDER BY visited_at_utc DESC, id DESC LIMIT ?")
+    sql = (
+        "SELECT * FROM visits WHERE "
+        + " AND ".join(where)
+        + " ORDER BY visited_at_utc DESC, id DESC LIMIT ?"
+    )
     params.append(limit)
     return [dict(r) for r in conn.execute(sql, params)]
 
