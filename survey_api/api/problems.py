@@ -10,7 +10,6 @@ from ..request_body import json_body
 from ..scope import current_scope
 from ..services import problem_queue
 from ..services import problems as service
-from ..storage import problems as store
 from . import blueprint
 from .record_http import path_id, record_response
 
@@ -36,14 +35,13 @@ def list_problems(args):
         lo=args["from_"],
         hi=args["to"],
     )
-    rows = problem_queue.keyset_page(
+    items = problem_queue.keyset_page(
         conn,
         current_scope(),
         filters,
         after=decode_cursor(args["cursor"], (str, str)),
         limit=args["limit"],
     )
-    items = store.rows_to_api(conn, rows)
     return page(items, args["limit"], key=lambda p: [p["reported_at"], p["id"]])
 
 
@@ -64,7 +62,5 @@ def create_problem(args):
 @blp.response(200, ProblemSchema)
 def get_problem(problem_id):
     """One problem with its events (办理轨迹)."""
-    scope = current_scope()
-    conn = get_db().conn
-    row = service.get_visible(conn, scope, path_id(problem_id))
-    return record_response(service.present(conn, row), etag=row["version"])
+    record = service.read(get_db().conn, current_scope(), path_id(problem_id))
+    return record_response(record, etag=record["version"])

@@ -19,8 +19,9 @@ def visible(scope, row):
     return row is not None and scope.holds_grid(row["grid_code"])
 
 
-def present(scope, row, unmask=False):
-    """The API record: grid workers (own grids) and unmask=true see personal data."""
+def shown_to(scope, row, unmask=False):
+    """The household as this caller may see it (unlike a visit or a problem, that depends on
+    who asks): grid workers (own grids) and unmask=true see personal data, others it masked."""
     record = store.to_api(row)
     if unmask or scope.is_grid_worker:
         return record
@@ -45,7 +46,7 @@ def new_record(record_id, data, at_client=None):
 def check_create(conn, scope, new, lookups):
     """Every rule of a household create that reads the database; the fields to insert."""
     fields = creates.check_new(
-        conn, scope, new, lookups, "households", store.get_row, lambda r: present(scope, r)
+        conn, scope, new, lookups, "households", store.get_row, lambda r: shown_to(scope, r)
     )
     creates.writable_grid(conn, scope, fields["grid_code"])
     return fields
@@ -63,7 +64,7 @@ def create(conn, scope, record_id, data, at_client=None, *, represent=True):
         create_hash=new.digest,
         created_at_client=new.at_client,
     )
-    return present(scope, row) if represent else row
+    return shown_to(scope, row) if represent else row
 
 
 def update(
@@ -90,13 +91,13 @@ def update(
                 409,
                 "STALE_VERSION",
                 f"The household is at version {row['version']}.",
-                current=present(scope, row),
+                current=shown_to(scope, row),
             )
     if changes:
         row = store.update(
             conn, household_id, changes, updated_at_client=creates.at_client_iso(at_client)
         )
-    return present(scope, row) if represent else row
+    return shown_to(scope, row) if represent else row
 
 
 def delete(conn, scope, household_id, base_version, at_client=None):
@@ -114,7 +115,7 @@ def delete(conn, scope, household_id, base_version, at_client=None):
             409,
             "STALE_VERSION",
             f"The household is at version {row['version']}.",
-            current=present(scope, row),
+            current=shown_to(scope, row),
         )
     store.mark_deleted(conn, household_id, updated_at_client=creates.at_client_iso(at_client))
     return "deleted"
@@ -198,7 +199,7 @@ def read(conn, scope, household_id, *, unmask=False, ip=None):
                 ip=ip,
                 details={"endpoint": "households.get"},
             )
-    return present(scope, row, unmask)
+    return shown_to(scope, row, unmask)
 
 
 def change(conn, scope, household_id, version, data, *, ip=None):

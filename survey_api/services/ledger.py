@@ -66,7 +66,7 @@ def household_page(conn, scope, household_id):
     404 outside scope, 410 when deleted (services/households.get_visible).
     """
     row = household_service.get_visible(conn, scope, household_id)
-    record = household_service.present(scope, row)
+    record = household_service.shown_to(scope, row)
     return {
         "household": record,
         "grid": unit_store.get(conn, row["grid_code"]),

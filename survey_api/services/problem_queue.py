@@ -21,6 +21,7 @@ from ..statuses import (
 )
 from ..storage import categories as category_store
 from ..storage import problem_queries
+from ..storage import problems as problem_store
 from ..storage import units as unit_store
 from ..timeutil import iso, now, period_bounds
 from . import deadlines
@@ -118,11 +119,13 @@ def _merge(base, queue):
 
 
 def keyset_page(conn, scope, filters, *, after=None, limit=100, at=None):
-    """GET /problems: limit+1 rows after the keyset (reported_at, id)."""
+    """GET /problems: limit+1 problems (records with their events) after the keyset
+    (reported_at, id)."""
     at = at or now()
-    return problem_queries.list_rows(
+    rows = problem_queries.list_rows(
         conn, _criteria(conn, scope, filters, at), after=after, limit=limit + 1
     )
+    return problem_store.rows_to_api(conn, rows)
 
 
 def queue_page(conn, scope, filters, queue="all", *, page=1, per_page=50, at=None):

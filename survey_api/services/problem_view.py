@@ -46,7 +46,7 @@ def details(conn, scope, problem_id, *, unmask=False, ip=None):
         if household_row is not None:
             if unmask:
                 _audit_unmask(conn, scope, row, ip)
-            household = households.present(scope, household_row, unmask=unmask)
+            household = households.shown_to(scope, household_row, unmask=unmask)
     elif unmask:
         raise ApiError(404, "NOT_FOUND", "This problem has no household.")
     return {

@@ -30,6 +30,11 @@ def present(conn, row):
     return store.rows_to_api(conn, [row])[0]
 
 
+def read(conn, scope, problem_id):
+    """GET /problems/{id}: the problem with its events, or 404 / 410."""
+    return present(conn, get_visible(conn, scope, problem_id))
+
+
 def get_visible(conn, scope, problem_id):
     """A problem the caller may see: 404 otherwise, 410 when deleted."""
     row = store.get_row(conn, problem_id)
