@@ -6,20 +6,10 @@ from webargs.fields import DelimitedList
 from survey_api.statuses import STATUSES
 
 from .common import UNIT_CODE_RE, DateOrDateTime, PageQuery, PageSchema, Query
+from .households import TAGS
 
 FORMATS = ("json", "csv", "xlsx")
 LANGS = ("zh", "en")
-TAGS = (
-    "elderly_alone",
-    "elderly",
-    "low_income",
-    "disabled",
-    "left_behind_child",
-    "veteran",
-    "rental",
-    "vacant",
-    "special_care",
-)
 CATEGORY_RE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)?$"
 
 

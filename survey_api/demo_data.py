@@ -4,6 +4,8 @@ The demo district is modelled on 张店区 (Zhangdian, Zibo, Shandong; code 3703
 names, invented communities and people.
 """
 
+from schemas.households import TAGS
+
 DISTRICT = ("370303", "张店区")
 
 # (code, name, [(community code, community name, estate, road), …])
@@ -114,18 +116,6 @@ MEASURES = [
     "社区与住户面对面调解，达成一致。",
     "上报街道，申请老旧小区改造资金。",
 ]
-
-TAGS = (
-    "elderly_alone",
-    "elderly",
-    "low_income",
-    "disabled",
-    "left_behind_child",
-    "veteran",
-    "rental",
-    "vacant",
-    "special_care",
-)
 
 
 def person_name(rng):

@@ -24,18 +24,7 @@ from ..storage import audit
 from ..storage import households as store
 from ..storage import units as unit_store
 
-FIELDS = (
-    "grid_code",
-    "address",
-    "building",
-    "unit_no",
-    "room",
-    "head_name",
-    "phone",
-    "members",
-    "tags",
-    "notes",
-)
+FIELDS = store.FIELDS
 CHINESE = {
     "网格编码": "grid_code",
     "地址": "address",
