@@ -170,6 +170,16 @@ def _problem_where(
     return where, params
 
 
+def _list_where(community_code, kind, now, **filters):
+    """WHERE and parameters of a problem list (the rectification list: accepted ones only),
+    with :now for the overdue flag."""
+    where, params = _problem_where(
+        community_code, accepted_only=kind == "rectification-list", **filters
+    )
+    params["now"] = now
+    return where, params
+
+
 def problem_rows(
     conn,
     community_code,
@@ -195,9 +205,10 @@ def problem_rows(
     the values in `form` (raw | csv | xlsx) and `labels` {key: mapping} applied. keys are
     PROBLEM_FIELDS keys. after: (reported_at, number) of the previous page's last row.
     """
-    where, params = _problem_where(
+    where, params = _list_where(
         community_code,
-        accepted_only=kind == "rectification-list",
+        kind,
+        now,
         lo=lo,
         hi=hi,
         status=status,
@@ -206,7 +217,6 @@ def problem_rows(
         overdue=overdue,
         supervised=supervised,
     )
-    params["now"] = now
     if after is not None:
         where.append("(p.reported_at, p.number) > (:after_at, :after_number)")
         params.update(after_at=after[0], after_number=after[1])
@@ -382,9 +392,10 @@ def problem_csv_lines(
 ):
     """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
     order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left."""
-    where, params = _problem_where(
+    where, params = _list_where(
         community_code,
-        accepted_only=kind == "rectification-list",
+        kind,
+        now,
         lo=lo,
         hi=hi,
         status=status,
@@ -393,7 +404,6 @@ def problem_csv_lines(
         overdue=overdue,
         supervised=supervised,
     )
-    params["now"] = now
     labels = labels or {}
     cells = []
     for key in keys:
