@@ -222,7 +222,18 @@ class TimeLeft:
 
     def text(self, status, due_at):
         """剩N个工作日 | 超期N个工作日 | 已完成 | '' (DESIGN §11)."""
-        found = self.of(status, due_at)
+        return self._words(self.of(status, due_at))
+
+    def day_texts(self, due_date):
+        """(text while not past due, text once past due) of an open problem whose running
+        deadline falls on the local date due_date — text() for every such problem of that
+        day at once (an export joins these per due date in SQL). None for a case that cannot
+        happen (not past due on a date before today, past due on a date after it)."""
+        left = self._words(self._count(False, due_date)) if due_date >= self.today else None
+        late = self._words(self._count(True, due_date)) if due_date <= self.today else None
+        return left, late
+
+    def _words(self, found):
         if found is None:
             return ""
         kind, n = found

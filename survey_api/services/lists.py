@@ -7,6 +7,7 @@ exports.ExportFile. SQL lives in storage/lists.py; how a file looks in exports/.
 
 import itertools
 import operator
+from datetime import date
 from operator import itemgetter
 
 from ..db import get_db, own_connection, read_tx, write_tx
@@ -20,7 +21,7 @@ from ..storage import audit
 from ..storage import lists as list_store
 from ..timeutil import now_iso, parse_iso, period_bounds
 from .deadlines import TimeLeft
-from .masking import mask
+from .masking import mask, masker
 
 EXPORT_PAGE = 1000
 EXPORT_CACHE_KIB = 4096
@@ -258,23 +259,55 @@ def problem_cells(conn, kind, community_code, columns, lang, form, *, now, unmas
 
 def problem_csv_lines(conn, kind, community_code, columns, lang, *, now, unmask, filters):
     """Every row of a problem list as its CSV line (seq first, no line end): SQLite writes
-    the line; the households' cells (masked, formula-safe) wait in a temporary table and
-    剩余时限 is a SQL function over TimeLeft."""
+    the line; the households' cells (masked, formula-safe) and the 剩余时限 texts of the
+    list's due dates wait in temporary tables."""
     keys = [c.source(lang) for c in columns[1:]]
     labels = {c.source(lang): c.labels(lang) for c in columns[1:] if c.labels(lang) is not None}
+    where = {"community_code": community_code, "now": now, "kind": kind, **filters}
     if any(k in list_store.HOUSEHOLD_FIELDS for k in keys):
-        households = _Households(conn, community_code, render="csv", unmask=unmask)
-        list_store.stage_households(conn, ((i, *households[i]) for i in households.stored))
+        _stage_households(conn, where, render="csv", unmask=unmask)
     else:
         list_store.stage_households(conn, ())
-    time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
-    conn.create_function(
-        "time_left", 2, lambda status, due_at: time_left[status, due_at], deterministic=True
-    )
+    _stage_time_left(conn, where, now)
     cursor = list_store.problem_csv_lines(
-        conn, community_code, keys, now=now, kind=kind, labels=labels, **filters
+        conn,
+        community_code,
+        keys,
+        now=now,
+        kind=kind,
+        labels=labels,
+        done_text=TimeLeft.DONE_TEXT,
+        **filters,
     )
     return (f"{seq},{line}" for seq, (line,) in zip(itertools.count(1), cursor))
+
+
+def _stage_households(conn, where, *, render, unmask):
+    """The households the list names, as it shows them (masked unless unmask, for a CSV
+    formula-safe), into the temporary table the export's SQL joins: each masked once."""
+    shown = _shown_households(render, unmask)
+    rows = list_store.list_households(conn, **where)
+    list_store.stage_households(conn, ((row[0], *shown(row[1:])) for row in rows))
+
+
+def _shown_households(render, unmask):
+    """(address, head_name, phone) → as the list shows them."""
+    masked = masker(list_store.HOUSEHOLD_FIELDS)
+    if render != "csv":
+        return (lambda fields: fields) if unmask else masked
+    if unmask:
+        return lambda fields: tuple(safe_text(v) if v else v for v in fields)
+    return lambda fields: tuple(safe_text(v) if v else v for v in masked(fields))
+
+
+def _stage_time_left(conn, where, now):
+    """The 剩余时限 texts of every due date of the list (TimeLeft.day_texts) into the
+    temporary table TIME_LEFT_SQL reads."""
+    time_left = TimeLeft(conn, parse_iso(now))
+    days = list_store.due_days(conn, **where)
+    list_store.stage_time_left(
+        conn, ((day, *time_left.day_texts(date.fromisoformat(day))) for day in days)
+    )
 
 
 class _TimeLeftTexts(dict):

@@ -6,7 +6,8 @@ full export share the same query and an export never holds more than a page in m
 
 import json
 
-from .overdue import overdue_sql
+from ..statuses import DONE
+from .overdue import deadline_runs_sql, overdue_sql
 from .units import like_prefix
 
 OVERDUE_SQL = overdue_sql("p", ":now")
@@ -63,16 +64,18 @@ LEFT JOIN categories c ON c.code = p.category
 LEFT JOIN categories cp ON cp.code = c.parent_code"""
 
 
-def _local_ts(expr):
-    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991).
+def _local_ts(expr, function="datetime"):
+    """A stored ISO datetime as Asia/Shanghai wall-clock text (China has no DST since 1991);
+    with function="date" its local date.
 
-    The stored form is UTC ('…+00:00', timeutil.iso): its first 19 characters plus 8 hours;
-    another offset is applied by datetime() first. datetime(…) is strftime('%Y-%m-%d
-    %H:%M:%S', …) without the format parsing."""
+    The stored form is UTC ('…+00:00', timeutil.iso): its first 19 characters plus 8 hours
+    (cut before the fraction, which datetime() would round up); another offset is applied by
+    datetime() first. datetime(…) is strftime('%Y-%m-%d %H:%M:%S', …) without the format
+    parsing."""
     return (
         f"CASE WHEN substr({expr}, -6) = '+00:00'"
-        f" THEN datetime(substr({expr}, 1, 19), '+8 hours')"
-        f" ELSE datetime(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+        f" THEN {function}(substr({expr}, 1, 19), '+8 hours')"
+        f" ELSE {function}(substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
         f" THEN 'Z' ELSE substr({expr}, -6) END, '+8 hours') END"
     )
 
@@ -351,7 +354,7 @@ def visits_of(conn, household_ids, *, lo=None, hi=None):
 # For a CSV, SQLite writes each whole line (printf of the csv form's cells, quoted as
 # csv.writer quotes: a cell holding , " CR or LF in double quotes, its quotes doubled). The
 # household's cells come from a temporary table the caller fills (masked, formula-safe), and
-# 剩余时限 from the SQL function time_left(status, due_at) the caller registers.
+# 剩余时限 from TIME_LEFT_SQL.
 
 _NEEDS_QUOTES = "'*[,\"\r\n]*'"
 
@@ -363,15 +366,118 @@ def _csv_quoted(expr):
     )
 
 
+def _csv_text(expr):
+    """A free-text cell: formula-safe, then quoted if need be. Most text needs neither: one
+    unicode() and one GLOB decide that before the full expression runs."""
+    return (
+        f"CASE WHEN unicode({expr}) NOT IN (61, 64, 43, 45, 9, 13)"
+        f" AND NOT {expr} GLOB {_NEEDS_QUOTES} THEN {expr}"
+        f" ELSE {_csv_quoted(_safe_text(expr))} END"
+    )
+
+
+def _csv_cell(key, labels):
+    """The CSV cell of a PROBLEM_FIELDS key: a labelled column's labels are quoted once,
+    as constants (SQLite works out constant expressions before the first row)."""
+    expr, kind = PROBLEM_FIELDS[key]
+    if labels is not None and kind != FLAG:
+        whens = " ".join(
+            f"WHEN {_quote(code)} THEN {_csv_quoted(_quote(text))}"
+            for code, text in labels.items()
+        )
+        unknown = _csv_quoted(expr) if kind == TEXT else expr
+        return f"CASE {expr} {whens} ELSE {unknown} END"
+    cell = _field_sql(key, "csv", labels)
+    return _csv_text(expr) if kind == TEXT and labels is None else cell
+
+
+# The small tables' texts (grid and category names) are rendered once per export into
+# temporary tables, joined by code (in memory, one lookup each) instead of units and
+# categories (an index and a table lookup each, and the rendering per row).
+_STAGED = {
+    "grid_name": "eg.name",
+    "category_group": "ec.grp",
+    "category_name": "ec.name",
+}
+_STAGED_FROM = """FROM problems p
+LEFT JOIN temp.export_grids eg ON eg.code = p.grid_code
+LEFT JOIN temp.export_categories ec ON ec.code = p.category
+LEFT JOIN temp.export_households eh ON eh.id = p.household_id"""
+
+
+def stage_names(conn, render):
+    """Every grid's name and every category's name and group (its parent's name, as
+    PROBLEM_FIELDS reads them) through render (an SQL expression → the cell's SQL) into
+    temp.export_grids and temp.export_categories."""
+    for table in ("export_grids", "export_categories"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    conn.execute(
+        "CREATE TEMP TABLE export_grids (code TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE export_categories (code TEXT PRIMARY KEY, grp TEXT, name TEXT)"
+        " WITHOUT ROWID"
+    )
+    conn.execute(
+        f"INSERT INTO temp.export_grids SELECT g.code, {render(PROBLEM_FIELDS['grid_name'][0])}"
+        " FROM units g WHERE g.level = 'grid'"
+    )
+    group, name = PROBLEM_FIELDS["category_group"][0], PROBLEM_FIELDS["category_name"][0]
+    conn.execute(
+        f"INSERT INTO temp.export_categories SELECT c.code, {render(group)}, {render(name)}"
+        " FROM categories c LEFT JOIN categories cp ON cp.code = c.parent_code"
+    )
+
+
 def stage_households(conn, rows):
-    """rows (id, address, head_name, phone), as the CSV shows them, into the temporary table
-    temp.export_households that problem_csv_lines joins."""
+    """rows (id, address, head_name, phone), as the export shows them, into the temporary
+    table temp.export_households that the export queries join."""
     conn.execute("DROP TABLE IF EXISTS temp.export_households")
     conn.execute(
         "CREATE TEMP TABLE export_households (id TEXT PRIMARY KEY, address TEXT,"
         " head_name TEXT, phone TEXT) WITHOUT ROWID"
     )
     conn.executemany("INSERT INTO temp.export_households VALUES (?, ?, ?, ?)", rows)
+
+
+def list_households(conn, community_code, *, now, kind, **filters):
+    """(id, address, head_name, phone) of every household a row of the list names (wherever
+    it lives now), stored values."""
+    where, params = _list_where(community_code, kind, now, **filters)
+    return conn.execute(
+        "SELECT h.id, h.address, h.head_name, h.phone FROM households h WHERE h.id IN"
+        f" (SELECT p.household_id FROM problems p WHERE {' AND '.join(where)})",
+        params,
+    )
+
+
+# 剩余时限 in SQL: done, or the text of the due date's row in temp.export_time_left (staged
+# by the caller from deadlines.TimeLeft.day_texts for every due date of the list), or empty.
+_DUE_DAY = _local_ts("p.due_at", "date")
+TIME_LEFT_SQL = (
+    f"CASE WHEN p.status IN ({', '.join(_quote(s) for s in DONE)}) THEN :time_left_done"
+    f" WHEN {deadline_runs_sql('p')} THEN (SELECT CASE WHEN p.due_at < :now THEN t.late"
+    f" ELSE t.ahead END FROM temp.export_time_left t WHERE t.day = {_DUE_DAY}) ELSE '' END"
+)
+
+
+def due_days(conn, community_code, *, now, kind, **filters):
+    """The local due dates (ISO text) of the list's rows whose deadline runs."""
+    where, params = _list_where(community_code, kind, now, **filters)
+    where.append(deadline_runs_sql("p"))
+    sql = f"SELECT DISTINCT {_DUE_DAY} FROM problems p WHERE {' AND '.join(where)}"
+    return [day for (day,) in conn.execute(sql, params)]
+
+
+def stage_time_left(conn, rows):
+    """rows (day, text while not past due, text once past due) into temp.export_time_left,
+    which TIME_LEFT_SQL reads."""
+    conn.execute("DROP TABLE IF EXISTS temp.export_time_left")
+    conn.execute(
+        "CREATE TEMP TABLE export_time_left (day TEXT PRIMARY KEY, ahead TEXT, late TEXT)"
+        " WITHOUT ROWID"
+    )
+    conn.executemany("INSERT INTO temp.export_time_left VALUES (?, ?, ?)", rows)
 
 
 def problem_csv_lines(
@@ -381,6 +487,7 @@ def problem_csv_lines(
     *,
     now,
     kind,
+    done_text,
     labels=None,
     lo=None,
     hi=None,
@@ -391,7 +498,8 @@ def problem_csv_lines(
     supervised=None,
 ):
     """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
-    order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left."""
+    order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left (done_text: its
+    text for a rectified or closed problem)."""
     where, params = _list_where(
         community_code,
         kind,
@@ -404,19 +512,21 @@ def problem_csv_lines(
         overdue=overdue,
         supervised=supervised,
     )
+    params["time_left_done"] = done_text
     labels = labels or {}
+    stage_names(conn, _csv_text)
     cells = []
     for key in keys:
         if key == "time_left":
-            cells.append("time_left(p.status, p.due_at)")
+            cells.append(TIME_LEFT_SQL)
         elif key in HOUSEHOLD_FIELDS:
             cells.append(_csv_quoted(f"eh.{key}"))
+        elif key in _STAGED:
+            cells.append(_STAGED[key])
         else:
-            expr = _field_sql(key, "csv", labels.get(key))
-            cells.append(_csv_quoted(expr) if PROBLEM_FIELDS[key][1] == TEXT else expr)
+            cells.append(_csv_cell(key, labels.get(key)))
     sql = (
-        f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_FROM}"
-        " LEFT JOIN temp.export_households eh ON eh.id = p.household_id"
+        f"SELECT printf('{','.join(['%s'] * len(cells))}', {', '.join(cells)}) {_STAGED_FROM}"
         f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number"
     )
     cursor = conn.cursor()
