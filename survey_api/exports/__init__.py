@@ -1,7 +1,7 @@
 """How a list is exported, in one place: its columns, title, file name and writer.
 
-`export()` takes the rows of a list (dicts with the JSON keys, or ready tuples in column order
-from the problem lists' SQL) and gives an `ExportFile`: CSV streamed in chunks, XLSX spooled
+`export()` takes the rows of a list (dicts with the JSON keys, or from the problem lists' SQL
+ready CSV lines or XLSX cells) and gives an `ExportFile`: CSV streamed in chunks, XLSX spooled
 to a temporary file (memory flat in the row count either way). The services call it; the
 views only turn the ExportFile into a response (exports/http.py).
 """
@@ -58,14 +58,14 @@ def _file_period(lo, hi, lang):
 
 
 def export(
-    list_name, fmt, lang, unit, period, rows, *, columns=None, tuples=False, lines=False, chart=None
+    list_name, fmt, lang, unit, period, rows, *, columns=None, xml=False, lines=False, chart=None
 ):
     """The export of a list as fmt (csv | xlsx).
 
     unit: {code, name}; period: (from, to) as the query gave them (date, datetime or None);
-    rows: dicts with the JSON keys; or for an XLSX (tuples=True) tuples of the columns'
-    cells as lang shows them, datetimes as Unix seconds; or for a CSV (lines=True) its lines
-    without their line ends. chart: an xlsx_writer.Chart.
+    rows: dicts with the JSON keys; or for an XLSX (xml=True) a function of the columns'
+    cell plan giving each row's cells as XML (xlsx_writer.CellPlan); or for a CSV
+    (lines=True) its lines without their line ends. chart: an xlsx_writer.Chart.
     """
     layout_columns, _zh, _en = LAYOUTS[list_name]
     columns = columns or layout_columns
@@ -81,5 +81,5 @@ def export(
         write = csv_line_chunks if lines else csv_chunks
         chunks = write(columns, rows, lang)
         return ExportFile(chunks, CSV_TYPE, base + ".csv", fallback + ".csv")
-    path, size = spool_xlsx(columns, rows, lang, title, sheet_name=word, tuples=tuples, chart=chart)
+    path, size = spool_xlsx(columns, rows, lang, title, sheet_name=word, xml=xml, chart=chart)
     return ExportFile(file_chunks(path), XLSX_TYPE, base + ".xlsx", fallback + ".xlsx", size)

@@ -6,15 +6,14 @@ exports.ExportFile. SQL lives in storage/lists.py; how a file looks in exports/.
 """
 
 import itertools
-import operator
 from datetime import date
-from operator import itemgetter
 
 from ..db import get_db, own_connection, read_tx, write_tx
 from ..errors import ApiError
 from ..exports import export
 from ..exports.csv_writer import safe_text
 from ..exports.layouts import LAYOUTS, TIME_LEFT
+from ..exports.xlsx_writer import XML_SPACE, XML_SPECIAL, xml_text
 from ..pagination import decode_cursor, encode_cursor
 from ..scope import current_scope
 from ..storage import audit
@@ -160,21 +159,16 @@ def problem_list(code, kind, args, ip):
     columns = LAYOUTS[kind][0]
     fmt, lang = args["format"], args["lang"]
 
-    def make_rows(conn):
-        if fmt == "csv":
-            return problem_csv_lines(
-                conn, kind, code, columns, lang, now=current, unmask=args["unmask"], filters=filters
+    def csv_lines(conn):
+        return problem_csv_lines(
+            conn, kind, code, columns, lang, now=current, unmask=args["unmask"], filters=filters
+        )
+
+    def xml_rows(plan):
+        return export_rows(
+            lambda conn: problem_xml_rows(
+                conn, kind, code, plan, lang, now=current, unmask=args["unmask"], filters=filters
             )
-        return problem_cells(
-            conn,
-            kind,
-            code,
-            columns,
-            lang,
-            fmt,
-            now=current,
-            unmask=args["unmask"],
-            filters=filters,
         )
 
     return export(
@@ -183,8 +177,8 @@ def problem_list(code, kind, args, ip):
         lang,
         unit,
         (args["from_"], args["to"]),
-        export_rows(make_rows),
-        tuples=fmt == "xlsx",
+        export_rows(csv_lines) if fmt == "csv" else xml_rows,
+        xml=fmt == "xlsx",
         lines=fmt == "csv",
     )
 
@@ -221,40 +215,29 @@ def problem_page(conn, kind, community_code, *, now, after, limit, unmask, filte
     return items, cursor
 
 
-def problem_cells(conn, kind, community_code, columns, lang, form, *, now, unmask, filters):
-    """Every row of a problem list as tuples of the columns' cells as lang shows them (seq
-    first), in form csv (ready text) or xlsx (typed values).
-
-    SQLite renders the problem's fields (labels included); the household's fields come from
-    the community's households, read and masked once; 剩余时限 from TimeLeft, once per
-    (status, due date). Per row, Python only puts the parts together (in C: itemgetter).
-    """
-    keys = [c.source(lang) for c in columns[1:]]
-    db_keys = [k for k in keys if k in list_store.PROBLEM_FIELDS]
-    labels = {c.source(lang): c.labels(lang) for c in columns[1:] if c.labels(lang) is not None}
-    cursor = list_store.problem_rows(
-        conn, community_code, db_keys, form=form, now=now, kind=kind, labels=labels, **filters
-    )
-    lead, width = 5, 5 + len(db_keys)
-    household_keys = list_store.HOUSEHOLD_FIELDS
-    positions = []
-    for key in keys:
-        if key in list_store.PROBLEM_FIELDS:
-            positions.append(lead + db_keys.index(key))
-        elif key in household_keys:
-            positions.append(width + household_keys.index(key))
-        else:  # time_left, after the household's fields
-            positions.append(width + len(household_keys))
-    pick = itemgetter(*positions)
-    time_left = _TimeLeftTexts(TimeLeft(conn, parse_iso(now)))
-    if any(k in household_keys for k in keys):
-        households = _Households(conn, community_code, render=form, unmask=unmask)
-        rows = (pick(row + households[row[0]] + (time_left[row[1], row[2]],)) for row in cursor)
+def problem_xml_rows(conn, kind, community_code, plan, lang, *, now, unmask, filters):
+    """Every row of a problem list as (its cells' XML after seq, lines of its wrapped text):
+    SQLite writes the cells as the plan (xlsx_writer.CellPlan per column) says; the
+    households' cells (masked) and the 剩余时限 texts wait in temporary tables."""
+    cells = [(c.column.source(lang), c.head, c.kind, c.labels, c.units) for c in plan]
+    where = {"community_code": community_code, "now": now, "kind": kind, **filters}
+    if any(key in list_store.HOUSEHOLD_FIELDS for key, *_ in cells):
+        _stage_households(conn, where, render="xlsx", unmask=unmask)
     else:
-        blank = (None,) * len(household_keys)
-        rows = (pick(row + blank + (time_left[row[1], row[2]],)) for row in cursor)
-    # (seq,) + row, numbered in C
-    return map(operator.add, zip(itertools.count(1)), rows)
+        list_store.stage_households(conn, ())
+    _stage_time_left(conn, where, now)
+    conn.create_function("xlsx_text", 2, xml_text, deterministic=True)
+    return list_store.problem_xml_rows(
+        conn,
+        community_code,
+        cells,
+        now=now,
+        kind=kind,
+        done_text=TimeLeft.DONE_TEXT,
+        xml_special=XML_SPECIAL,
+        xml_space=XML_SPACE,
+        **filters,
+    )
 
 
 def problem_csv_lines(conn, kind, community_code, columns, lang, *, now, unmask, filters):
@@ -308,18 +291,6 @@ def _stage_time_left(conn, where, now):
     list_store.stage_time_left(
         conn, ((day, *time_left.day_texts(date.fromisoformat(day))) for day in days)
     )
-
-
-class _TimeLeftTexts(dict):
-    """(status, due_at) → 剩余时限 text; TimeLeft works each one out once."""
-
-    def __init__(self, time_left):
-        super().__init__()
-        self.time_left = time_left
-
-    def __missing__(self, key):
-        text = self[key] = self.time_left.text(*key)
-        return text
 
 
 class _Households(dict):

@@ -454,11 +454,23 @@ def list_households(conn, community_code, *, now, kind, **filters):
 # 剩余时限 in SQL: done, or the text of the due date's row in temp.export_time_left (staged
 # by the caller from deadlines.TimeLeft.day_texts for every due date of the list), or empty.
 _DUE_DAY = _local_ts("p.due_at", "date")
-TIME_LEFT_SQL = (
-    f"CASE WHEN p.status IN ({', '.join(_quote(s) for s in DONE)}) THEN :time_left_done"
-    f" WHEN {deadline_runs_sql('p')} THEN (SELECT CASE WHEN p.due_at < :now THEN t.late"
-    f" ELSE t.ahead END FROM temp.export_time_left t WHERE t.day = {_DUE_DAY}) ELSE '' END"
-)
+
+
+def time_left_sql(render=lambda text: text, columns=("t.late", "t.ahead")):
+    """剩余时限 of the row: render (an SQL expression → the cell's SQL) is applied to a
+    parameter, a constant or one of the staged columns (once past due, while not), never to
+    this whole expression, so that the cell is worked out once."""
+    late, ahead = columns
+    return (
+        f"CASE WHEN p.status IN ({', '.join(_quote(s) for s in DONE)})"
+        f" THEN {render(':time_left_done')}"
+        f" WHEN {deadline_runs_sql('p')} THEN (SELECT CASE WHEN p.due_at < :now"
+        f" THEN {late} ELSE {ahead} END FROM temp.export_time_left t"
+        f" WHERE t.day = {_DUE_DAY}) ELSE {render(chr(39) * 2)} END"
+    )
+
+
+TIME_LEFT_SQL = time_left_sql()
 
 
 def due_days(conn, community_code, *, now, kind, **filters):
@@ -532,3 +544,187 @@ def problem_csv_lines(
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor.execute(sql, params)
+
+
+# --- the XLSX rows of the problem lists ---------------------------------------------------------
+# SQLite writes each row's cells as the XML the XLSX writer puts in the sheet: the caller gives
+# each column's cell head ('<c r="B…" s="5"', the row number left for it to fill in), the kind
+# of the written cell, its labels and, for wrapped text, the characters a line holds; each row
+# comes back with the number of lines its wrapped text takes (the row's height). Text a quick
+# check cannot pass as it is (XML specials, control characters, '_x', space at either end) goes
+# through the SQL function xlsx_text(head, text) that the caller registers; the parameters
+# :xml_special (a GLOB) and :xml_space (the characters str.isspace() knows) come with it.
+
+
+def _xml_text(head, expr):
+    return (
+        f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN {_quote(head + '/>')}"
+        f" WHEN NOT {expr} GLOB :xml_special AND trim({expr}, :xml_space) = {expr}"
+        f" AND instr({expr}, char(0)) = 0"
+        f" THEN {_quote(head + ' t=' + chr(34) + 'inlineStr' + chr(34) + '><is><t>')}"
+        f" || {expr} || '</t></is></c>' ELSE xlsx_text({_quote(head)}, {expr}) END"
+    )
+
+
+def _xml_value(head, expr, attributes=""):
+    """A number cell; expr is its text."""
+    return f"{_quote(head + attributes + '><v>')} || {expr} || '</v></c>'"
+
+
+def _xml_lines(expr, units):
+    """Lines of wrapped text (exports/xlsx_writer.text_lines: a character is one unit, a
+    CJK one two; a line holds units; every newline adds one), 1 for empty text. Text whose
+    UTF-8 length fits on a line and has no newline takes one, without the arithmetic."""
+    size = f"length(CAST({expr} AS BLOB))"
+    return (
+        f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN 1"
+        f" WHEN {size} <= {units} AND instr({expr}, char(10)) = 0 THEN 1"
+        f" ELSE max(1, (length({expr}) + ({size} - length({expr})) / 2 + {units - 1}) / {units}"
+        f" + length({expr}) - length(replace({expr}, char(10), ''))) END"
+    )
+
+
+def _xml_cell(head, key, expr, cell_kind, labels):
+    """The SQL of a cell's XML (PROBLEM_FIELDS kind of key, or TEXT for the staged ones)."""
+    kind = PROBLEM_FIELDS[key][1] if key in PROBLEM_FIELDS else TEXT
+    if labels is not None:
+        if kind == FLAG:
+            yes, no = _xml_text(head, _quote(labels[True])), _xml_text(head, _quote(labels[False]))
+            return f"CASE WHEN {expr} THEN {yes} ELSE {no} END"
+        whens = " ".join(
+            f"WHEN {_quote(code)} THEN {_xml_text(head, _quote(text))}"
+            for code, text in labels.items()
+        )
+        return f"CASE {expr} {whens} ELSE {_xml_text(head, expr)} END"
+    empty = _quote(head + "/>")
+    if kind == DATETIME:
+        serial = f"printf('%.16g', ({_unix_seconds(expr)} + 28800) / 86400.0 + 25569)"
+        value = _xml_value(head, serial)
+        return f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN {empty} ELSE {value} END"
+    if kind == FLAG:
+        one, zero = (_xml_value(head, f"'{v}'", ' t="b"') for v in (1, 0))
+        return f"CASE WHEN {expr} IS NULL THEN {empty} WHEN {expr} THEN {one} ELSE {zero} END"
+    if cell_kind in ("int", "number"):
+        value = _xml_value(head, f"printf('%.16g', {expr})")
+        return f"CASE WHEN {expr} IS NULL OR {expr} = '' THEN {empty} ELSE {value} END"
+    return _xml_text(head, expr)
+
+
+def _xml_row_lines(key, expr, units, labels):
+    if labels is not None and PROBLEM_FIELDS.get(key, ("", TEXT))[1] == FLAG:
+        yes, no = (_xml_lines(_quote(labels[v]), units) for v in (True, False))
+        return f"CASE WHEN {expr} THEN {yes} ELSE {no} END"
+    if labels is not None:
+        whens = " ".join(
+            f"WHEN {_quote(code)} THEN {_xml_lines(_quote(text), units)}"
+            for code, text in labels.items()
+        )
+        return f"CASE {expr} {whens} ELSE {_xml_lines(expr, units)} END"
+    return _xml_lines(expr, units)
+
+
+def problem_xml_rows(
+    conn,
+    community_code,
+    cells,
+    *,
+    now,
+    kind,
+    done_text,
+    xml_special,
+    xml_space,
+    lo=None,
+    hi=None,
+    status=None,
+    category=None,
+    grid=None,
+    overdue=None,
+    supervised=None,
+):
+    """A cursor of (cells' XML, lines) of each row, in list order.
+
+    cells: (key, head, cell kind, labels or None, units a line holds or None when not
+    wrapped) per column; keys as for problem_csv_lines."""
+    where, params = _list_where(
+        community_code,
+        kind,
+        now,
+        lo=lo,
+        hi=hi,
+        status=status,
+        category=category,
+        grid=grid,
+        overdue=overdue,
+        supervised=supervised,
+    )
+    params.update(time_left_done=done_text, xml_special=xml_special, xml_space=xml_space)
+    stage_names(conn, lambda expr: expr)
+    plan = {key: (head, cell_kind, labels, units) for key, head, cell_kind, labels, units in cells}
+    staged = _render_staged(conn, plan, params)
+    parts, lines = [], []
+    for key, head, cell_kind, labels, units in cells:
+        if key in staged:
+            cell, cell_lines = staged[key]
+            parts.append(cell)
+            if units:
+                lines.append(cell_lines)
+            continue
+        expr = PROBLEM_FIELDS[key][0]
+        parts.append(_xml_cell(head, key, expr, cell_kind, labels))
+        if units:
+            lines.append(_xml_row_lines(key, expr, units, labels))
+    row_lines = f"max(1, {', '.join(lines)})" if lines else "1"
+    sql = (  # printf builds the row at once (|| would copy it at every cell)
+        f"SELECT printf('{'%s' * len(parts)}', {', '.join(parts)}), {row_lines} {_STAGED_FROM}"
+        f" WHERE {' AND '.join(where)} ORDER BY p.reported_at, p.number"
+    )
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
+
+
+# The staged tables' texts, rendered once per grid, category, household and due date as the
+# cells of their columns: table → (key column, {key: column}).
+_STAGED_TABLES = {
+    "export_grids": ("code", {"grid_name": "name"}),
+    "export_categories": ("code", {"category_group": "grp", "category_name": "name"}),
+    "export_households": ("id", {k: k for k in HOUSEHOLD_FIELDS}),
+    "export_time_left": ("day", {"time_left": "late", "time_left.ahead": "ahead"}),
+}
+
+
+def _render_staged(conn, plan, params):
+    """Replace each staged table by one holding its texts as the XML cells (and lines) of
+    the plan's columns; returns {key: (the cell's SQL, the lines' SQL)} for the row query."""
+    out = {}
+    for table, (key_column, keys) in _STAGED_TABLES.items():
+        alias = {"export_grids": "eg", "export_categories": "ec", "export_households": "eh"}
+        selects, names = [key_column], [f"{key_column} TEXT PRIMARY KEY"]
+        for key, column in keys.items():
+            found = plan.get(key.split(".")[0])
+            if found is None:
+                continue
+            head, _kind, _labels, units = found
+            selects += [_xml_text(head, column), _xml_lines(column, units or 1)]
+            names += [f"{column} TEXT", f"{column}_lines INTEGER"]
+            if table in alias:  # (a LEFT JOIN that finds nothing: an empty cell)
+                out[key] = (
+                    f"coalesce({alias[table]}.{column}, {_quote(head + '/>')})",
+                    f"coalesce({alias[table]}.{column}_lines, 1)",
+                )
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}_xml")
+        conn.execute(f"CREATE TEMP TABLE {table}_xml ({', '.join(names)}) WITHOUT ROWID")
+        conn.execute(
+            f"INSERT INTO temp.{table}_xml SELECT {', '.join(selects)} FROM temp.{table}",
+            params,
+        )
+        conn.execute(f"DROP TABLE temp.{table}")
+        conn.execute(f"ALTER TABLE temp.{table}_xml RENAME TO {table}")
+    if "time_left" in plan:
+        head, _kind, _labels, units = plan["time_left"]
+        cell = time_left_sql(lambda text: _xml_text(head, text), ("t.late", "t.ahead"))
+        lines = time_left_sql(
+            lambda text: _xml_lines(text, units or 1), ("t.late_lines", "t.ahead_lines")
+        )
+        out["time_left"] = (f"coalesce({cell}, {_quote(head + '/>')})", f"coalesce({lines}, 1)")
+    return out
