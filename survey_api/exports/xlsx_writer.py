@@ -71,16 +71,14 @@ def write_xlsx(
     title,
     sheet_name="Sheet1",
     fast=True,
-    tuples=False,
     chart=None,
     xml=False,
 ):
     """Write the workbook to path; returns the number of data rows.
 
-    rows are dicts keyed by column (datetimes as ISO text), or with tuples=True tuples of
-    cells as lang shows them, in column order (datetimes as Unix seconds), which only the
-    fast writer takes; or with xml=True a function of the cells' plan (see SqlCells) that
-    returns each row's cells as XML with the lines of its wrapped text.
+    rows are dicts keyed by column (datetimes as ISO text), or with xml=True a function of
+    the cells' plan (CellPlan per column after seq) that returns each row's cells as XML
+    with the lines of its wrapped text (the problem lists, written by SQLite).
     """
     workbook = _Workbook(
         path,
@@ -106,8 +104,8 @@ def write_xlsx(
         sheet.freeze_panes(2, 0)
         if xml:
             row_index = _write_xml_rows(sheet, columns, rows, styles, lang)
-        elif tuples or (fast and hasattr(sheet, "row_data_fh")):
-            row_index = _write_rows_fast(sheet, columns, rows, styles, lang, tuples)
+        elif fast and hasattr(sheet, "row_data_fh"):
+            row_index = _write_rows_fast(sheet, columns, rows, styles, lang)
         else:
             row_index = _write_rows_api(sheet, columns, rows, styles, lang)
         sheet.autofilter(1, 0, max(row_index, 1), len(columns) - 1)
@@ -268,17 +266,13 @@ def _string_cell(head, text):
 
 
 def _excel_serial(value):
-    """A stored ISO datetime as the Excel serial of its Asia/Shanghai wall-clock second."""
-    return _seconds_serial(
-        int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() // 1)
-    )
-
-
-def _seconds_serial(seconds):
+    """A stored ISO datetime as the Excel serial of its Asia/Shanghai wall-clock second
+    (the SQL twin: storage/lists._xml_cell)."""
+    seconds = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() // 1)
     return (seconds + _SHANGHAI_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL
 
 
-def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
+def _write_rows_fast(sheet, columns, rows, styles, lang):
     """Data rows written straight into the worksheet's constant_memory row file.
 
     XlsxWriter spends ~7 µs a cell in its generic write path; the rows here are XML built
@@ -293,8 +287,7 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
     for index, column in enumerate(columns):
         head = f'<c r="{xl_col_to_name(index)}'
         style = styles.cells[index]._get_xf_index()
-        plan.append((index, column, head, f'" s="{style}"', style, column.cell_kind(lang)))
-    serial = _seconds_serial if tuples else _excel_serial
+        plan.append((column, head, f'" s="{style}"', style, column.cell_kind(lang)))
     write = sheet.row_data_fh.write
     row_index = 1
     for row in rows:
@@ -302,8 +295,8 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
         number = row_index + 1
         parts = [""]
         lines = 1
-        for index, column, head, attr, style, kind in plan:
-            value = row[index] if tuples else cell_value(column, row, lang)
+        for column, head, attr, style, kind in plan:
+            value = cell_value(column, row, lang)
             if value is None or value == "":
                 parts.append(f"{head}{number}{attr}/>")
                 continue
@@ -312,7 +305,7 @@ def _write_rows_fast(sheet, columns, rows, styles, lang, tuples=False):
             if kind == "text":
                 parts.append(_string_xml(f"{head[6:]}{number}", style, str(value)))
             elif kind == "datetime":
-                parts.append(f"{head}{number}{attr}><v>{serial(value):.16G}</v></c>")
+                parts.append(f"{head}{number}{attr}><v>{_excel_serial(value):.16G}</v></c>")
             elif kind == "bool":
                 parts.append(f'{head}{number}{attr} t="b"><v>{1 if value else 0}</v></c>')
             elif kind in ("int", "number"):
@@ -386,9 +379,7 @@ def _write_xml_rows(sheet, columns, make_rows, styles, lang):
     return row_index
 
 
-def spool_xlsx(
-    columns, rows, lang, title, sheet_name="Sheet1", tuples=False, chart=None, xml=False
-):
+def spool_xlsx(columns, rows, lang, title, sheet_name="Sheet1", chart=None, xml=False):
     """Write the workbook into a fresh temporary directory; returns (path, size).
 
     Rows are consumed while the workbook is written (constant_memory flushes each row to
@@ -397,9 +388,7 @@ def spool_xlsx(
     tmpdir = tempfile.mkdtemp(prefix="survey-export-")
     path = os.path.join(tmpdir, "export.xlsx")
     try:
-        write_xlsx(
-            path, columns, rows, lang, title, sheet_name, tuples=tuples, chart=chart, xml=xml
-        )
+        write_xlsx(path, columns, rows, lang, title, sheet_name, chart=chart, xml=xml)
     except BaseException:
         _remove(path)
         raise

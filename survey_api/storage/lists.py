@@ -382,8 +382,7 @@ def _csv_cell(key, labels):
     expr, kind = PROBLEM_FIELDS[key]
     if labels is not None and kind != FLAG:
         whens = " ".join(
-            f"WHEN {_quote(code)} THEN {_csv_quoted(_quote(text))}"
-            for code, text in labels.items()
+            f"WHEN {_quote(code)} THEN {_csv_quoted(_quote(text))}" for code, text in labels.items()
         )
         unknown = _csv_quoted(expr) if kind == TEXT else expr
         return f"CASE {expr} {whens} ELSE {unknown} END"
@@ -411,9 +410,7 @@ def stage_names(conn, render):
     temp.export_grids and temp.export_categories."""
     for table in ("export_grids", "export_categories"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    conn.execute(
-        "CREATE TEMP TABLE export_grids (code TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID"
-    )
+    conn.execute("CREATE TEMP TABLE export_grids (code TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID")
     conn.execute(
         "CREATE TEMP TABLE export_categories (code TEXT PRIMARY KEY, grp TEXT, name TEXT)"
         " WITHOUT ROWID"
