@@ -279,8 +279,8 @@ def _shown_households(render, unmask):
     if render != "csv":
         return (lambda fields: fields) if unmask else masked
     if unmask:
-        return lambda fields: tuple(safe_text(v) if v else v for v in fields)
-    return lambda fields: tuple(safe_text(v) if v else v for v in masked(fields))
+        return lambda fields: tuple([safe_text(v) if v else v for v in fields])
+    return lambda fields: tuple([safe_text(v) if v else v for v in masked(fields)])
 
 
 def _stage_time_left(conn, where, now):

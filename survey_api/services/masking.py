@@ -106,9 +106,8 @@ def masker(keys):
     hows = tuple(MASKS.get(key) for key in keys)
 
     def masked(values):
-        return tuple(
-            how(value) if how is not None and value else value
-            for how, value in zip(hows, values, strict=True)
-        )
+        pairs = zip(hows, values, strict=True)
+        # (a list, not a generator: this runs once per household of a list)
+        return tuple([how(value) if how is not None and value else value for how, value in pairs])
 
     return masked

@@ -13,15 +13,17 @@ from .units import like_prefix
 OVERDUE_SQL = overdue_sql("p", ":now")
 
 # --- the problem and rectification lists: one query, three forms --------------------------
-# A JSON page, a CSV and an XLSX are the same SELECT over the same WHERE and ORDER BY; only
-# each field's expression differs by form:
-#   raw  — the stored value (JSON pages);
-#   csv  — ready text: Asia/Shanghai wall-clock datetimes, true/false (or 是/否), whole
-#          amounts without '.0', formula-looking text neutralised (as exports/csv_writer does);
-#   xlsx — typed values: datetimes as Unix seconds, flags 0/1, numbers as numbers.
+# A JSON page, a CSV and an XLSX are the same SELECT over the same WHERE and ORDER BY (_list_where,
+# index order); only each field's expression differs by form:
+#   raw  — the stored value (JSON pages, problem_rows);
+#   csv  — the CSV line (problem_csv_lines): Asia/Shanghai wall-clock datetimes, true/false (or
+#          是/否), whole amounts without '.0', formula-looking text neutralised and quoted (as
+#          exports/csv_writer does);
+#   xlsx — the row's cells as sheet XML (problem_xml_rows, below).
 # A column with a label mapping (lang=zh: status 待受理, flags 是/否) reads as its label.
-# The household's fields are not joined: the caller maps household_id to them (read once
-# per community, masked in Python: a per-row join was half the export's time).
+# The household's fields are not joined from the big households table: the caller stages the
+# households the list names (masked in Python), and the names of grids and categories and the
+# 剩余时限 texts of the due dates are staged too, in temporary tables joined by key.
 
 DATETIME, FLAG, AMOUNT, TEXT, CODE, INT = "datetime", "flag", "amount", "text", "code", "int"
 
@@ -81,10 +83,12 @@ def _local_ts(expr, function="datetime"):
 
 
 def _unix_seconds(expr):
-    """A stored ISO datetime as whole Unix seconds (the XLSX writer makes it an Excel date)."""
+    """A stored ISO datetime as whole Unix seconds (an Excel date for the XLSX); the stored
+    UTC form needs no offset parsed."""
     return (
-        f"CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
-        f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER)"
+        f"CASE WHEN substr({expr}, -6) = '+00:00' THEN unixepoch(substr({expr}, 1, 19))"
+        f" ELSE CAST(strftime('%s', substr({expr}, 1, 19) || CASE WHEN {expr} LIKE '%Z'"
+        f" THEN 'Z' ELSE substr({expr}, -6) END) AS INTEGER) END"
     )
 
 
@@ -127,7 +131,6 @@ _FORMS = {
         AMOUNT: _amount,
         FLAG: lambda e: f"CASE WHEN {e} THEN 'true' ELSE 'false' END",
     },
-    "xlsx": {DATETIME: _unix_seconds, FLAG: lambda e: f"({e}) != 0"},
 }
 
 
@@ -205,7 +208,7 @@ def problem_rows(
     """A cursor over a community's problem or rectification list, oldest report first.
 
     Each row is (household_id, status, due_at, reported_at, number, *values of keys) with
-    the values in `form` (raw | csv | xlsx) and `labels` {key: mapping} applied. keys are
+    the values in `form` (raw | csv) and `labels` {key: mapping} applied. keys are
     PROBLEM_FIELDS keys. after: (reported_at, number) of the previous page's last row.
     """
     where, params = _list_where(
