@@ -125,3 +125,20 @@ def test_xlsx_sql_rows_equal_the_generic_writer(
     assert '<t xml:space="preserve"> 前后有空格 </t>' in xml  # (openpyxl keeps it either way)
     if kind == "problem-list":
         assert '<t xml:space="preserve">\u3000全角空格开头' in xml
+
+
+def test_masker_masks_tuples_as_mask_masks_records():
+    """The exports mask each household's (address, head_name, phone) with masking.masker:
+    the same rules as mask(), one home."""
+    from survey_api.services.masking import mask, masker
+
+    keys = ("address", "head_name", "phone", "notes")
+    masked = masker(keys)
+    for values in [
+        ("杏园东路175号杏园小区3号楼2单元201室", "欧阳修", "+86 138-0013-8000", "备注"),
+        ("3-2-201", "张", "13800138000", None),
+        ("", None, "123", ""),
+        (None, "李四", None, "x"),
+    ]:
+        record = dict(zip(keys, values, strict=True))
+        assert masked(values) == tuple(mask(record)[k] for k in keys)
