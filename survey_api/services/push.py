@@ -1,8 +1,9 @@
 """Applying a push: the Idempotency-Key protocol and the per-item rules (DESIGN §5, Appendices).
 
 - The key is claimed with an in-flight mark in its own short transaction; a live mark is 409,
-  a mark older than IDEMPOTENCY_STALE_SECONDS belongs to a dead worker and is taken over.
-- Before the write lock, every item is judged on its own (`prepare`): its own fields
+  a mark older than IDEMPOTENCY_STALE_SECONDS belongs to a dead worker and is taken over. A
+  key already known is judged by a plain read before anything else (a replay costs no more).
+- Before the claim and the write lock, every item is judged on its own (`prepare`): its own fields
   (schemas.sync.PushItemSchema; a wrong one is its `rejected` VALIDATION_ERROR result, the item
   is the unit of failure), and a create's id, hash and data (services/*.new_record). op_ids
   already answered are read then too. Two workers do this in parallel.
@@ -61,32 +62,52 @@ def _claim(conn, scope, key, body_sha256, stale_seconds):
     with write_tx(conn):
         row = idem.get_key(conn, scope.user_id, key)
         if row is not None:
-            if row["body_sha256"] != body_sha256:
-                raise ApiError(
-                    422,
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "This Idempotency-Key was used with another body.",
-                )
-            if row["state"] == "done":
-                return "replay", row["response"]
-            if now().timestamp() - row["started_at"] < stale_seconds:
-                raise ApiError(
-                    409,
-                    "IDEMPOTENCY_KEY_IN_FLIGHT",
-                    "A push with this Idempotency-Key is still being applied.",
-                    headers={"Retry-After": "1"},
-                )
+            response = _known_key(row, body_sha256, stale_seconds)
+            if response is not None:
+                return "replay", response
         return "run", idem.mark_in_flight(conn, scope.user_id, key, body_sha256)
 
 
+def _known_key(row, body_sha256, stale_seconds):
+    """The stored response of a finished key; 422 for another body, 409 for a live mark;
+    None for a dead mark (to be taken over)."""
+    if row["body_sha256"] != body_sha256:
+        raise ApiError(
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used with another body.",
+        )
+    if row["state"] == "done":
+        return row["response"]
+    if now().timestamp() - row["started_at"] < stale_seconds:
+        raise ApiError(
+            409,
+            "IDEMPOTENCY_KEY_IN_FLIGHT",
+            "A push with this Idempotency-Key is still being applied.",
+            headers={"Retry-After": "1"},
+        )
+    return None
+
+
 def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=None):
-    """The push response as JSON text: new, or the stored one for a replay (same bytes)."""
+    """The push response as JSON text: new, or the stored one for a replay (same bytes).
+
+    The items are prepared before the key is claimed: the claim is a write transaction, so it
+    waits while another push holds the write lock, and preparing meanwhile keeps both
+    workers busy. A key already known is judged by a plain read first (a replay prepares
+    nothing); the claim judges it again under the lock.
+    """
+    row = idem.get_key(conn, scope.user_id, key)
+    if row is not None:
+        response = _known_key(row, body_sha256, stale_seconds)
+        if response is not None:
+            return response
+    items, ops = prepare(conn, scope, envelope["items"])
     state, value = claim(conn, scope, key, body_sha256, stale_seconds)
     if state == "replay":
         return value
     token = value
     try:
-        items, ops = prepare(conn, scope, envelope["items"])
         with write_tx(conn):
             row = idem.get_key(conn, scope.user_id, key)
             if row is None or row["state"] != "in_flight" or row["started_at"] != token:
