@@ -119,9 +119,9 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
                     "Another request took over this Idempotency-Key.",
                     headers={"Retry-After": "1"},
                 )
-            results = apply_items(conn, scope, items, ops)
+            results, texts = apply_items(conn, scope, items, ops)
             response = _response(envelope, results)
-            text = idem.encode_response(response)
+            text = idem.encode_response(response, texts)
             idem.finish(conn, scope.user_id, key, text)
             audit.record(
                 conn,
@@ -243,7 +243,8 @@ def _parents(item):
 
 
 def apply_items(conn, scope, items, ops):
-    """Apply items strictly in order, each atomically; one result per item.
+    """Apply items strictly in order, each atomically; (results, their encoded texts): one
+    result per item.
 
     ops: {op_id key: first result} read before the lock; the op_ids not in it are looked up
     again here, under the lock, in case a push of the same user stored them meanwhile.
@@ -265,7 +266,7 @@ def apply_items(conn, scope, items, ops):
             result = _apply_new(conn, scope, item, batch, failed, failed_creates)
             if item.key:
                 if result.get("code") not in RETRYABLE:
-                    to_keep.append((item.key, result))
+                    to_keep.append((item.key, len(results)))
                 ops[item.key] = result
         if result["status"] in ("conflict", "rejected") and item.id:
             failed.add(item.id)
@@ -273,8 +274,9 @@ def apply_items(conn, scope, items, ops):
                 failed_creates.add(item.id)
         results.append(result)
     batch.flush()
-    idem.put_ops(conn, scope.user_id, to_keep, iso(now()))
-    return results
+    texts = [idem.encode_result(r) for r in results]
+    idem.put_ops(conn, scope.user_id, [(key, texts[i]) for key, i in to_keep], iso(now()))
+    return results, texts
 
 
 def _apply_new(conn, scope, item, batch, failed, failed_creates):
