@@ -1,8 +1,10 @@
 """The one place that opens SQLite connections and starts transactions."""
 
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import sqlite_utils
@@ -119,6 +121,52 @@ def savepoint(conn, name="item"):
         conn.execute(f"RELEASE {name}")
         raise
     conn.execute(f"RELEASE {name}")
+
+
+# --- independent reads side by side -------------------------------------------------------
+# A roll-up is a few large independent scans (households, problems, the weekly series). Run
+# one after the other they add up; run on two threads they take about the longest one, since
+# SQLite releases the GIL while it steps. Each runs in a read transaction of its own on its
+# thread's connection: every scan is consistent in itself, and scans counting different
+# things may see snapshots a few milliseconds apart (a write committed in between).
+
+READ_THREADS = 2
+_pool = None  # (pid, executor): a pool made before a fork has no threads in the child
+
+
+def _read_pool():
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="read"))
+    return _pool[1]
+
+
+def _database_file(conn):
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return row[2]
+    return ""
+
+
+def _read_on_thread(path, busy_timeout_ms, read):
+    conn = _thread_connection(path, busy_timeout_ms)
+    with read_tx(conn):
+        return read(conn)
+
+
+def parallel_reads(conn, reads, busy_timeout_ms=15000):
+    """{name: read(connection)} for reads {name: function of a connection}, run side by side
+    on the read threads, longest first as given. An in-memory database (no file to share)
+    runs them in turn on `conn`."""
+    path = _database_file(conn)
+    if not path:
+        return {name: read(conn) for name, read in reads.items()}
+    pool = _read_pool()
+    futures = {
+        name: pool.submit(_read_on_thread, path, busy_timeout_ms, read)
+        for name, read in reads.items()
+    }
+    return {name: future.result() for name, future in futures.items()}
 
 
 def init_app(app):

@@ -12,7 +12,10 @@ from list_data import PERIOD, build
 
 from survey_api.db import connect, read_tx
 from survey_api.services import dashboard, periods
+from survey_api.services import summary as summary_service
+from survey_api.storage import trends
 from survey_api.storage import units as unit_store
+from survey_api.timeutil import now_iso
 
 TODAY = date(2026, 11, 26)  # a Thursday
 
@@ -105,11 +108,43 @@ def test_weekly_sums_equal_the_summary(conn, data):
         period = periods.resolve("all")
         with read_tx(conn):
             weeks = dashboard.weekly(conn, unit, period, today=TODAY)
-            totals = dashboard.summary(conn, unit, period)["totals"]
+            lo, hi = period.bounds()
+            totals = summary_service.summary(conn, unit, lo=lo, hi=hi, now=now_iso())["totals"]
         assert sum(w["found"] for w in weeks) == totals["problems"], code
         assert sum(w["rectified"] for w in weeks) == totals["rectified"], code
         first = "2026-11-02" if code == "370303001001-02" else "2026-10-12"  # p6: 15 October
         assert weeks[0]["monday"] == first, code
+
+
+@pytest.mark.parametrize("period_key", ["all", "month", "week"])
+def test_weekly_series_equal_by_either_plan(conn, data, period_key):
+    """A wide subtree reads the week indexes end to end, a narrow one seeks its grids: both
+    plans count the same weeks for every unit and period."""
+    period = periods.resolve(period_key)
+    lo, hi = period.bounds()
+    for code in ("370303", "370303001000", "370303001001", "370303001001-02"):
+        path = unit_store.get(conn, code)["path"]
+        for sql, column, index in (
+            (trends._FOUND, "reported_at", "problems_found_week"),
+            (trends._DONE, "rectified_at", "problems_done_week"),
+        ):
+            by_weeks = trends._series(conn, sql, column, index, path, lo, hi, wide=True)
+            by_grids = trends._series(conn, sql, column, index, path, lo, hi, wide=False)
+            assert by_weeks == by_grids, (code, column)
+            if period_key == "all":
+                assert sum(by_weeks.values()) > 0, (code, column)
+
+
+def test_weekly_plan_follows_the_subtree_share(conn, data, monkeypatch):
+    grids = conn.execute("SELECT count(*) FROM units WHERE level = 'grid'").fetchone()[0]
+    one_grid = unit_store.get(conn, "370303001001-02")["path"]
+    assert grids >= 2
+    assert trends._is_wide(conn, "/370303/")
+    monkeypatch.setattr(trends, "WIDE_SHARE", 1.5 / grids)  # one grid is less than this
+    assert not trends._is_wide(conn, one_grid)
+    assert trends._is_wide(conn, "/370303/")
+    monkeypatch.setattr(trends, "WIDE_SHARE", 0.5 / grids)
+    assert trends._is_wide(conn, one_grid)
 
 
 def test_weekly_open_period_without_data_is_this_week(conn):

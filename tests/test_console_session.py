@@ -150,6 +150,37 @@ def test_logout_revokes_the_tokens(client, app):
     assert api.status_code == 401 and api.get_json()["code"] == "TOKEN_REVOKED"
 
 
+def test_logout_after_the_access_token_expired_still_ends_the_session(app, client):
+    """The page was left open past the access token's life: 退出 must revoke the refresh
+    token too, or the refresh cookie would open a new session."""
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = 1
+    console_login(client, "secretary")
+    csrf = csrf_of(client)
+    refresh = client.get_cookie("refresh_token_cookie", path="/console/").value
+    time.sleep(1.2)
+    resp = client.post("/console/logout", data={"csrf_token": csrf})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/console/login"
+    assert audit_actions(app)[-1] == "auth.logout"
+    assert client.get_cookie("refresh_token_cookie", path="/console/") is None
+    # The refresh cookie put back does not log anyone in.
+    client.set_cookie("refresh_token_cookie", refresh, path="/console/")
+    resp = client.get("/console/problems")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/console/login")
+    assert "auth.refresh" not in audit_actions(app)
+
+
+def test_logout_after_expiry_without_csrf_is_403_and_keeps_the_refresh(app, client):
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = 1
+    console_login(client, "secretary")
+    time.sleep(1.2)
+    for data in ({}, {"csrf_token": "not-the-token"}):
+        resp = client.post("/console/logout", data=data)
+        assert resp.status_code == 403
+    assert "auth.logout" not in audit_actions(app)
+    assert client.get("/console/problems").status_code == 200  # refreshed, still logged in
+    assert "auth.refresh" in audit_actions(app)
+
+
 def test_logout_without_csrf_is_403_and_keeps_the_session(client, app):
     console_login(client, "secretary")
     resp = client.post("/console/logout")

@@ -128,6 +128,26 @@ def _upload_text(field):
         return None, None
 
 
+def _import_upload(importer, errors, done):
+    """Run an all-or-nothing CSV import of the uploaded file: importer(conn, scope, file,
+    source=, ip=) → (created, updated); `errors` is its exception (every bad row in .problems);
+    done(created, updated) the message of a success."""
+    scope = _scope()
+    text, name = _upload_text("file")
+    if text is None:
+        return
+    try:
+        created, updated = importer(
+            get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr
+        )
+    except errors as e:
+        flash(f"未导入：{len(e.problems)} 处错误", "error")
+        for line in e.problems[:50]:
+            flash(line, "error")
+    else:
+        flash(done(created, updated))
+
+
 # --- users ---------------------------------------------------------------------------------
 
 
@@ -291,19 +311,11 @@ def admin_unit_rename(code):
 @bp.route("/admin/units/import", methods=["POST"])
 def admin_units_import():
     """导入单位 CSV (code,name,level,parent_code): all or nothing, every bad row listed."""
-    scope = _scope()
-    text, name = _upload_text("file")
-    if text is not None:
-        try:
-            created, updated = unit_service.import_csv(
-                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr
-            )
-        except UnitImportError as e:
-            flash(f"未导入：{len(e.problems)} 处错误", "error")
-            for line in e.problems[:50]:
-                flash(line, "error")
-        else:
-            flash(f"已导入单位：新增 {created} 个，更新 {updated} 个")
+    _import_upload(
+        unit_service.import_csv,
+        UnitImportError,
+        lambda created, updated: f"已导入单位：新增 {created} 个，更新 {updated} 个",
+    )
     return redirect(url_for("console.admin_units"))
 
 
@@ -402,19 +414,11 @@ def admin_calendar_delete(day):
 @bp.route("/admin/calendar/import", methods=["POST"])
 def admin_calendar_import():
     """导入放假安排 CSV (date,is_workday,name): all or nothing."""
-    scope = _scope()
-    text, name = _upload_text("file")
-    if text is not None:
-        try:
-            created, updated = working_calendar.import_notice(
-                get_db().conn, scope, io.StringIO(text), source=name, ip=request.remote_addr
-            )
-        except CalendarImportError as e:
-            flash(f"未导入：{len(e.problems)} 处错误", "error")
-            for line in e.problems[:50]:
-                flash(line, "error")
-        else:
-            flash(f"已导入放假安排：新增 {created} 天，更新 {updated} 天")
+    _import_upload(
+        working_calendar.import_notice,
+        CalendarImportError,
+        lambda created, updated: f"已导入放假安排：新增 {created} 天，更新 {updated} 天",
+    )
     return redirect(url_for("console.admin_calendar"))
 
 

@@ -5,6 +5,7 @@ HttpOnly cookies by flask-jwt-extended. Every state change carries the CSRF toke
 access token, as a form field or an X-CSRF-TOKEN header; without it: 403, nothing done.
 """
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask_jwt_extended import (
     current_user,
+    decode_token,
     get_csrf_token,
     get_jwt,
     set_access_cookies,
@@ -45,8 +47,15 @@ CSP = (
 )
 
 
+CSRF_MESSAGE = "请求缺少安全校验信息（CSRF），操作未执行。请刷新页面后重试。"
+
+
 class NotLoggedIn(Exception):
     """No usable session: go to the login page (and come back)."""
+
+
+class ExpiredLogout(Exception):
+    """退出 after the access token expired: the session still has a refresh token to end."""
 
 
 @bp.before_request
@@ -58,7 +67,9 @@ def load_session():
     try:
         _verify()
     except CSRFError:
-        return error_page(403, "请求缺少安全校验信息（CSRF），操作未执行。请刷新页面后重试。")
+        return error_page(403, CSRF_MESSAGE)
+    except ExpiredLogout:
+        return _expired_logout()
     except NotLoggedIn:
         return to_login()
     if current_user["role"] == GRID_WORKER:
@@ -74,6 +85,8 @@ def _verify():
     except CSRFError:
         raise
     except ExpiredSignatureError:
+        if request.endpoint == "console.logout":
+            raise ExpiredLogout() from None
         if request.method != "GET" or request.endpoint == "console.photo":
             raise NotLoggedIn() from None
     except (JWTExtendedException, PyJWTError):
@@ -218,6 +231,26 @@ def _login_failed(message, status, next_url, username, headers=None):
 def logout():
     """退出: revoke both tokens (as the API's logout does) and clear the cookies."""
     sessions.logout(get_db().conn, current_user["id"], get_jwt(), request.remote_addr)
+    flash("已退出")
+    resp = redirect(url_for("console.login"))
+    unset_jwt_cookies(resp)
+    return resp
+
+
+def _expired_logout():
+    """退出 with an expired access token: the form's CSRF token is checked against it (its
+    signature still holds), then the pair is revoked as on a live logout, so the refresh
+    cookie cannot come back to life; a form without the token changes nothing (403)."""
+    token = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"], "")
+    try:
+        payload = decode_token(token, allow_expired=True)
+    except (JWTExtendedException, PyJWTError):
+        return to_login()
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-TOKEN") or ""
+    if not hmac.compare_digest(sent.encode(), str(payload.get("csrf", "")).encode()):
+        return error_page(403, CSRF_MESSAGE)
+    user_id = payload[current_app.config["JWT_IDENTITY_CLAIM"]]
+    sessions.logout(get_db().conn, user_id, payload, request.remote_addr)
     flash("已退出")
     resp = redirect(url_for("console.login"))
     unset_jwt_cookies(resp)

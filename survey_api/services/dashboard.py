@@ -1,12 +1,13 @@
 """The roll-up dashboard of a unit (统计): the summary's figures for a period, its children,
 problems by category and found/rectified per week.
 
-The figures ARE the summary of GET /units/{code}/summary (services/summary.summary, called
-here with the same period bounds), so the page and the API cannot disagree.
+The figures ARE the summary of GET /units/{code}/summary (services/summary's reads and
+assembly, with the same period bounds), so the page and the API cannot disagree.
 """
 
 from datetime import date, timedelta
 
+from ..db import parallel_reads
 from ..errors import ApiError
 from ..storage import categories as category_store
 from ..storage import trends
@@ -44,12 +45,6 @@ def trail(conn, scope, unit):
     return [by_code[c] for c in codes if c in by_code and scope.holds(by_code[c])]
 
 
-def summary(conn, unit, period, now_text=None):
-    """Exactly what GET /units/{code}/summary answers for this period (totals, children)."""
-    lo, hi = period.bounds()
-    return summary_service.summary(conn, unit, lo=lo, hi=hi, now=now_text or now_iso())
-
-
 def by_category(conn, counts):
     """[{code, name, group, count}] of the leaf categories counted, most problems first."""
     categories = {c["code"]: c for c in category_store.list_categories(conn, limit=10_000)}
@@ -73,11 +68,13 @@ def _monday(d):
     return d - timedelta(days=d.weekday())
 
 
-def weekly(conn, unit, period, today=None):
+def weekly(conn, unit, period, today=None, counts=None):
     """[{monday, sunday, label, found, rectified}] for every ISO week of the period, zeros
-    included; an open start begins at the first week with data, an open end at this week."""
-    lo, hi = period.bounds()
-    counts = trends.problems_per_week(conn, unit["path"], lo, hi)
+    included; an open start begins at the first week with data, an open end at this week.
+    counts: trends.per_week() of the period, when already read."""
+    if counts is None:
+        lo, hi = period.bounds()
+        counts = trends.problems_per_week(conn, unit["path"], lo, hi)
     today = today or local_date(now())
     weeks = sorted(date.fromisoformat(w) for w in counts)
     first = _monday(period.start) if period.start else (weeks[0] if weeks else _monday(today))
@@ -104,7 +101,17 @@ def weekly(conn, unit, period, today=None):
 def dashboard(conn, scope, code, period):
     """Everything the 统计 page shows for a unit and period (raises 404 outside scope)."""
     unit = unit_in_scope(conn, scope, code)
-    body = summary(conn, unit, period)
+    lo, hi = period.bounds()
+    # The summary's scans and the weekly series' side by side (db.parallel_reads).
+    scans = parallel_reads(
+        conn,
+        {
+            **summary_service.reads(unit, lo=lo, hi=hi, now=now_iso()),
+            **trends.reads(conn, unit["path"], lo, hi),
+        },
+    )
+    body = summary_service.assemble(conn, unit, scans)
+    counts = trends.per_week(scans["found"], scans["done"])
     return {
         "unit": unit,
         "trail": trail(conn, scope, unit),
@@ -112,7 +119,7 @@ def dashboard(conn, scope, code, period):
         "totals": body["totals"],
         "children": body["children"],
         "categories": by_category(conn, body["totals"]["problems_by_category"]),
-        "weeks": weekly(conn, unit, period),
+        "weeks": weekly(conn, unit, period, counts=counts),
     }
 
 

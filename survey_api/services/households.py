@@ -10,13 +10,10 @@ from ..storage import audit
 from ..storage import households as store
 from . import creates
 from .masking import mask
+from .records import visible, visible_row
 
 _CREATE = HouseholdCreateSchema()
 _PATCH = HouseholdPatchSchema()
-
-
-def visible(scope, row):
-    return row is not None and scope.holds_grid(row["grid_code"])
 
 
 def shown_to(scope, row, unmask=False):
@@ -30,12 +27,7 @@ def shown_to(scope, row, unmask=False):
 
 def get_visible(conn, scope, household_id):
     """A household the caller may see: 404 otherwise, 410 when deleted."""
-    row = store.get_row(conn, household_id)
-    if not visible(scope, row):
-        raise ApiError(404, "NOT_FOUND", "No such household.")
-    if row["deleted"]:
-        raise ApiError(410, "GONE", "This household was deleted.")
-    return row
+    return visible_row(scope, store.get_row(conn, household_id), "household")
 
 
 def new_record(record_id, data, at_client=None):
@@ -75,11 +67,7 @@ def update(
     merge=True (push): a stale base_version still applies when none of the sent fields changed
     on the server after it; merge=False (REST If-Match): any stale version is 409.
     """
-    row = store.get_row(conn, household_id)
-    if not visible(scope, row):
-        raise ApiError(404, "NOT_FOUND", "No such household.")
-    if row["deleted"]:
-        raise ApiError(410, "GONE", "This household was deleted.")
+    row = get_visible(conn, scope, household_id)
     fields = creates.load(_PATCH, data)
     if "grid_code" in fields and fields["grid_code"] != row["grid_code"]:
         creates.writable_grid(conn, scope, fields["grid_code"])

@@ -52,6 +52,7 @@ from ..storage import units as unit_store
 from ..storage import users as user_store
 from ..storage.overdue import is_overdue
 from . import deadlines
+from .records import visible_row
 
 # Special targets: the status stays; resume goes back to where suspend left it; verify
 # depends on its `ok` parameter.
@@ -408,10 +409,7 @@ def apply_action(conn, scope, problem_id, base_version, data, *, at_client=None)
     """
     now = clock()
     row = problem_store.get_row(conn, problem_id) if isinstance(problem_id, str) else None
-    if row is None or not scope.holds_grid(row["grid_code"]):
-        raise ApiError(404, "NOT_FOUND", "No such problem.")
-    if row["deleted"]:
-        raise ApiError(410, "GONE", "This problem was deleted.")
+    visible_row(scope, row, "problem")
     action, params = _validate(conn, base_version, data, now)
     rule = TRANSITIONS[action]
     if not may(scope.role, rule.who, row["level"]):

@@ -17,13 +17,10 @@ from ..storage import categories as category_store
 from ..storage import problems as store
 from ..timeutil import local_date, now
 from . import creates
+from .records import visible, visible_row
 
 _CREATE = ProblemCreateSchema()
 _PATCH = ProblemPatchSchema()
-
-
-def visible(scope, row):
-    return row is not None and scope.holds_grid(row["grid_code"])
 
 
 def present(conn, row):
@@ -37,12 +34,7 @@ def read(conn, scope, problem_id):
 
 def get_visible(conn, scope, problem_id):
     """A problem the caller may see: 404 otherwise, 410 when deleted."""
-    row = store.get_row(conn, problem_id)
-    if not visible(scope, row):
-        raise ApiError(404, "NOT_FOUND", "No such problem.")
-    if row["deleted"]:
-        raise ApiError(410, "GONE", "This problem was deleted.")
-    return row
+    return visible_row(scope, store.get_row(conn, problem_id), "problem")
 
 
 def _check_category(conn, code, scope=None):

@@ -6,7 +6,7 @@ parent's counts equal the sums of its children's.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..db import get_db, read_tx
+from ..db import get_db, parallel_reads, read_tx
 from ..exports import Chart, export
 from ..exports.layouts import summary_columns
 from ..scope import current_scope
@@ -98,19 +98,32 @@ def _metrics(counts):
     }
 
 
+def reads(unit, *, lo, hi, now, category=None):
+    """The roll-up's two scans, {name: function of a connection}, for db.parallel_reads
+    (largest first): the problems rolled up to the children, the households per grid."""
+    path = unit["path"]
+    return {
+        "problems": lambda c: summary_store.problems_by_child(c, path, lo, hi, now, category),
+        "households": lambda c: summary_store.households_by_grid(c, path, lo, hi),
+    }
+
+
 def summary(conn, unit, *, lo, hi, now, category=None):
     """The roll-up of a unit over its children: per-grid counts summed up the tree."""
+    counts = parallel_reads(conn, reads(unit, lo=lo, hi=hi, now=now, category=category))
+    return assemble(conn, unit, counts)
+
+
+def assemble(conn, unit, counts):
+    """The roll-up from its scans' results (reads()): per-grid counts summed up the tree."""
     grids = summary_store.grids_under(conn, unit["path"])
-    households = summary_store.households_by_grid(conn, unit["path"])
-    visited = summary_store.visited_by_grid(conn, unit["path"], lo, hi)
-    problems = summary_store.problems_by_child(conn, unit["path"], lo, hi, now, category)
+    households, problems = counts["households"], counts["problems"]
     depth = unit["path"].count("/") - 1  # '/a/b/' → 2 codes; a child sits at index depth
     children = unit_store.children(conn, unit["code"])
     per_child = {c["code"]: _empty_counts() for c in children}
     totals = _empty_counts()
     for grid_code, path in grids:
-        n_households = households.get(grid_code, 0)
-        n_visited = visited.get(grid_code, 0)
+        n_households, n_visited = households.get(grid_code, (0, 0))
         totals["households"] += n_households
         totals["visited"] += n_visited
         parts = path.strip("/").split("/")

@@ -8,12 +8,9 @@ from ..pagination import page
 from ..storage import audit
 from ..storage import visits as store
 from . import creates
+from .records import visible_row
 
 _CREATE = VisitCreateSchema()
-
-
-def visible(scope, row):
-    return row is not None and scope.holds_grid(row["grid_code"])
 
 
 def present(conn, row):
@@ -21,10 +18,8 @@ def present(conn, row):
 
 
 def get_visible(conn, scope, visit_id):
-    row = store.get_row(conn, visit_id)
-    if not visible(scope, row):
-        raise ApiError(404, "NOT_FOUND", "No such visit.")
-    return row
+    """A visit the caller may see: 404 otherwise."""
+    return visible_row(scope, store.get_row(conn, visit_id), "visit")
 
 
 def _keep_visited_at(fields, data):

@@ -10,6 +10,8 @@ duplicated = a record stored twice: more than one change-log row for a record th
 import sqlite3
 import threading
 
+from ..storage.chunks import chunks
+
 TABLES = {"household": "households", "visit": "visits", "problem": "problems"}
 ACKED = ("applied", "duplicate")
 
@@ -62,10 +64,8 @@ def integrity_ok(db_path):
 
 def stored(conn, entity, ids):
     """Which of `ids` have a row in the entity's table."""
-    found, ids = set(), list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    found = set()
+    for chunk, marks in chunks(ids):
         found.update(
             r[0]
             for r in conn.execute(f"SELECT id FROM {TABLES[entity]} WHERE id IN ({marks})", chunk)

@@ -10,6 +10,7 @@ answers "visited in the period" from an index for every household not met again 
 period. Measurements: docs/lists.md.
 """
 
+from ..statuses import DONE
 from .overdue import overdue_sql
 from .units import like_prefix
 
@@ -37,40 +38,34 @@ def grids_under(conn, path):
 _SUBTREE_GRIDS = "(SELECT code FROM units WHERE level = 'grid' AND path LIKE :prefix ESCAPE '\\')"
 
 
-def households_by_grid(conn, path):
-    rows = conn.execute(
-        f"SELECT grid_code, count(*) FROM households WHERE deleted = 0"
-        f" AND grid_code IN {_SUBTREE_GRIDS} GROUP BY grid_code",
-        {"prefix": like_prefix(path)},
-    )
-    return dict(rows.fetchall())
+def households_by_grid(conn, path, lo, hi):
+    """{grid code: (live households, of them visited in the period)}: one pass over the index
+    households_grid_met.
 
-
-def visited_by_grid(conn, path, lo, hi):
-    """Live households with a visit of outcome `met` in the period, per household grid.
-
-    households.last_met_at (kept by triggers, migration 3) answers it from the index
-    households_grid_met: last met before `from` → not visited; between `from` and `to` →
-    visited; only a household met again after `to` is probed in visits_met.
+    Visited = a visit of outcome `met` in the period. households.last_met_at (kept by
+    triggers, migration 3) answers it from the index: last met before `from` → not visited;
+    between `from` and `to` → visited; only a household met again after `to` is probed in
+    visits_met. Counting both in one pass reads the district's 250,000 index entries once.
     """
     params = {"prefix": like_prefix(path), "lo": lo, "hi": hi}
-    where = ["h.deleted = 0", f"h.grid_code IN {_SUBTREE_GRIDS}", "h.last_met_at IS NOT NULL"]
+    visited = ["h.last_met_at IS NOT NULL"]
     if lo is not None:
-        where.append("h.last_met_at >= :lo")
+        visited.append("h.last_met_at >= :lo")
     if hi is not None:
         period = " AND v.visited_at_utc <= :hi"
         if lo is not None:
             period += " AND v.visited_at_utc >= :lo"
-        where.append(
+        visited.append(
             "(h.last_met_at <= :hi OR EXISTS (SELECT 1 FROM visits v"
             f" WHERE v.household_id = h.id AND v.outcome = 'met'{period}))"
         )
     rows = conn.execute(
-        f"SELECT h.grid_code, count(*) FROM households h WHERE {' AND '.join(where)}"
-        " GROUP BY h.grid_code",
+        f"SELECT h.grid_code, count(*), count(CASE WHEN {' AND '.join(visited)} THEN 1 END)"
+        f" FROM households h INDEXED BY households_grid_met"
+        f" WHERE h.deleted = 0 AND h.grid_code IN {_SUBTREE_GRIDS} GROUP BY h.grid_code",
         params,
     )
-    return dict(rows.fetchall())
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def problems_by_child(conn, path, lo, hi, now, category=None):
@@ -95,19 +90,20 @@ def problems_by_child(conn, path, lo, hi, now, category=None):
             " OR parent_code = :category)"
         )
         params["category"] = category
-    rectified = "p.status IN ('rectified', 'closed')"
+    done = f"p.status IN ({', '.join(repr(s) for s in DONE)})"
+    # count(CASE WHEN … THEN 1 END) rather than sum(…): ~20 % less per row over the district
     sql = f"""
         SELECT substr(u.path, :plen + 1, instr(substr(u.path, :plen + 1), '/') - 1) AS child,
                g.category, sum(g.c0), sum(g.c1), sum(g.c2), sum(g.c3), sum(g.c4), sum(g.c5),
                sum(g.c6)
         FROM (SELECT p.grid_code, p.category, count(*) AS c0,
-                     sum({rectified}) AS c1,
-                     sum({rectified} AND p.rectified_at IS NOT NULL
-                         AND (p.due_at IS NULL OR p.rectified_at <= p.due_at)) AS c2,
-                     sum({overdue_sql("p", ":now")}) AS c3,
-                     sum(p.supervised != 0) AS c4,
-                     sum(p.rating IS NOT NULL) AS c5,
-                     sum(p.rating >= 3) AS c6
+                     count(CASE WHEN {done} THEN 1 END) AS c1,
+                     count(CASE WHEN {done} AND p.rectified_at IS NOT NULL
+                         AND (p.due_at IS NULL OR p.rectified_at <= p.due_at) THEN 1 END) AS c2,
+                     count(CASE WHEN {overdue_sql("p", ":now")} THEN 1 END) AS c3,
+                     count(CASE WHEN p.supervised != 0 THEN 1 END) AS c4,
+                     count(p.rating) AS c5,
+                     count(CASE WHEN p.rating >= 3 THEN 1 END) AS c6
               FROM problems p INDEXED BY problems_rollup WHERE {" AND ".join(where)}
               GROUP BY p.grid_code, p.category) g
         JOIN units u ON u.code = g.grid_code
