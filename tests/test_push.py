@@ -66,6 +66,23 @@ def test_replay_same_key_same_body_returns_stored_response(client, app, w):
     assert count(app, "households") == 1
 
 
+def test_a_known_key_is_answered_before_any_item_is_prepared(client, w, monkeypatch):
+    """A replay (same body) and a reused key (other body) are judged by a read of the key
+    first: the items are not loaded again."""
+    from survey_api.services import push as push_service
+
+    items = [item("household", "create", uid(), household_data())]
+    first = push(client, w, items, key="known-key-1")
+
+    def no_prepare(*args):
+        raise AssertionError("prepared a push whose key was known")
+
+    monkeypatch.setattr(push_service, "prepare", no_prepare)
+    assert push(client, w, items, key="known-key-1").get_data() == first.get_data()
+    other = [item("household", "create", uid(), household_data())]
+    assert_problem(push(client, w, other, key="known-key-1"), 422, "IDEMPOTENCY_KEY_REUSED")
+
+
 def test_same_key_different_body_is_422_reused(client, w):
     push(client, w, [item("household", "create", uid(), household_data())], key="reused-key-1")
     resp = push(

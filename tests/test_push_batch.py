@@ -6,6 +6,8 @@ wrong if that knowledge were stale: records created, failed, deleted or moved ea
 same push.
 """
 
+import json
+
 import pytest
 from sync_helpers import (
     GRID2,
@@ -19,6 +21,7 @@ from sync_helpers import (
 )
 
 from survey_api.db import connect
+from survey_api.storage import idempotency as idem
 from survey_api.storage import visits as visit_store
 
 
@@ -227,3 +230,35 @@ def test_problem_numbers_stay_gap_free_across_pushes_and_failures(client, app, w
         assert conn.execute("SELECT last FROM problem_counters").fetchone()[0] == 3
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [],
+        [{"op_id": None, "status": "rejected", "id": None, "code": "VALIDATION_ERROR"}],
+        [
+            {"op_id": "A", "status": "applied", "id": "x", "version": 1},
+            {
+                "op_id": "b",
+                "status": "conflict",
+                "id": "y",
+                "code": "STALE_VERSION",
+                "server": {"address": '路1号 "东"\n', "tags": ["elderly"], "n": 1.5},
+                "errors": {"data": {"phone": ["非法"]}},
+            },
+        ],
+    ],
+)
+def test_the_response_built_around_encoded_results_is_the_same_text(results):
+    response = {
+        "server_time": "2026-11-30T23:00:00.000000+00:00",
+        "clock_offset_s": -0.25,
+        "summary": {"applied": 1, "duplicate": 0, "conflict": 1, "rejected": 0},
+        "results": results,
+    }
+    texts = [idem.encode_result(r) for r in results]
+    assert idem.encode_response(response, texts) == idem.encode_response(response)
+    assert json.loads(idem.encode_response(response, texts)) == response
+    with pytest.raises(ValueError):
+        idem.encode_response({"results": results, "summary": {}}, texts)

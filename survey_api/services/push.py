@@ -1,8 +1,9 @@
 """Applying a push: the Idempotency-Key protocol and the per-item rules (DESIGN §5, Appendices).
 
 - The key is claimed with an in-flight mark in its own short transaction; a live mark is 409,
-  a mark older than IDEMPOTENCY_STALE_SECONDS belongs to a dead worker and is taken over.
-- Before the write lock, every item is judged on its own (`prepare`): its own fields
+  a mark older than IDEMPOTENCY_STALE_SECONDS belongs to a dead worker and is taken over. A
+  key already known is judged by a plain read before anything else (a replay costs no more).
+- Before the claim and the write lock, every item is judged on its own (`prepare`): its own fields
   (schemas.sync.PushItemSchema; a wrong one is its `rejected` VALIDATION_ERROR result, the item
   is the unit of failure), and a create's id, hash and data (services/*.new_record). op_ids
   already answered are read then too. Two workers do this in parallel.
@@ -22,6 +23,7 @@ from datetime import datetime
 
 from marshmallow import ValidationError
 
+from schemas.fastload import FastLoader
 from schemas.sync import PushItemSchema
 
 from ..db import savepoint, write_tx
@@ -40,7 +42,7 @@ CONFLICT_CODES = {"STALE_VERSION", "INVALID_TRANSITION", "ID_REUSED"}
 STATUSES = ("applied", "duplicate", "conflict", "rejected")
 SERVICES = {"household": households, "visit": visits, "problem": problems}
 RECORDS = {"household": household_store, "problem": problem_store}
-_ITEM = PushItemSchema()
+_ITEM = FastLoader(PushItemSchema())  # schema.load, well-formed items faster
 
 
 def claim(conn, scope, key, body_sha256, stale_seconds):
@@ -60,32 +62,52 @@ def _claim(conn, scope, key, body_sha256, stale_seconds):
     with write_tx(conn):
         row = idem.get_key(conn, scope.user_id, key)
         if row is not None:
-            if row["body_sha256"] != body_sha256:
-                raise ApiError(
-                    422,
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "This Idempotency-Key was used with another body.",
-                )
-            if row["state"] == "done":
-                return "replay", row["response"]
-            if now().timestamp() - row["started_at"] < stale_seconds:
-                raise ApiError(
-                    409,
-                    "IDEMPOTENCY_KEY_IN_FLIGHT",
-                    "A push with this Idempotency-Key is still being applied.",
-                    headers={"Retry-After": "1"},
-                )
+            response = _known_key(row, body_sha256, stale_seconds)
+            if response is not None:
+                return "replay", response
         return "run", idem.mark_in_flight(conn, scope.user_id, key, body_sha256)
 
 
+def _known_key(row, body_sha256, stale_seconds):
+    """The stored response of a finished key; 422 for another body, 409 for a live mark;
+    None for a dead mark (to be taken over)."""
+    if row["body_sha256"] != body_sha256:
+        raise ApiError(
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used with another body.",
+        )
+    if row["state"] == "done":
+        return row["response"]
+    if now().timestamp() - row["started_at"] < stale_seconds:
+        raise ApiError(
+            409,
+            "IDEMPOTENCY_KEY_IN_FLIGHT",
+            "A push with this Idempotency-Key is still being applied.",
+            headers={"Retry-After": "1"},
+        )
+    return None
+
+
 def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=None):
-    """The push response as JSON text: new, or the stored one for a replay (same bytes)."""
+    """The push response as JSON text: new, or the stored one for a replay (same bytes).
+
+    The items are prepared before the key is claimed: the claim is a write transaction, so it
+    waits while another push holds the write lock, and preparing meanwhile keeps both
+    workers busy. A key already known is judged by a plain read first (a replay prepares
+    nothing); the claim judges it again under the lock.
+    """
+    row = idem.get_key(conn, scope.user_id, key)
+    if row is not None:
+        response = _known_key(row, body_sha256, stale_seconds)
+        if response is not None:
+            return response
+    items, ops = prepare(conn, scope, envelope["items"])
     state, value = claim(conn, scope, key, body_sha256, stale_seconds)
     if state == "replay":
         return value
     token = value
     try:
-        items, ops = prepare(conn, scope, envelope["items"])
         with write_tx(conn):
             row = idem.get_key(conn, scope.user_id, key)
             if row is None or row["state"] != "in_flight" or row["started_at"] != token:
@@ -97,9 +119,9 @@ def run(conn, scope, key, body_sha256, envelope, *, stale_seconds, ttl_days, ip=
                     "Another request took over this Idempotency-Key.",
                     headers={"Retry-After": "1"},
                 )
-            results = apply_items(conn, scope, items, ops)
+            results, texts = apply_items(conn, scope, items, ops)
             response = _response(envelope, results)
-            text = idem.encode_response(response)
+            text = idem.encode_response(response, texts)
             idem.finish(conn, scope.user_id, key, text)
             audit.record(
                 conn,
@@ -221,7 +243,8 @@ def _parents(item):
 
 
 def apply_items(conn, scope, items, ops):
-    """Apply items strictly in order, each atomically; one result per item.
+    """Apply items strictly in order, each atomically; (results, their encoded texts): one
+    result per item.
 
     ops: {op_id key: first result} read before the lock; the op_ids not in it are looked up
     again here, under the lock, in case a push of the same user stored them meanwhile.
@@ -243,7 +266,7 @@ def apply_items(conn, scope, items, ops):
             result = _apply_new(conn, scope, item, batch, failed, failed_creates)
             if item.key:
                 if result.get("code") not in RETRYABLE:
-                    to_keep.append((item.key, result))
+                    to_keep.append((item.key, len(results)))
                 ops[item.key] = result
         if result["status"] in ("conflict", "rejected") and item.id:
             failed.add(item.id)
@@ -251,8 +274,9 @@ def apply_items(conn, scope, items, ops):
                 failed_creates.add(item.id)
         results.append(result)
     batch.flush()
-    idem.put_ops(conn, scope.user_id, to_keep, iso(now()))
-    return results
+    texts = [idem.encode_result(r) for r in results]
+    idem.put_ops(conn, scope.user_id, [(key, texts[i]) for key, i in to_keep], iso(now()))
+    return results, texts
 
 
 def _apply_new(conn, scope, item, batch, failed, failed_creates):

@@ -30,9 +30,24 @@ def mark_in_flight(conn, user_id, key, body_sha256):
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def encode_response(response):
-    """The push response as stored and as sent: a replay gets these exact bytes."""
-    return _COMPACT.encode(response)
+def encode_result(result):
+    """One push result as kept for its op_id and as it appears in the response."""
+    return _COMPACT.encode(result)
+
+
+def encode_response(response, result_texts=None):
+    """The push response as stored and as sent: a replay gets these exact bytes.
+
+    result_texts: response["results"] already encoded (encode_result), in order; the text is
+    then built around them instead of encoding every result a second time (the same bytes:
+    "results" is the response's last key)."""
+    if result_texts is None:
+        return _COMPACT.encode(response)
+    *keys, last = response
+    if last != "results" or len(result_texts) != len(response["results"]):
+        raise ValueError("results must be the last key, with one text per result")
+    head = _COMPACT.encode({k: response[k] for k in keys})[:-1]
+    return f'{head}{"," if keys else ""}"results":[{",".join(result_texts)}]}}'
 
 
 def finish(conn, user_id, key, response_text):
@@ -74,8 +89,8 @@ def get_ops(conn, user_id, op_ids):
 
 
 def put_ops(conn, user_id, results, created_at):
-    """Keep many first results: [(op_id, result), …]."""
+    """Keep many first results: [(op_id, result text of encode_result), …]."""
     conn.executemany(
         "INSERT OR IGNORE INTO push_ops (user_id, op_id, result, created_at) VALUES (?, ?, ?, ?)",
-        [(user_id, op_id, _COMPACT.encode(result), created_at) for op_id, result in results],
+        [(user_id, op_id, text, created_at) for op_id, text in results],
     )
