@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 from ..timeutil import iso, now, now_iso
+from .chunks import chunks
 
 
 def get_key(conn, user_id, key):
@@ -77,9 +78,7 @@ def get_ops(conn, user_id, op_ids):
     """{op_id: first result} for the op_ids already seen from this user."""
     op_ids = list(dict.fromkeys(op_ids))
     found = {}
-    for i in range(0, len(op_ids), 500):
-        chunk = op_ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(op_ids):
         for op_id, result in conn.execute(
             f"SELECT op_id, result FROM push_ops WHERE user_id = ? AND op_id IN ({marks})",
             [user_id, *chunk],
