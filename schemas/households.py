@@ -17,20 +17,6 @@ TAGS = (
 )
 PHONE_RE = r"^[0-9+\- ]{7,20}$"
 
-# Fields a client may write; everything else on the record is server-owned.
-WRITABLE = (
-    "grid_code",
-    "address",
-    "building",
-    "unit_no",
-    "room",
-    "head_name",
-    "phone",
-    "members",
-    "tags",
-    "notes",
-)
-
 
 def _text(max_len, **kwargs):
     return fields.String(allow_none=True, validate=validate.Length(max=max_len), **kwargs)

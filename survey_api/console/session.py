@@ -230,7 +230,11 @@ def _login_failed(message, status, next_url, username, headers=None):
 @bp.route("/logout", methods=["POST"])
 def logout():
     """退出: revoke both tokens (as the API's logout does) and clear the cookies."""
-    sessions.logout(get_db().conn, current_user["id"], get_jwt(), request.remote_addr)
+    return _log_out(current_user["id"], get_jwt())
+
+
+def _log_out(user_id, access_payload):
+    sessions.logout(get_db().conn, user_id, access_payload, request.remote_addr)
     flash("已退出")
     resp = redirect(url_for("console.login"))
     unset_jwt_cookies(resp)
@@ -249,12 +253,7 @@ def _expired_logout():
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-TOKEN") or ""
     if not hmac.compare_digest(sent.encode(), str(payload.get("csrf", "")).encode()):
         return error_page(403, CSRF_MESSAGE)
-    user_id = payload[current_app.config["JWT_IDENTITY_CLAIM"]]
-    sessions.logout(get_db().conn, user_id, payload, request.remote_addr)
-    flash("已退出")
-    resp = redirect(url_for("console.login"))
-    unset_jwt_cookies(resp)
-    return resp
+    return _log_out(payload[current_app.config["JWT_IDENTITY_CLAIM"]], payload)
 
 
 # --- error pages ---------------------------------------------------------------------------

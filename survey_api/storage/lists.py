@@ -143,8 +143,19 @@ def _field_sql(key, form, mapping):
 
 
 def _problem_where(
-    community_code, *, accepted_only, lo, hi, status, category, grid, overdue, supervised
+    community_code,
+    *,
+    accepted_only,
+    lo=None,
+    hi=None,
+    status=None,
+    category=None,
+    grid=None,
+    overdue=None,
+    supervised=None,
 ):
+    """WHERE and parameters of a community's problems under the list filters (each None:
+    not filtered)."""
     where = ["p.community_code = :community", "p.deleted = 0"]
     params = {"community": community_code}
     if accepted_only:
@@ -197,13 +208,7 @@ def problem_rows(
     labels=None,
     after=None,
     limit=None,
-    lo=None,
-    hi=None,
-    status=None,
-    category=None,
-    grid=None,
-    overdue=None,
-    supervised=None,
+    **filters,
 ):
     """A cursor over a community's problem or rectification list, oldest report first.
 
@@ -211,18 +216,7 @@ def problem_rows(
     the values in `form` (raw | csv) and `labels` {key: mapping} applied. keys are
     PROBLEM_FIELDS keys. after: (reported_at, number) of the previous page's last row.
     """
-    where, params = _list_where(
-        community_code,
-        kind,
-        now,
-        lo=lo,
-        hi=hi,
-        status=status,
-        category=category,
-        grid=grid,
-        overdue=overdue,
-        supervised=supervised,
-    )
+    where, params = _list_where(community_code, kind, now, **filters)
     if after is not None:
         where.append("(p.reported_at, p.number) > (:after_at, :after_number)")
         params.update(after_at=after[0], after_number=after[1])
@@ -501,29 +495,12 @@ def problem_csv_lines(
     kind,
     done_text,
     labels=None,
-    lo=None,
-    hi=None,
-    status=None,
-    category=None,
-    grid=None,
-    overdue=None,
-    supervised=None,
+    **filters,
 ):
     """A cursor of 1-tuples: the CSV line (without seq and line end) of each row, in list
     order. keys: PROBLEM_FIELDS and HOUSEHOLD_FIELDS keys and time_left (done_text: its
     text for a rectified or closed problem)."""
-    where, params = _list_where(
-        community_code,
-        kind,
-        now,
-        lo=lo,
-        hi=hi,
-        status=status,
-        category=category,
-        grid=grid,
-        overdue=overdue,
-        supervised=supervised,
-    )
+    where, params = _list_where(community_code, kind, now, **filters)
     params["time_left_done"] = done_text
     labels = labels or {}
     stage_names(conn, _csv_text)
@@ -633,30 +610,13 @@ def problem_xml_rows(
     done_text,
     xml_special,
     xml_space,
-    lo=None,
-    hi=None,
-    status=None,
-    category=None,
-    grid=None,
-    overdue=None,
-    supervised=None,
+    **filters,
 ):
     """A cursor of (cells' XML, lines) of each row, in list order.
 
     cells: (key, head, cell kind, labels or None, units a line holds or None when not
     wrapped) per column; keys as for problem_csv_lines."""
-    where, params = _list_where(
-        community_code,
-        kind,
-        now,
-        lo=lo,
-        hi=hi,
-        status=status,
-        category=category,
-        grid=grid,
-        overdue=overdue,
-        supervised=supervised,
-    )
+    where, params = _list_where(community_code, kind, now, **filters)
     params.update(time_left_done=done_text, xml_special=xml_special, xml_space=xml_space)
     stage_names(conn, lambda expr: expr)
     plan = {key: (head, cell_kind, labels, units) for key, head, cell_kind, labels, units in cells}

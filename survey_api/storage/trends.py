@@ -13,14 +13,16 @@ from ..migrations import week_of
 from .summary import _SUBTREE_GRIDS
 from .units import like_prefix
 
+# {source}: the table, or the table by its week index; {grid}: the grid column, or +grid_code
+# (unary +) so that the grid test cannot drive the plan.
 _FOUND = (
-    f"SELECT {week_of('reported_at')} AS week, count(*) FROM problems"
-    f" WHERE deleted = 0 AND status != 'rejected' AND grid_code IN {_SUBTREE_GRIDS}"
+    f"SELECT {week_of('reported_at')} AS week, count(*) FROM {{source}}"
+    f" WHERE deleted = 0 AND status != 'rejected' AND {{grid}} IN {_SUBTREE_GRIDS}"
 )
 _DONE = (
-    f"SELECT {week_of('rectified_at')} AS week, count(*) FROM problems"
+    f"SELECT {week_of('rectified_at')} AS week, count(*) FROM {{source}}"
     " WHERE deleted = 0 AND status IN ('rectified', 'closed') AND rectified_at IS NOT NULL"
-    f" AND grid_code IN {_SUBTREE_GRIDS}"
+    f" AND {{grid}} IN {_SUBTREE_GRIDS}"
 )
 
 
@@ -33,9 +35,10 @@ WIDE_SHARE = 0.2
 
 def _series(conn, sql, column, index, path, lo, hi, wide):
     params = {"prefix": like_prefix(path)}
-    if wide:  # the week index, in week order; the grid test (unary +) must not drive the plan
-        sql = sql.replace("FROM problems", f"FROM problems INDEXED BY {index}")
-        sql = sql.replace("AND grid_code IN", "AND +grid_code IN")
+    if wide:  # the week index, in week order
+        sql = sql.format(source=f"problems INDEXED BY {index}", grid="+grid_code")
+    else:
+        sql = sql.format(source="problems", grid="grid_code")
     if lo is not None:
         sql += f" AND {week_of(column)} >= :lo_week AND {column} >= :lo"
         params.update(lo=lo, lo_week=_week_of_bound(conn, lo))
