@@ -385,6 +385,19 @@ def _v6_problem_week_indexes(conn):
     )
 
 
+def _v7_drop_visits_household(conn):
+    """Drop visits(household_id, visited_at_utc): visits_met (household_id, outcome,
+    visited_at_utc) leads with the same column and answers every query that used it (a
+    household's visits, its last visit, the ledger's visits of listed households: a few rows
+    per household, sorted after the seek; the foreign key's lookups).
+
+    Each new visit put an entry at a random place in both (household ids are random UUIDs), so
+    each dirtied a page of its own: a 500-item records push at the full bench district wrote
+    1,828 pages, 1,508 without this index (docs/benchmarks.md, "Third step").
+    """
+    conn.execute("DROP INDEX IF EXISTS visits_household")
+
+
 MIGRATIONS = [
     _v1,
     _v2_list_indexes,
@@ -392,6 +405,7 @@ MIGRATIONS = [
     _v4_problem_rollup_index,
     _v5_problem_queue_indexes,
     _v6_problem_week_indexes,
+    _v7_drop_visits_household,
 ]
 
 

@@ -21,6 +21,7 @@ from sync_helpers import (
 )
 
 from survey_api.db import connect
+from survey_api.services.creates import create_hash
 from survey_api.storage import idempotency as idem
 from survey_api.storage import visits as visit_store
 
@@ -262,3 +263,55 @@ def test_the_response_built_around_encoded_results_is_the_same_text(results):
     assert json.loads(idem.encode_response(response, texts)) == response
     with pytest.raises(ValueError):
         idem.encode_response({"results": results, "summary": {}}, texts)
+
+
+def test_a_pushed_create_stores_the_row_a_rest_create_stores(client, app, w, user_ids):
+    """A push builds its households' and visits' rows before its write lock (push_batch.new_row)
+    and completes them inside; the stored rows are those the REST creates store, column for
+    column, up to the ids, the seqs and the times of the writes."""
+    sha = "ab" * 32
+    extra = {"tags": ["elderly", "disabled"], "notes": None, "members": 2}
+    visit_extra = {
+        "photos": [sha, sha],
+        "location": {"lat": 36.8, "lng": 118.05, "accuracy_m": 5},
+        "visited_at": "2026-11-27T23:30:00+08:00",
+    }
+    rest_h = client.post("/api/v1/households", json=household_data(**extra), headers=w)
+    rest_hid = rest_h.get_json()["id"]
+    rest_v = client.post("/api/v1/visits", json=visit_data(rest_hid, **visit_extra), headers=w)
+    assert rest_h.status_code == rest_v.status_code == 201
+    hid, vid = uid(), uid()
+    items = [
+        item("household", "create", hid.upper(), household_data(**extra)),
+        item("visit", "create", vid, visit_data(hid.upper(), **visit_extra)),
+    ]
+    assert statuses(push(client, w, items)) == [("applied", None)] * 2
+    conn = connect(app.config["DATABASE"])
+    conn.row_factory = None
+    moving = {"id", "seq", "created_at", "updated_at", "received_at", "household_id"}
+    moving_v = moving | {"create_hash"}  # of data naming another household
+
+    def row(table, record_id):
+        cur = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+        names = [d[0] for d in cur.description]
+        values = dict(zip(names, cur.fetchone(), strict=True))
+        assert values["id"] == record_id
+        leave = moving_v if table == "visits" else moving
+        return {k: v for k, v in values.items() if k not in leave}, values
+
+    try:
+        pushed_h, full_h = row("households", hid)
+        assert pushed_h == row("households", rest_hid)[0]
+        assert json.loads(full_h["tags"]) == ["elderly", "disabled"]
+        assert full_h["created_at"] == full_h["updated_at"] and full_h["seq"] > 0
+        assert full_h["created_by"] == user_ids["worker"] and full_h["version"] == 1
+        pushed_v, full_v = row("visits", vid)
+        assert pushed_v == row("visits", rest_v.get_json()["id"])[0]
+        assert full_v["visitor_id"] == user_ids["worker"] and full_v["seq"] > full_h["seq"]
+        assert full_v["household_id"] == hid and full_v["visited_at_utc"].startswith(
+            "2026-11-27T15:30:00"
+        )
+        assert json.loads(full_v["photos"]) == [sha] and full_v["received_at"] > "2026"
+        assert full_v["create_hash"] == create_hash(visit_data(hid.upper(), **visit_extra))
+    finally:
+        conn.close()

@@ -156,3 +156,50 @@ def test_from_to_dates_are_shanghai_days_inclusive_and_datetimes_exact(client, a
             422,
             "VALIDATION_ERROR",
         )
+
+
+def test_one_index_leads_with_household_id_and_the_household_reads_use_it(client, auth, app):
+    """Migration 7 dropped visits_household: a new visit dirties one page less of a random
+    index, and the reads by household (its visits, its last visit, the ledger's visits) seek
+    visits_met instead of scanning."""
+    from survey_api.db import connect
+    from survey_api.storage import household_history
+
+    hid = household(client, auth)
+    h = auth.headers("worker")
+    for day in (26, 27):
+        at = f"2026-11-{day}T09:00:00+08:00"
+        assert (
+            client.post(
+                "/api/v1/visits", json=visit_data(hid, visited_at=at), headers=h
+            ).status_code
+            == 201
+        )
+    conn = connect(app.config["DATABASE"])
+    try:
+        indexes = {r[1] for r in conn.execute("PRAGMA index_list(visits)")}
+        assert indexes == {"sqlite_autoindex_visits_1", "visits_grid_time", "visits_met"}
+        reads = {
+            "visits": (
+                "SELECT id FROM visits WHERE household_id = ?"
+                " ORDER BY visited_at_utc DESC, id DESC",
+                (hid,),
+            ),
+            "last": (
+                "SELECT household_id, max(visited_at_utc), outcome FROM visits"
+                " WHERE household_id IN (?) GROUP BY household_id",
+                (hid,),
+            ),
+        }
+        for sql, params in reads.values():
+            plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+            assert "INDEX visits_met (household_id=?)" in plan, plan
+        assert household_history.last_visits(conn, [hid])[hid]["visited_at"].startswith(
+            "2026-11-27"
+        )
+        assert [v["visited_at"][:10] for v in household_history.visits(conn, hid)] == [
+            "2026-11-27",
+            "2026-11-26",
+        ]
+    finally:
+        conn.close()

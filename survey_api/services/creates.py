@@ -68,14 +68,16 @@ class NewRecord:
     id: the record id (None when the ids disagree: then error says so); digest: the create
     hash; fields: the loaded data (None when it is invalid: then error holds the 422, raised
     only after the duplicate check, so a resent create of a stored record stays a duplicate);
-    at_client: ISO text or None.
+    at_client: ISO text or None; row: the columns of its insert that follow from the create
+    alone, when a push built them before its write lock (services/push_batch.new_row).
     """
 
-    __slots__ = ("id", "digest", "fields", "error", "at_client")
+    __slots__ = ("id", "digest", "fields", "error", "at_client", "row")
 
     def __init__(self, record_id, digest, fields, error, at_client):
         self.id, self.digest, self.fields = record_id, digest, fields
         self.error, self.at_client = error, at_client
+        self.row = None
 
 
 def new_record(schema, record_id, data, at_client=None, normalise=None):
@@ -163,8 +165,15 @@ def remember_grids(conn, scope, grid_codes):
     memo.update((code, found.get(code)) for code in wanted)
 
 
+# Per-request memo of the grids found writable (a push's creates name the same few grids).
+_WRITABLE = weakref.WeakKeyDictionary()
+
+
 def writable_grid(conn, scope, grid_code):
     """A grid named by a write: 422 unless it is a grid, 403 OUT_OF_SCOPE outside scope."""
+    writable = _WRITABLE.setdefault(scope, {})
+    if grid_code in writable:
+        return writable[grid_code]
     memo = _GRIDS.setdefault(scope, {})
     if grid_code not in memo:
         memo[grid_code] = unit_store.get(conn, grid_code)
@@ -173,6 +182,7 @@ def writable_grid(conn, scope, grid_code):
         raise validation_error({"grid_code": ["No such grid."]})
     if not scope.holds(unit):
         raise ApiError(403, "OUT_OF_SCOPE", f"Grid {grid_code} is outside your scope.")
+    writable[grid_code] = unit
     return unit
 
 

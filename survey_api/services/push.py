@@ -35,7 +35,7 @@ from ..storage import problems as problem_store
 from ..timeutil import iso, now
 from . import households, problems, visits
 from .creates import Duplicate, at_client_iso
-from .push_batch import PushBatch
+from .push_batch import PushBatch, new_row
 
 RETRYABLE = {"NOT_FOUND", "PARENT_FAILED"}
 CONFLICT_CODES = {"STALE_VERSION", "INVALID_TRANSITION", "ID_REUSED"}
@@ -152,16 +152,29 @@ class Item:
 
     op_id: as sent; key: the lowercase op_id when valid, else None (the result is not kept);
     errors: the item's own field errors (then it is rejected); new: a create's
-    creates.NewRecord; at_client: ISO text. An item whose op_id was answered before needs no
-    more (`answered`): its first result is its answer, whatever else it says.
+    creates.NewRecord; at_client: ISO text; applied: a create's result when it applies and
+    that result's text, built before the lock. An item whose op_id was answered before needs
+    no more (`answered`): its first result is its answer, whatever else it says.
     """
 
-    __slots__ = ("op_id", "key", "entity", "op", "id", "base", "data", "at_client", "new", "errors")
+    __slots__ = (
+        "op_id",
+        "key",
+        "entity",
+        "op",
+        "id",
+        "base",
+        "data",
+        "at_client",
+        "new",
+        "errors",
+        "applied",
+    )
 
     def __init__(self, raw):
         fields = raw if isinstance(raw, dict) else {}
         self.op_id = fields.get("op_id")
-        self.new = None
+        self.new = self.applied = None
         try:
             item = _ITEM.load(raw)
         except ValidationError as e:
@@ -184,6 +197,7 @@ class Item:
         """An item whose op_id (key) has a stored first result: nothing else is read."""
         item = cls.__new__(cls)
         item.op_id, item.key, item.new, item.errors = raw["op_id"], key, None, None
+        item.applied = None
         item.entity, item.op = raw.get("entity"), raw.get("op")
         item.id = raw["id"].lower() if isinstance(raw.get("id"), str) else None
         item.base = item.data = item.at_client = None
@@ -212,6 +226,10 @@ def prepare(conn, scope, raw_items):
         item = Item(raw)
         if item.errors is None and item.op == "create":
             item.new = SERVICES[item.entity].new_record(item.id, item.data, item.at_client)
+            new_row(item.entity, item.new)
+            if item.new.id is not None:
+                result = _ok(item, "applied", item.new.id, 1)
+                item.applied = (result, idem.encode_result(result))
         items.append(item)
     return items, ops
 
@@ -274,7 +292,12 @@ def apply_items(conn, scope, items, ops):
                 failed_creates.add(item.id)
         results.append(result)
     batch.flush()
-    texts = [idem.encode_result(r) for r in results]
+    texts = [
+        item.applied[1]
+        if item.applied is not None and result is item.applied[0]
+        else idem.encode_result(result)
+        for item, result in zip(items, results, strict=True)
+    ]
     idem.put_ops(conn, scope.user_id, [(key, texts[i]) for key, i in to_keep], iso(now()))
     return results, texts
 
@@ -330,15 +353,15 @@ def apply_one(conn, scope, item, batch):
     """
     try:
         if item.new is not None:
-            record_id, version = _create(conn, scope, item, batch)
-        else:
-            batch.flush()
-            try:
-                with savepoint(conn, "push_item"):
-                    record_id, version = _dispatch(conn, scope, item)
-            finally:
-                if item.entity == "household":
-                    batch.changed_household(item.id)
+            _create(conn, scope, item, batch)
+            return item.applied[0]  # built before the lock: id, version 1
+        batch.flush()
+        try:
+            with savepoint(conn, "push_item"):
+                record_id, version = _dispatch(conn, scope, item)
+        finally:
+            if item.entity == "household":
+                batch.changed_household(item.id)
     except Duplicate as d:
         return _ok(item, "duplicate", d.record["id"], d.record.get("version", 1))
     except ApiError as e:
@@ -357,7 +380,8 @@ def apply_one(conn, scope, item, batch):
 
 
 def _create(conn, scope, item, batch):
-    """Check a create against the database and keep it for the batch's bulk write."""
+    """Check a create against the database and keep it for the batch's bulk write; raises
+    Duplicate or ApiError when it does not apply."""
     new = item.new
     if item.entity == "household":
         batch.add_household(new, households.check_create(conn, scope, new, batch))
@@ -365,7 +389,6 @@ def _create(conn, scope, item, batch):
         batch.add_visit(new, *visits.check_create(conn, scope, new, batch))
     else:
         batch.add_problem(new, problems.check_create(conn, scope, new, batch))
-    return new.id, 1
 
 
 def _dispatch(conn, scope, item):

@@ -31,6 +31,23 @@ TABLES = {"household": "households", "visit": "visits", "problem": "problems"}
 CHUNK = 500  # ids per IN (...) query
 
 
+def new_row(entity, new):
+    """Set new.row: what a household or visit create will insert, as far as it follows from the
+    create alone (JSON columns, field versions, the visit's UTC time). A push builds it while
+    it prepares, before its write lock; flush() only adds the seq, the time, the writer and the
+    visit's household (storage's with_write)."""
+    if new.fields is None:
+        return
+    if entity == "household":
+        new.row = household_store.new_row(
+            new.id, new.fields, create_hash=new.digest, created_at_client=new.at_client
+        )
+    elif entity == "visit":
+        new.row = visit_store.new_row(
+            new.id, new.fields, create_hash=new.digest, created_at_client=new.at_client
+        )
+
+
 class PushBatch:
     def __init__(self, conn, scope, items):
         """items: the push's creates.NewRecord-carrying items still to apply (see push.py)."""
@@ -165,25 +182,20 @@ class PushBatch:
             )
         )
         households = [
-            household_store.row_values(
-                new.id,
-                fields,
+            household_store.with_write(
+                _row(new, fields, household_store),
                 seq=seq["household", new.id],
                 ts=ts,
                 created_by=user_id,
-                create_hash=new.digest,
-                created_at_client=new.at_client,
             )
             for new, fields in self._households_new
         ]
         visits = [
-            visit_store.row_values(
-                new.id,
-                fields,
+            visit_store.with_write(
+                _row(new, fields, visit_store),
+                household_id=fields["household_id"],
                 grid_code=grid_code,
                 visitor_id=user_id,
-                create_hash=new.digest,
-                created_at_client=new.at_client,
                 received_at=ts,
                 seq=seq["visit", new.id],
             )
@@ -208,3 +220,11 @@ class PushBatch:
         self._created.clear()
         self._households_new, self._visits_new, self._problems_new = [], [], []
         self._changes = []
+
+
+def _row(new, fields, store):
+    """The create's new_row: built before the lock, else now (a household's checked fields
+    are the create's own; a visit's differ only in household_id, which with_write sets)."""
+    if new.row is not None:
+        return new.row
+    return store.new_row(new.id, fields, create_hash=new.digest, created_at_client=new.at_client)

@@ -5,7 +5,7 @@ from .chunks import chunks
 
 def last_visits(conn, household_ids):
     """{household_id: {visited_at, outcome, visitor}} of each household's latest visit (any
-    outcome), read from the index visits_household (household_id, visited_at_utc)."""
+    outcome), found through the index visits_met (household_id, …): a few rows each."""
     out = {}
     for chunk, marks in chunks(household_ids):
         # SQLite: the bare columns of a max() aggregate come from the row holding the max.

@@ -63,20 +63,33 @@ def row_values(
     household_id, fields, *, seq, ts, created_by=None, create_hash=None, created_at_client=None
 ):
     """The columns of a new household at version 1 (its change logged at seq)."""
+    return with_write(
+        new_row(household_id, fields, create_hash=create_hash, created_at_client=created_at_client),
+        seq=seq,
+        ts=ts,
+        created_by=created_by,
+    )
+
+
+def new_row(household_id, fields, *, create_hash=None, created_at_client=None):
+    """The columns of a new household that follow from the create alone (a push builds them
+    before its write lock); with_write adds the rest."""
     values = _encode(fields)
     values.setdefault("tags", "[]")
     values.update(
         id=household_id,
         version=1,
-        created_at=ts,
-        updated_at=ts,
-        seq=seq,
         field_versions=json.dumps({k: 1 for k in FIELDS if k in fields}),
-        created_by=created_by,
         create_hash=create_hash,
         created_at_client=created_at_client,
     )
     return values
+
+
+def with_write(row, *, seq, ts, created_by):
+    """A new_row completed with what its write transaction sets: the seq of its change, the
+    time and the writer."""
+    return dict(row, created_at=ts, updated_at=ts, seq=seq, created_by=created_by)
 
 
 def changed_fields(row, fields):

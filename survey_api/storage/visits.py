@@ -57,6 +57,19 @@ def row_values(
     visit_id, fields, *, grid_code, visitor_id, create_hash, created_at_client, received_at, seq
 ):
     """The column values (in _COLUMNS order) of a new visit whose change is logged at seq."""
+    return with_write(
+        new_row(visit_id, fields, create_hash=create_hash, created_at_client=created_at_client),
+        household_id=fields["household_id"],
+        grid_code=grid_code,
+        visitor_id=visitor_id,
+        received_at=received_at,
+        seq=seq,
+    )
+
+
+def new_row(visit_id, fields, *, create_hash, created_at_client):
+    """The column values (in _COLUMNS order) of a new visit that follow from the create alone
+    (a push builds them before its write lock); those with_write sets are None."""
     location = fields.get("location") or {}
     photos = list(dict.fromkeys(fields.get("photos") or []))
     visited_at = fields["visited_at"]
@@ -64,9 +77,9 @@ def row_values(
         visited_at = visited_at.isoformat()
     return (
         visit_id,
-        fields["household_id"],
-        grid_code,
-        visitor_id,
+        None,  # household_id: as the checks found it
+        None,  # grid_code: the household's
+        None,  # visitor_id
         visited_at,
         iso(parse_iso(visited_at)),
         fields["outcome"],
@@ -76,10 +89,15 @@ def row_values(
         location.get("accuracy_m"),
         json.dumps(photos) if photos else "[]",
         create_hash,
-        received_at,
+        None,  # received_at
         created_at_client,
-        seq,
+        None,  # seq
     )
+
+
+def with_write(row, *, household_id, grid_code, visitor_id, received_at, seq):
+    """A new_row completed with its household and what its write transaction sets."""
+    return (row[0], household_id, grid_code, visitor_id, *row[4:13], received_at, row[14], seq)
 
 
 def insert_many(conn, rows):
