@@ -10,6 +10,11 @@ from contextlib import contextmanager
 import sqlite_utils
 from flask import current_app, g
 
+from . import sqlite_library
+
+# Before any connection opens (see sqlite_library: a mutex on every SQLite allocation).
+sqlite_library.disable_memory_statistics()
+
 
 def connect(path, busy_timeout_ms=15000):
     """Open a connection with the pragmas every connection needs."""
