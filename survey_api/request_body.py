@@ -44,19 +44,25 @@ def _object_without_duplicate_keys(pairs):
 
 
 def _depth_ok(value, limit):
-    """True when no array/object nests deeper than limit (iterative: no recursion limit)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            if depth > limit:
-                return False
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            if depth > limit:
-                return False
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    """True when no array/object nests deeper than limit (iterative: no recursion limit).
+
+    Level by level: the arrays and objects at depth 1, 2, … (json.loads makes plain dicts
+    and lists only, so a type test is exact)."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 1
+    while level:
+        if depth > limit:
+            return False
+        deeper = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            deeper.extend(v for v in children if type(v) in _CONTAINERS)
+        level = deeper
+        depth += 1
     return True
+
+
+_CONTAINERS = (dict, list)
 
 
 def parse_json_bytes(raw, max_depth=32):

@@ -8,6 +8,7 @@ from conftest import assert_problem
 from sync_helpers import GRID, OTHER_GRID, household_data, item, problem_data, push, uid, visit_data
 
 from survey_api.db import connect, write_tx
+from survey_api.storage import idempotency as idem
 
 URL = "/api/v1/sync/push"
 
@@ -722,3 +723,29 @@ def test_a_resent_op_id_answers_its_first_result_whatever_the_item_says_now(clie
     [r] = results(push(client, w, [changed]))
     assert r == {"op_id": changed["op_id"], "status": "duplicate", "id": hid, "version": 1}
     assert count(app, "households") == 1 and count(app, "push_ops") == 1
+
+
+def test_an_op_id_stored_after_prepare_is_answered_from_the_lock(client, w, monkeypatch):
+    """prepare() reads the answered op_ids before the write lock and builds their answers;
+    one stored after that read (another push of the user in between) is found again under
+    the lock and answered the same way: its first result, whatever the item says now."""
+    bad = item("household", "create", uid(), {"address": "x"})
+    [first] = results(push(client, w, [bad]))
+    assert first["status"] == "rejected" and first["code"] == "VALIDATION_ERROR"
+    now_valid = dict(bad, data=household_data())
+    normal = results(push(client, w, [now_valid]))
+    real_get_ops = idem.get_ops
+    calls = []
+
+    def get_ops_missing_at_prepare(conn, user_id, keys):
+        calls.append(list(keys))
+        return {} if len(calls) == 1 else real_get_ops(conn, user_id, keys)
+
+    monkeypatch.setattr(idem, "get_ops", get_ops_missing_at_prepare)
+    late = results(
+        push(client, w, [now_valid, item("household", "create", uid(), household_data())])
+    )
+    assert len(calls) == 2 and bad["op_id"] in calls[1]
+    assert normal == [first] and late[0] == first
+    assert late[1]["status"] == "applied"
+    assert client.get(f"/api/v1/households/{bad['id']}", headers=w).status_code == 404

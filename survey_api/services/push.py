@@ -154,7 +154,8 @@ class Item:
     errors: the item's own field errors (then it is rejected); new: a create's
     creates.NewRecord; at_client: ISO text; applied: a create's result when it applies and
     that result's text, built before the lock. An item whose op_id was answered before needs
-    no more (`answered`): its first result is its answer, whatever else it says.
+    no more (`answered`): its first result is its answer, whatever else it says; `answer` holds
+    that answer and its text, built before the lock too (a first result never changes).
     """
 
     __slots__ = (
@@ -169,12 +170,13 @@ class Item:
         "new",
         "errors",
         "applied",
+        "answer",
     )
 
     def __init__(self, raw):
         fields = raw if isinstance(raw, dict) else {}
         self.op_id = fields.get("op_id")
-        self.new = self.applied = None
+        self.new = self.applied = self.answer = None
         try:
             item = _ITEM.load(raw)
         except ValidationError as e:
@@ -193,7 +195,7 @@ class Item:
         self.at_client = at_client_iso(item.get("at_client"))
 
     @classmethod
-    def answered(cls, raw, key):
+    def answered(cls, raw, key, first):
         """An item whose op_id (key) has a stored first result: nothing else is read."""
         item = cls.__new__(cls)
         item.op_id, item.key, item.new, item.errors = raw["op_id"], key, None, None
@@ -201,7 +203,17 @@ class Item:
         item.entity, item.op = raw.get("entity"), raw.get("op")
         item.id = raw["id"].lower() if isinstance(raw.get("id"), str) else None
         item.base = item.data = item.at_client = None
+        answer = _resent(first, item.op_id)
+        item.answer = (answer, idem.encode_result(answer))
         return item
+
+
+def _resent(first, op_id):
+    """The answer to a resent op_id: its first result, `applied` coming back as `duplicate`."""
+    result = dict(first, op_id=op_id)
+    if result["status"] == "applied":
+        result["status"] = "duplicate"
+    return result
 
 
 def _op_key(raw):
@@ -221,7 +233,7 @@ def prepare(conn, scope, raw_items):
     items = []
     for raw, key in zip(raw_items, keys, strict=True):
         if key in ops:
-            items.append(Item.answered(raw, key))
+            items.append(Item.answered(raw, key, ops[key]))
             continue
         item = Item(raw)
         if item.errors is None and item.op == "create":
@@ -276,10 +288,10 @@ def apply_items(conn, scope, items, ops):
     to_keep, results = [], []
     for item in items:
         first = ops.get(item.key) if item.key else None
-        if first is not None:
-            result = dict(first, op_id=item.op_id)
-            if result["status"] == "applied":
-                result["status"] = "duplicate"
+        if item.answer is not None:
+            result = item.answer[0]
+        elif first is not None:  # stored since prepare, or earlier in this push
+            result = _resent(first, item.op_id)
         else:
             result = _apply_new(conn, scope, item, batch, failed, failed_creates)
             if item.key:
@@ -292,14 +304,17 @@ def apply_items(conn, scope, items, ops):
                 failed_creates.add(item.id)
         results.append(result)
     batch.flush()
-    texts = [
-        item.applied[1]
-        if item.applied is not None and result is item.applied[0]
-        else idem.encode_result(result)
-        for item, result in zip(items, results, strict=True)
-    ]
+    texts = [_text(item, result) for item, result in zip(items, results, strict=True)]
     idem.put_ops(conn, scope.user_id, [(key, texts[i]) for key, i in to_keep], iso(now()))
     return results, texts
+
+
+def _text(item, result):
+    """A result's JSON text: the one built before the lock when the result is that one."""
+    for ready in (item.answer, item.applied):
+        if ready is not None and result is ready[0]:
+            return ready[1]
+    return idem.encode_result(result)
 
 
 def _apply_new(conn, scope, item, batch, failed, failed_creates):
