@@ -117,25 +117,15 @@ def _gf2_square(matrix):
 
 def crc32_combine(crc1, crc2, length2):
     """CRC-32 of A + B from crc1 = crc32(A), crc2 = crc32(B) and len(B) (zlib's algorithm:
-    crc1 is advanced over length2 zero bytes by squaring the one-zero-bit operator)."""
-    if length2 <= 0:
-        return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)
+    crc1 is advanced over length2 zero bytes by the operators for 1, 2, 4 … zero bytes,
+    each the square of the one before)."""
+    operator = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
+    operator = _gf2_square(_gf2_square(operator))  # four zero bits
+    while length2 > 0:
+        operator = _gf2_square(operator)  # one zero byte, then 2, 4 …
         if length2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(operator, crc1)
         length2 >>= 1
-        if not length2:
-            break
-        odd = _gf2_square(even)
-        if length2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        length2 >>= 1
-        if not length2:
-            break
     return crc1 ^ crc2
 
 
