@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ import xlsxwriter.workbook
 import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_col_to_name
 
+from . import deflated_rows
 from .columns import cell_value, headers, local_datetime
 
 READ_CHUNK = 64 * 1024
@@ -37,28 +39,63 @@ ZIP_LEVEL = 1
 
 
 class _Workbook(xlsxwriter.Workbook):
-    """XlsxWriter's workbook, zipped at ZIP_LEVEL. XlsxWriter (3.3.1) names no level: its
-    _store_workbook opens the module's ZipFile, which is swapped for the call (under a lock,
-    so that threads closing workbooks at once each get it and put it back)."""
+    """XlsxWriter's workbook (3.3.1), zipped at ZIP_LEVEL, with the data rows of a sheet
+    that has them already deflated (deflated_rows) put in as they are.
+
+    XlsxWriter names no level and zips every part itself: its _store_workbook opens the
+    module's ZipFile, which is swapped for the call (under a lock, so that threads closing
+    workbooks at once each get it and put it back)."""
 
     _lock = threading.Lock()
 
     def _store_workbook(self):
+        deflated = {
+            f"xl/worksheets/sheet{number}.xml": sheet
+            for number, sheet in enumerate(self.worksheets(), start=1)
+            if getattr(sheet, "deflated_rows", None) is not None
+        }
         with self._lock:
             zip_file = xlsxwriter.workbook.ZipFile
-            xlsxwriter.workbook.ZipFile = functools.partial(zip_file, compresslevel=ZIP_LEVEL)
+            xlsxwriter.workbook.ZipFile = functools.partial(
+                _Zip, compresslevel=ZIP_LEVEL, deflated=deflated
+            )
             try:
                 super()._store_workbook()
             finally:
                 xlsxwriter.workbook.ZipFile = zip_file
+                for sheet in deflated.values():
+                    sheet.deflated_rows.close()
+
+
+class _Zip(zipfile.ZipFile):
+    """The workbook's zip: a sheet whose data rows are deflated already ({arcname: sheet})
+    gets them inserted where its XML has left their place (the sheet's rows_at)."""
+
+    def __init__(self, *args, deflated, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deflated = deflated
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        if arcname not in self.deflated:
+            return super().write(filename, arcname, *args, **kwargs)
+        sheet = self.deflated[arcname]
+        return deflated_rows.write_entry(
+            self, filename, arcname, sheet.rows_at, sheet.deflated_rows, ZIP_LEVEL
+        )
 
 
 class _Worksheet(xlsxwriter.worksheet.Worksheet):
-    """XlsxWriter's worksheet (3.3.1), whose rows in constant_memory mode are moved into
-    the sheet's XML as bytes. XlsxWriter reads them back as text, 64 KiB characters at a
-    time, decoding and encoding again: a third of closing the workbook of a long list."""
+    """XlsxWriter's worksheet (3.3.1) in constant_memory mode, whose rows are moved into
+    the sheet's XML as bytes (XlsxWriter reads them back as text, 64 KiB characters at a
+    time, decoding and encoding again: a third of closing the workbook of a long list).
+
+    With deflated_rows (the problem lists' data rows, deflated while they were written),
+    only the rows before them (title and header) are in the row file; rows_at is the byte
+    of the sheet's XML where the deflated ones belong."""
 
     COPY_CHUNK = 1024 * 1024
+    deflated_rows = None
+    rows_at = None
 
     def _write_optimized_sheet_data(self):
         if self.dim_rowmin is None or not hasattr(self.fh, "buffer"):
@@ -71,6 +108,7 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
             shutil.copyfileobj(rows, self.fh.buffer, self.COPY_CHUNK)
         self.row_data_fh.close()
         os.unlink(self.row_data_filename)
+        self.rows_at = self.fh.buffer.tell()
         self._xml_end_tag("sheetData")
 
 
@@ -383,19 +421,27 @@ def _write_xml_rows(sheet, columns, make_rows, styles, lang):
         units = max(int(column_units(column.width)), 1) if column.wrap else None
         plan.append(CellPlan(column, head, column.cell_kind(lang), column.labels(lang), units))
     seq_style = styles.cells[0]._get_xf_index()
-    write = sheet.row_data_fh.write
+    rows = deflated_rows.DeflatedRows(os.path.dirname(sheet.row_data_filename), ZIP_LEVEL)
+    write = rows.write
     row_index = 1
-    for row_index, (cells, lines) in enumerate(make_rows(plan[1:]), start=2):
-        number = row_index + 1
-        if lines > 1:
-            head = f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
-        else:
-            head = f'<row r="{number}">'
-        mark = str(number)
-        write(
-            f'{head}<c r="A{number}" s="{seq_style}"><v>{row_index - 1}</v></c>'
-            f"{cells.replace(ROW_MARK, mark)}</row>"
-        )
+    try:
+        for row_index, (cells, lines) in enumerate(make_rows(plan[1:]), start=2):
+            number = row_index + 1
+            if lines > 1:
+                head = f'<row r="{number}" ht="{row_height(lines)}" customHeight="1">'
+            else:
+                head = f'<row r="{number}">'
+            mark = str(number)
+            write(
+                f'{head}<c r="A{number}" s="{seq_style}"><v>{row_index - 1}</v></c>'
+                f"{cells.replace(ROW_MARK, mark)}</row>"
+            )
+        rows.finish()
+    except BaseException:
+        rows.abort()
+        rows.close()
+        raise
+    sheet.deflated_rows = rows
     if row_index > 1:
         sheet.dim_rowmax = row_index
         sheet.previous_row = row_index + 1
