@@ -18,8 +18,7 @@ before them left, exactly as if every item had been written on its own. A kept c
 passed every check, so writing it cannot fail but for a bug (then the whole push rolls back).
 """
 
-import uuid
-
+from .. import ids
 from ..storage import changes as change_store
 from ..storage import households as household_store
 from ..storage import problems as problem_store
@@ -212,7 +211,7 @@ class PushBatch:
         problem_store.add_events(
             conn,
             [
-                (str(uuid.uuid4()), p["id"], "report", None, "reported", user_id, ts, None, "{}")
+                (ids.time_ordered(), p["id"], "report", None, "reported", user_id, ts, None, "{}")
                 for p in problems
             ],
         )

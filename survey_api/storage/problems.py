@@ -1,8 +1,8 @@
 """Problems, their numbers and their events (办理轨迹): SQL and the API representation."""
 
 import json
-import uuid
 
+from .. import ids
 from ..statuses import REPORTED
 from ..timeutil import now_iso
 from . import blobs
@@ -179,7 +179,7 @@ def get_row(conn, problem_id):
 def add_event(
     conn, problem_id, *, action, from_status, to_status, actor_id, note=None, payload=None, at=None
 ):
-    event_id = str(uuid.uuid4())
+    event_id = ids.time_ordered()
     add_events(
         conn,
         [
