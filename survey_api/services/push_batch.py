@@ -30,21 +30,18 @@ TABLES = {"household": "households", "visit": "visits", "problem": "problems"}
 CHUNK = 500  # ids per IN (...) query
 
 
+# The creates whose rows a push builds before its write lock, and the storage that builds them.
+_ROW_STORES = {"household": household_store, "visit": visit_store}
+
+
 def new_row(entity, new):
     """Set new.row: what a household or visit create will insert, as far as it follows from the
     create alone (JSON columns, field versions, the visit's UTC time). A push builds it while
     it prepares, before its write lock; flush() only adds the seq, the time, the writer and the
     visit's household (storage's with_write)."""
-    if new.fields is None:
-        return
-    if entity == "household":
-        new.row = household_store.new_row(
-            new.id, new.fields, create_hash=new.digest, created_at_client=new.at_client
-        )
-    elif entity == "visit":
-        new.row = visit_store.new_row(
-            new.id, new.fields, create_hash=new.digest, created_at_client=new.at_client
-        )
+    store = _ROW_STORES.get(entity)
+    if store is not None and new.fields is not None:
+        new.row = _built_row(store, new, new.fields)
 
 
 class PushBatch:
@@ -224,6 +221,8 @@ class PushBatch:
 def _row(new, fields, store):
     """The create's new_row: built before the lock, else now (a household's checked fields
     are the create's own; a visit's differ only in household_id, which with_write sets)."""
-    if new.row is not None:
-        return new.row
+    return new.row if new.row is not None else _built_row(store, new, fields)
+
+
+def _built_row(store, new, fields):
     return store.new_row(new.id, fields, create_hash=new.digest, created_at_client=new.at_client)
